@@ -1,0 +1,13 @@
+// bin/ipchains
+import { basename } from 'node:path'
+import { TABLE_NAME } from '../translate/ipchains/render.ts'
+import { readConntrack } from '../runtime/conntrack.ts'
+import { nftTableStore } from '../runtime/store.ts'
+import { realSys } from '../runtime/sys.ts'
+import { ipchainsMain } from './ipchains.ts'
+
+const program = process.env['LEGACYFW_ARGV0'] ?? basename(process.argv[1] ?? 'ipchains')
+process.exitCode = await ipchainsMain(process.argv.slice(2), realSys(program), {
+  store: nftTableStore('ip', TABLE_NAME),
+  conntrack: readConntrack,
+})

@@ -1,0 +1,83 @@
+// The kernel as the only state: read an owned table, replace it in one
+// compare-and-swap transaction, read-and-zero its counters.
+import type { NftTable } from '../translate/nft/ir.ts'
+import { type Counts, type KernelTable, kernelTableFromJson } from '../translate/nft/kernel-table.ts'
+import { generationOf, replaceTableText } from '../translate/nft/transaction.ts'
+import { runNft } from './nft.ts'
+
+export type CommitResult = 'ok' | 'conflict' | { readonly failure: string }
+
+export interface TableStore {
+  read(): KernelTable | undefined
+  commit(current: KernelTable | undefined, next: NftTable): CommitResult
+  /** Reads and zeroes the named counters in one step each. */
+  resetCounters(names: readonly string[]): Map<string, Counts>
+}
+
+/** Why the kernel cannot be used at all; the tools word it their own way. */
+export class KernelUnavailable extends Error {
+  constructor(readonly reason: 'permission' | 'unsupported', detail: string) {
+    super(detail)
+  }
+}
+
+const classify = (stderr: string): KernelUnavailable | undefined => {
+  if (/Operation not permitted|Permission denied/.test(stderr)) return new KernelUnavailable('permission', stderr)
+  if (/Protocol not supported|Operation not supported|Address family not supported/.test(stderr))
+    return new KernelUnavailable('unsupported', stderr)
+  return undefined
+}
+
+export const nftTableStore = (family: string, name: string): TableStore => ({
+  read() {
+    const result = runNft(['-j', 'list', 'table', family, name])
+    if (result.status === 0) return kernelTableFromJson(JSON.parse(result.stdout), family, name)
+    if (/No such file or directory/.test(result.stderr)) return undefined
+    throw classify(result.stderr) ?? new Error(`nft list table ${family} ${name}: ${result.stderr}`)
+  },
+  commit(current, next) {
+    const result = runNft(['-f', '-'], replaceTableText(current, next))
+    if (result.status === 0) return 'ok'
+    const unavailable = classify(result.stderr)
+    if (unavailable) throw unavailable
+    // Someone else committed since we read: try again from their state.
+    const now = this.read()
+    if (generationOf(now) !== generationOf(current) || (current === undefined) !== (now === undefined)) return 'conflict'
+    return { failure: result.stderr }
+  },
+  resetCounters(names) {
+    const counts = new Map<string, Counts>()
+    if (names.length === 0) return counts
+    const script = names.map((n) => `reset counter ${family} ${name} ${n}`).join('\n')
+    const result = runNft(['-j', '-f', '-'], `${script}\n`)
+    if (result.status !== 0) throw classify(result.stderr) ?? new Error(`nft reset counter: ${result.stderr}`)
+    // One JSON document per reset command.
+    for (const line of result.stdout.split('\n').filter((l) => l.trim())) {
+      const table = kernelTableFromJson({ nftables: [{ table: { family, name } }, ...(JSON.parse(line).nftables ?? [])] }, family, name)
+      for (const [counter, value] of table?.counters ?? []) counts.set(counter, value)
+    }
+    return counts
+  },
+})
+
+const sleep = (ms: number): void => {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms)
+}
+
+/**
+ * Runs `plan` against the current table and commits its result, again and
+ * again until no concurrent invocation got in between. `plan` must be pure:
+ * it may run more than once.
+ */
+export const transact = <T>(store: TableStore, plan: (current: KernelTable | undefined) => { next?: NftTable; result: T }): T => {
+  for (let attempt = 0; ; attempt++) {
+    const current = store.read()
+    const { next, result } = plan(current)
+    if (!next) return result
+    const outcome = store.commit(current, next)
+    if (outcome === 'ok') return result
+    if (outcome !== 'conflict') throw new Error(`nft rejected the transaction:\n${outcome.failure}`)
+    if (attempt > 200) throw new Error('gave up after 200 concurrent updates')
+    sleep(1 + Math.random() * Math.min(50, attempt * 2))
+  }
+}

@@ -1,0 +1,72 @@
+// Everything a legacy command touches besides the firewall: its streams,
+// the terminal, /proc and /etc files, DNS.
+import { readFileSync, writeSync } from 'node:fs'
+import { isatty } from 'node:tty'
+import { type Dns, type Names, etcNames } from '../translate/common/names.ts'
+import { addrToDotted, dottedToAddr } from '../translate/common/inet.ts'
+
+export interface Sys {
+  /** argv[0] as the legacy tool would print it. */
+  readonly program: string
+  readonly out: (text: string) => void
+  readonly err: (text: string) => void
+  readonly stdinIsTty: boolean
+  readonly readFile: (path: string) => string | undefined
+  readonly names: () => Names
+}
+
+const readText = (path: string): string | undefined => {
+  try {
+    return readFileSync(path, 'utf8')
+  } catch {
+    return undefined
+  }
+}
+
+// node:dns is only loaded when a name is not in /etc/hosts.
+const systemDns: Dns = {
+  async lookup(name) {
+    const dns = await import('node:dns')
+    try {
+      const found = await dns.promises.lookup(name, { all: true, family: 4 })
+      return found.map((a) => dottedToAddr(a.address)).filter((a): a is number => a !== undefined)
+    } catch {
+      return undefined
+    }
+  },
+  async reverse(addr) {
+    const dns = await import('node:dns')
+    const resolver = new dns.promises.Resolver({ timeout: 2000, tries: 1 })
+    try {
+      return (await resolver.reverse(addrToDotted(addr)))[0]
+    } catch {
+      return undefined
+    }
+  },
+}
+
+const writeAll = (fd: number, text: string): void => {
+  const bytes = Buffer.from(text)
+  for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done)
+}
+
+export const realSys = (program: string): Sys => {
+  let names: Names | undefined
+  return {
+    program,
+    out: (text) => writeAll(1, text),
+    err: (text) => writeAll(2, text),
+    stdinIsTty: isatty(0),
+    readFile: readText,
+    names: () =>
+      (names ??= etcNames(
+        {
+          services: readText('/etc/services') ?? '',
+          protocols: readText('/etc/protocols') ?? '',
+          networks: readText('/etc/networks') ?? '',
+          hosts: readText('/etc/hosts') ?? '',
+        },
+        systemDns,
+      )),
+  }
+}

@@ -1,0 +1,70 @@
+// The ipchains state as read back from the kernel's table: built-in chains
+// and user chain definitions (u_<name>, never the per-context variants
+// u_<name>/...), each rule's record from its comment, counters from the
+// named counter objects, masquerading timeouts from the ct timeout names.
+import { fromIdentifierPart } from '../nft/escape.ts'
+import type { Counts, KernelChain, KernelTable } from '../nft/kernel-table.ts'
+import { decodeRule } from './codec.ts'
+import {
+  type Chain,
+  type Entry,
+  type MasqTimeouts,
+  type Policy,
+  type State,
+  BUILTIN_CHAINS,
+  DEFAULT_TIMEOUTS,
+  INITIAL_STATE,
+  POLICIES,
+  ZERO,
+} from './model.ts'
+import { policyCounter } from './render.ts'
+
+export class DecodeError extends Error {}
+
+const countsOf = (table: KernelTable, rule: { counter?: string; counts?: Counts }): Counts =>
+  rule.counts ?? (rule.counter === undefined ? undefined : table.counters.get(rule.counter)) ?? ZERO
+
+const entriesOf = (table: KernelTable, chain: KernelChain): Entry[] =>
+  chain.rules.flatMap((r) => {
+    if (r.comment === undefined || r.comment.startsWith('policy ') || r.counter === undefined) return []
+    const rule = decodeRule(r.comment)
+    if (!rule) throw new DecodeError(`cannot read rule "${r.comment}" in chain ${chain.name} of table ${table.name}`)
+    return [{ rule, counter: r.counter, counts: countsOf(table, r) }]
+  })
+
+const policyOf = (chain: KernelChain | undefined): Policy => {
+  const word = chain?.rules.find((r) => r.comment?.startsWith('policy '))?.comment?.slice(7)
+  return (POLICIES as readonly string[]).includes(word ?? '') ? (word as Policy) : 'ACCEPT'
+}
+
+const timeoutsOf = (table: KernelTable): MasqTimeouts => {
+  const tcp = table.ctTimeouts.map((n) => /^masq_tcp_(\d+)_(\d+)$/.exec(n)).find((m) => m)
+  const udp = table.ctTimeouts.map((n) => /^masq_udp_(\d+)$/.exec(n)).find((m) => m)
+  return {
+    tcp: tcp ? Number(tcp[1]) : DEFAULT_TIMEOUTS.tcp,
+    tcpfin: tcp ? Number(tcp[2]) : DEFAULT_TIMEOUTS.tcpfin,
+    udp: udp ? Number(udp[1]) : DEFAULT_TIMEOUTS.udp,
+  }
+}
+
+export const decodeState = (table: KernelTable | undefined): State => {
+  if (!table) return INITIAL_STATE
+  const kernelChain = (name: string): KernelChain | undefined => table.chains.find((c) => c.name === name)
+  const builtins: Chain[] = BUILTIN_CHAINS.map((name) => {
+    const chain = kernelChain(name)
+    return {
+      name,
+      policy: policyOf(chain),
+      policyCounts: table.counters.get(policyCounter(name)) ?? ZERO,
+      entries: chain ? entriesOf(table, chain) : [],
+    }
+  })
+  const users: Chain[] = table.chains.flatMap((c) => {
+    if (!c.name.startsWith('u_') || c.name.includes('/')) return []
+    const name = fromIdentifierPart(c.name.slice(2))
+    if (name === undefined) throw new DecodeError(`cannot read chain name ${c.name} in table ${table.name}`)
+    return [{ name, policyCounts: ZERO, entries: entriesOf(table, c) }]
+  })
+  const counterSeq = Math.max(0, ...[...table.counters.keys()].map((n) => (/^r(\d+)$/.exec(n) ? Number(n.slice(1)) : 0)))
+  return { chains: [...builtins, ...users], timeouts: timeoutsOf(table), counterSeq }
+}

@@ -1,0 +1,486 @@
+// The ipchains state as one nftables table that makes packets take the
+// Linux 2.2 path (see spec/legacy/packet-path.md and docs/divergences.md):
+//
+//   input   filter prerouting -150  every arriving packet, before routing,
+//                                   before de-masquerading and REDIRECT
+//   forward filter forward 0        matched on the outgoing interface;
+//                                   de-masqueraded replies skip it
+//   output  filter postrouting 200  every departing packet, after MASQ
+//   nat_pre / nat_post              carry out REDIRECT and MASQ decisions,
+//                                   which the filter chains mark on the
+//                                   connection with ct labels
+//
+// A user chain behaves differently depending on which built-in chain it is
+// reached from (-i is the incoming interface only in input; MASQ, REDIRECT
+// and REJECT mean different things), and 2.2 denied a packet caught in a
+// chain loop where nftables refuses loops outright. So a user chain is
+// rendered once per calling context and per set of chains on the call path
+// that it could loop back to; in the usual case that is a single chain.
+import { addrToDotted, maskToBits } from '../common/inet.ts'
+import { identifierPart } from '../nft/escape.ts'
+import type { NftBaseChain, NftChain, NftCtTimeout, NftRule, NftTable } from '../nft/ir.ts'
+import { quote } from '../nft/text.ts'
+import { encodeRule } from './codec.ts'
+import {
+  type Chain,
+  type Policy,
+  type PortRange,
+  type Rule,
+  type State,
+  BUILTIN_CHAINS,
+  DEFAULT_TIMEOUTS,
+  F,
+  INV,
+  PROTO,
+  isBuiltin,
+  isSpecialTarget,
+} from './model.ts'
+
+export const TABLE_NAME = 'legacyfw_ipchains'
+export const GENERATION_SET = 'generation'
+/** ct label bit carrying "masquerade this connection" from forward to nat_post. */
+export const MASQ_LABEL = 10
+/** ct label bits 32..127 carry "redirect to port N" from input to nat_pre. */
+const REDIRECT_LABEL_BASE = 32
+const REDIRECT_LABEL_LIMIT = 128
+
+export type Context = 'input' | 'forward' | 'output'
+
+export const userChainName = (legacy: string): string => `u_${identifierPart(legacy)}`
+export const policyCounter = (chain: string): string => `policy_${chain}`
+
+const BASE: Record<Context, NftBaseChain> = {
+  input: { type: 'filter', hook: 'prerouting', priority: '-150', policy: 'accept' },
+  forward: { type: 'filter', hook: 'forward', priority: 'filter', policy: 'accept' },
+  output: { type: 'filter', hook: 'postrouting', priority: '200', policy: 'accept' },
+}
+
+type Match = string | 'always' | 'never'
+
+// ---------------------------------------------------------------------------
+// Matches
+
+const addrMatch = (field: 'saddr' | 'daddr', addr: number, mask: number, inverted: boolean): Match => {
+  if (mask === 0) return inverted ? 'never' : 'always'
+  const bits = maskToBits(mask)
+  const op = inverted ? '!= ' : ''
+  if (bits === 32) return `ip ${field} ${op}${addrToDotted(addr)}`
+  if (bits !== undefined) return `ip ${field} ${op}${addrToDotted(addr)}/${bits}`
+  return `ip ${field} & ${addrToDotted(mask)} ${inverted ? '!=' : '=='} ${addrToDotted(addr)}`
+}
+
+/** A u16 range test on an nft field of `width` bits. */
+const rangeMatch = (field: string, range: PortRange, inverted: boolean, max: number): Match => {
+  const lo = range[0]
+  const hi = Math.min(range[1], max)
+  const op = inverted ? '!= ' : ''
+  if (lo > hi) return inverted ? 'always' : 'never'
+  if (lo === 0 && hi === max) return inverted ? 'never' : 'always'
+  return `${field} ${op}${lo === hi ? lo : `${lo}-${hi}`}`
+}
+
+const ifaceString = (name: string, wildcard: boolean): string | undefined => {
+  if (/["\\]/.test(name)) return undefined
+  return `"${name.replaceAll('*', '\\*')}${wildcard ? '*' : ''}"`
+}
+
+const ifaceMatch = (rule: Rule, ctx: Context): Match => {
+  const inverted = (rule.invflg & INV.VIA) !== 0
+  const wildcard = (rule.flg & F.WILDIF) !== 0
+  if (rule.vianame === '' && wildcard) return inverted ? 'never' : 'always'
+  const text = ifaceString(rule.vianame, wildcard)
+  // nft cannot spell this name; such an interface is matched by nothing.
+  if (text === undefined) return inverted ? 'always' : 'never'
+  return `${ctx === 'input' ? 'iifname' : 'oifname'} ${inverted ? '!= ' : ''}${text}`
+}
+
+const PROTO_NAMES: Record<number, string> = { 1: 'icmp', 6: 'tcp', 17: 'udp' }
+
+/** The nft matches of a legacy rule in a context, or 'never'. */
+export const ruleMatches = (rule: Rule, ctx: Context): string[] | 'never' => {
+  const inv = (bit: number): boolean => (rule.invflg & bit) !== 0
+  const matches: Match[] = [
+    ifaceMatch(rule, ctx),
+    addrMatch('saddr', rule.src, rule.smsk, inv(INV.SRCIP)),
+    addrMatch('daddr', rule.dst, rule.dmsk, inv(INV.DSTIP)),
+  ]
+  const l4: Match[] = []
+  if (rule.proto === PROTO.TCP || rule.proto === PROTO.UDP) {
+    const name = PROTO_NAMES[rule.proto] ?? ''
+    l4.push(rangeMatch(`${name} sport`, rule.spts, inv(INV.SRCPT), 0xffff))
+    l4.push(rangeMatch(`${name} dport`, rule.dpts, inv(INV.DSTPT), 0xffff))
+  } else if (rule.proto === PROTO.ICMP) {
+    l4.push(rangeMatch('icmp type', rule.spts, inv(INV.SRCPT), 0xff))
+    l4.push(rangeMatch('icmp code', rule.dpts, inv(INV.DSTPT), 0xff))
+  }
+  if (rule.flg & F.TCPSYN) l4.push(`tcp flags & (syn|ack|rst) ${inv(INV.SYN) ? '!=' : '=='} syn`)
+  const l4Text = l4.filter((m) => m !== 'always')
+  if (rule.proto > 255) matches.push(inv(INV.PROTO) ? 'always' : 'never')
+  else if (rule.proto !== 0 && (inv(INV.PROTO) || l4Text.length === 0))
+    matches.push(`ip protocol ${inv(INV.PROTO) ? '!= ' : ''}${PROTO_NAMES[rule.proto] ?? rule.proto}`)
+  matches.push(...l4Text)
+  if (rule.flg & F.FRAG) matches.push(`ip frag-off & 0x1fff ${inv(INV.FRAG) ? '==' : '!='} 0`)
+  if (matches.includes('never')) return 'never'
+  return matches.filter((m) => m !== 'always')
+}
+
+/** A match that nothing satisfies, for rules that can never match. */
+const NEVER = 'ip version 0'
+
+// ---------------------------------------------------------------------------
+// Verdicts
+
+interface Emit {
+  readonly ctx: Context
+  readonly chain: string
+  readonly redirectLabels: ReadonlyMap<number, number>
+  /** The nft chain a jump to `target` goes to, or undefined when it loops. */
+  readonly jumpTarget: (target: string) => string | undefined
+}
+
+const policyStatements = (policy: Policy, ctx: Context): string[] => {
+  switch (policy) {
+    case 'ACCEPT':
+      return ['accept']
+    case 'DENY':
+      return ['drop']
+    case 'REJECT':
+      return rejectStatements(ctx)
+    case 'MASQ':
+      return ctx === 'forward' ? [`ct label set ${MASQ_LABEL}`, 'accept'] : ['accept']
+  }
+}
+
+// REJECT answers port-unreachable on input and host-unreachable on forward;
+// nftables cannot reject in postrouting, so output drops (docs/divergences.md).
+const rejectStatements = (ctx: Context): string[] => {
+  if (ctx === 'input') return ['reject with icmp type port-unreachable']
+  if (ctx === 'forward') return ['reject with icmp type host-unreachable']
+  return ['drop']
+}
+
+const verdictStatements = (rule: Rule, emit: Emit, policy: Policy): string[] => {
+  const { ctx } = emit
+  switch (rule.label) {
+    case '':
+      return []
+    case 'ACCEPT':
+    case 'DENY':
+    case 'REJECT':
+    case 'MASQ':
+      return policyStatements(rule.label, ctx)
+    case 'REDIRECT':
+      if (ctx === 'forward') return ['drop']
+      if (ctx === 'output') return ['accept']
+      return [`ct label set ${emit.redirectLabels.get(rule.redirpt) ?? REDIRECT_LABEL_BASE}`, 'accept']
+    case 'RETURN':
+      // RETURN from a built-in chain means its policy.
+      if (isBuiltin(emit.chain)) return [`counter name ${quote(policyCounter(emit.chain))}`, ...policyStatements(policy, ctx)]
+      return ['return']
+    default: {
+      const target = emit.jumpTarget(rule.label)
+      if (target !== undefined) return [`jump ${target}`]
+      return [`log prefix ${quote(`IP firewall: Loop detected at \`${rule.label}'. `)}`, 'drop']
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Side effects: log, TOS, marks
+
+const logPrefix = (chain: string, rule: Rule, num: number): string => {
+  const target = rule.label === '' ? '-' : rule.label === 'REDIRECT' ? `REDIRECT ${rule.redirpt}` : rule.label
+  return `Packet log: ${chain} ${target} (#${num}) `.replace(/"/g, "'")
+}
+
+export const tosChainName = (and: number, xor: number): string =>
+  `tos_${and.toString(16).padStart(2, '0')}_${xor.toString(16).padStart(2, '0')}`
+
+/** Helper chains that apply tos = (tos & and) ^ xor with a correct checksum. */
+export const tosChains = (and: number, xor: number): NftChain[] => {
+  const name = tosChainName(and, xor)
+  const dscp = (v: number): number => (((v << 2) & and) ^ xor) >> 2
+  const ecn = (v: number): number => (v & and & 3) ^ (xor & 3)
+  const rules: NftRule[] = []
+  const chains: NftChain[] = []
+  const ecnChanges = [0, 1, 2, 3].filter((v) => ecn(v) !== v)
+  if (ecnChanges.length) {
+    chains.push({
+      name: `${name}_ecn`,
+      rules: ecnChanges.map((v) => ({ matches: [`ip ecn ${v}`], stmts: [`ip ecn set ${ecn(v)}`, 'return'] })),
+    })
+    rules.push({ matches: [], stmts: [`jump ${name}_ecn`] })
+  }
+  if ((and & 0xfc) === 0) rules.push({ matches: [], stmts: [`ip dscp set ${(xor & 0xfc) >> 2}`] })
+  else
+    for (let v = 0; v < 64; v++)
+      if (dscp(v) !== v) rules.push({ matches: [`ip dscp ${v}`], stmts: [`ip dscp set ${dscp(v)}`, 'return'] })
+  return [{ name, rules }, ...chains]
+}
+
+const hex8 = (n: number): string => n.toString(16).padStart(8, '0')
+export const markChainName = (delta: number): string => `mark_add_${hex8(delta)}`
+
+// 2.2 added relative marks; nftables has no addition, so a helper chain
+// carries out the binary addition bit by bit ("add 2^k" = flip the run of
+// ones starting at bit k and the zero above it).
+export const markChains = (delta: number): NftChain[] => {
+  const bitsOf = (n: number): number[] => [...Array(32).keys()].filter((k) => Math.floor(n / 2 ** k) % 2 === 1)
+  const negative = 2 ** 32 - delta
+  // Subtracting is cheaper when the two's complement has fewer bits.
+  const subtract = bitsOf(negative).length < bitsOf(delta).length
+  const steps = bitsOf(subtract ? negative : delta)
+  const stepChain = (k: number): NftChain => ({
+    name: `mark_${subtract ? 'dec' : 'inc'}_${k}`,
+    rules: [
+      ...[...Array(32 - k).keys()].map((i) => {
+        const j = k + i
+        const run = 2 ** (j + 1) - 2 ** k
+        const top = 2 ** j
+        // inc: bits k..j-1 set and bit j clear; dec: bits k..j-1 clear and bit j set.
+        return flipWhen(run, subtract ? top : run - top)
+      }),
+      // The carry (or borrow) runs off bit 31: the whole run wraps around.
+      flipWhen(2 ** 32 - 2 ** k, subtract ? 0 : 2 ** 32 - 2 ** k),
+    ],
+  })
+  return [
+    { name: markChainName(delta), rules: steps.map((k) => ({ matches: [], stmts: [`jump mark_${subtract ? 'dec' : 'inc'}_${k}`] })) },
+    ...steps.map(stepChain),
+  ]
+}
+
+const flipWhen = (bits: number, pattern: number): NftRule => ({
+  matches: [`meta mark & 0x${hex8(bits)} == 0x${hex8(pattern)}`],
+  stmts: [`meta mark set meta mark ^ 0x${hex8(bits)}`, 'return'],
+})
+
+/** One legacy rule as nft rules: effects (with the counter) then the verdict. */
+const renderRule = (rule: Rule, counter: string, num: number, emit: Emit, policy: Policy): NftRule[] => {
+  const matches = ruleMatches(rule, emit.ctx)
+  const m = matches === 'never' ? [NEVER] : matches
+  const effects: string[] = []
+  if (rule.flg & F.PRN) effects.push(`log prefix ${quote(logPrefix(emit.chain, rule, num))} level info`)
+  if (rule.flg & F.NETLINK) effects.push(`log group 0${rule.outputsize !== 0xffff ? ` snaplen ${rule.outputsize}` : ''}`)
+  if (rule.flg & F.MARKABS) effects.push(`meta mark set 0x${hex8(rule.mark)}`)
+  const helpers: string[] = []
+  if (!(rule.flg & F.MARKABS) && rule.mark !== 0) helpers.push(`jump ${markChainName(rule.mark)}`)
+  if (rule.tosand !== 0xff || rule.tosxor !== 0) helpers.push(`jump ${tosChainName(rule.tosand, rule.tosxor)}`)
+  const verdict = verdictStatements(rule, emit, policy)
+  const comment = encodeRule(rule)
+  // A jump ends the rule, so each helper gets a rule of its own with the same
+  // matches; nothing a helper changes (mark, TOS) is matched by legacy rules.
+  const [firstHelper, ...moreHelpers] = helpers
+  if (firstHelper === undefined) return [{ matches: m, counter, stmts: [...effects, ...verdict], comment }]
+  return [
+    { matches: m, counter, stmts: [...effects, firstHelper], comment },
+    ...moreHelpers.map((h) => ({ matches: m, stmts: [h] })),
+    ...(verdict.length ? [{ matches: m, stmts: verdict }] : []),
+  ]
+}
+
+// ---------------------------------------------------------------------------
+// User chain instances
+
+type CtxClass = Context | 'in' | 'out' | 'any'
+
+interface Graph {
+  readonly chains: ReadonlyMap<string, Chain>
+  /** Chains reachable from a chain by one or more jumps. */
+  readonly reach: ReadonlyMap<string, ReadonlySet<string>>
+  readonly classOf: (chain: string, ctx: Context) => CtxClass
+}
+
+const userTargets = (chain: Chain, chains: ReadonlyMap<string, Chain>): string[] =>
+  chain.entries.map((e) => e.rule.label).filter((l) => !isSpecialTarget(l) && l !== '' && chains.has(l) && !isBuiltin(l))
+
+const buildGraph = (state: State): Graph => {
+  const chains = new Map(state.chains.map((c) => [c.name, c]))
+  const reach = new Map<string, Set<string>>()
+  for (const start of chains.keys()) {
+    const seen = new Set<string>()
+    const todo = userTargets(chains.get(start) as Chain, chains)
+    while (todo.length) {
+      const next = todo.pop() as string
+      if (seen.has(next)) continue
+      seen.add(next)
+      todo.push(...userTargets(chains.get(next) as Chain, chains))
+    }
+    reach.set(start, seen)
+  }
+  const subtree = (name: string): Chain[] => [name, ...(reach.get(name) ?? [])].map((n) => chains.get(n) as Chain)
+  const classOf = (name: string, ctx: Context): CtxClass => {
+    const rules = subtree(name).flatMap((c) => c.entries.map((e) => e.rule))
+    if (rules.some((r) => ['MASQ', 'REDIRECT', 'REJECT'].includes(r.label))) return ctx
+    if (rules.some((r) => r.vianame !== '' || r.invflg & INV.VIA)) return ctx === 'input' ? 'in' : 'out'
+    return 'any'
+  }
+  return { chains, reach, classOf }
+}
+
+interface Instance {
+  readonly chain: string
+  readonly ctx: Context
+  readonly cls: CtxClass
+  /** Chains on the call path that this chain could jump back to. */
+  readonly loopKey: readonly string[]
+}
+
+const instanceId = (i: Pick<Instance, 'chain' | 'cls' | 'loopKey'>): string => `${i.chain}\u0000${i.cls}\u0000${i.loopKey.join('\u0000')}`
+
+const CLASS_TAG: Record<CtxClass, string> = { input: 'in', forward: 'fwd', output: 'out', in: 'in', out: 'out', any: 'any' }
+
+export const renderState = (state: State): NftTable => {
+  const graph = buildGraph(state)
+  const redirectPorts = [...new Set(state.chains.flatMap((c) => c.entries.filter((e) => e.rule.label === 'REDIRECT').map((e) => e.rule.redirpt)))].sort((a, b) => a - b)
+  if (redirectPorts.length > REDIRECT_LABEL_LIMIT - REDIRECT_LABEL_BASE)
+    throw new Error(`at most ${REDIRECT_LABEL_LIMIT - REDIRECT_LABEL_BASE} distinct REDIRECT ports are supported`)
+  const redirectLabels = new Map(redirectPorts.map((port, i) => [port, REDIRECT_LABEL_BASE + i]))
+
+  const userChains = state.chains.filter((c) => !isBuiltin(c.name))
+  const primaryCtx = (name: string): Context =>
+    (['input', 'forward', 'output'] as const).find((root) =>
+      userTargets(graph.chains.get(root) as Chain, graph.chains).some((t) => t === name || graph.reach.get(t)?.has(name)),
+    ) ?? 'input'
+
+  const names = new Map<string, string>()
+  const definitions = new Map<string, string>()
+  for (const c of userChains) {
+    const ctx = primaryCtx(c.name)
+    const id = instanceId({ chain: c.name, cls: graph.classOf(c.name, ctx), loopKey: [] })
+    names.set(id, userChainName(c.name))
+    definitions.set(c.name, id)
+  }
+  const variantCount = new Map<string, number>()
+  const instances: Instance[] = []
+  const instanceName = (inst: Instance): string => {
+    const id = instanceId(inst)
+    const known = names.get(id)
+    if (known) return known
+    const base = `${userChainName(inst.chain)}/${CLASS_TAG[inst.cls]}`
+    let name = base
+    if (inst.loopKey.length) {
+      const n = (variantCount.get(base) ?? 0) + 1
+      variantCount.set(base, n)
+      name = `${base}/${n}`
+    }
+    names.set(id, name)
+    instances.push(inst)
+    return name
+  }
+
+  const emitFor = (chain: string, ctx: Context, loopKey: readonly string[]): Emit => ({
+    ctx,
+    chain,
+    redirectLabels,
+    jumpTarget: (target) => {
+      if (target === chain || loopKey.includes(target) || !graph.chains.has(target)) return undefined
+      const reach = graph.reach.get(target) ?? new Set()
+      const key = [...new Set([...loopKey, chain])].filter((c) => reach.has(c) && !isBuiltin(c)).sort()
+      return instanceName({ chain: target, ctx, cls: graph.classOf(target, ctx), loopKey: key })
+    },
+  })
+
+  const renderEntries = (chain: Chain, emit: Emit, policy: Policy): NftRule[] =>
+    chain.entries.flatMap((e, i) => renderRule(e.rule, e.counter, i + 1, emit, policy))
+
+  const baseChains: NftChain[] = BUILTIN_CHAINS.map((name) => {
+    const chain = graph.chains.get(name) as Chain
+    const policy = chain.policy ?? 'ACCEPT'
+    const emit = emitFor(name, name, [])
+    const prologue: NftRule[] =
+      name === 'forward'
+        ? [{ matches: ['ct direction reply', `ct label ${MASQ_LABEL}`], stmts: ['accept'], comment: 'de-masqueraded replies skip forward (2.2)' }]
+        : []
+    const policyRule: NftRule = { matches: [], counter: policyCounter(name), stmts: policyStatements(policy, name), comment: `policy ${policy}` }
+    return { name, base: BASE[name], rules: [...prologue, ...renderEntries(chain, emit, policy), policyRule] }
+  })
+
+  const definitionChains: NftChain[] = userChains.map((c) => {
+    const ctx = primaryCtx(c.name)
+    return { name: userChainName(c.name), rules: renderEntries(c, emitFor(c.name, ctx, []), 'ACCEPT') }
+  })
+  const instanceChains: NftChain[] = []
+  for (let i = 0; i < instances.length; i++) {
+    const inst = instances[i] as Instance
+    const chain = graph.chains.get(inst.chain) as Chain
+    instanceChains.push({ name: names.get(instanceId(inst)) as string, rules: renderEntries(chain, emitFor(inst.chain, inst.ctx, inst.loopKey), 'ACCEPT') })
+  }
+
+  const allRules = state.chains.flatMap((c) => c.entries.map((e) => e.rule))
+  const masqUsed = allRules.some((r) => r.label === 'MASQ') || graph.chains.get('forward')?.policy === 'MASQ'
+  const timeoutsChanged = JSON.stringify(state.timeouts) !== JSON.stringify(DEFAULT_TIMEOUTS)
+  const ctTimeouts = masqUsed || timeoutsChanged ? masqTimeoutObjects(state) : []
+  const natChains: NftChain[] = [
+    ...(redirectPorts.length ? [redirectChain(redirectLabels)] : []),
+    ...(masqUsed ? [masqChain(ctTimeouts)] : []),
+  ]
+  const helperChains = [
+    ...new Map(allRules.filter((r) => r.tosand !== 0xff || r.tosxor !== 0).map((r) => [tosChainName(r.tosand, r.tosxor), tosChains(r.tosand, r.tosxor)])).values(),
+    ...new Map(allRules.filter((r) => !(r.flg & F.MARKABS) && r.mark !== 0).map((r) => [r.mark, markChains(r.mark)])).values(),
+  ].flat()
+
+  return {
+    family: 'ip',
+    name: TABLE_NAME,
+    comment: 'ipchains rules (Linux 2.2 semantics) managed by legacyfw; list them with ipchains -L',
+    sets: [],
+    counters: [
+      ...BUILTIN_CHAINS.map(policyCounter),
+      ...state.chains.flatMap((c) => c.entries.map((e) => e.counter)),
+    ],
+    ctTimeouts,
+    chains: [...baseChains, ...natChains, ...definitionChains, ...dedupeByName(instanceChains), ...dedupeByName(helperChains)],
+  }
+}
+
+const dedupeByName = (chains: NftChain[]): NftChain[] => [...new Map(chains.map((c) => [c.name, c])).values()]
+
+export const masqTimeoutObjects = (state: State): NftCtTimeout[] => {
+  const { tcp, tcpfin, udp } = state.timeouts
+  // The other TCP states keep 2.2's fixed values.
+  return [
+    {
+      name: `masq_tcp_${tcp}_${tcpfin}`,
+      protocol: 'tcp',
+      policy: [
+        ['established', tcp],
+        ['syn_sent', 120],
+        ['syn_recv', 60],
+        ['fin_wait', tcpfin],
+        ['time_wait', 120],
+        ['close', 10],
+        ['close_wait', 60],
+        ['last_ack', 30],
+      ],
+    },
+    { name: `masq_udp_${udp}`, protocol: 'udp', policy: [['unreplied', udp], ['replied', udp]] },
+  ]
+}
+
+const masqChain = (timeouts: readonly NftCtTimeout[]): NftChain => ({
+  name: 'nat_post',
+  base: { type: 'nat', hook: 'postrouting', priority: 'srcnat', policy: 'accept' },
+  rules: [
+    ...timeouts.map((t) => ({
+      matches: [`ct label ${MASQ_LABEL}`, `meta l4proto ${t.protocol}`],
+      stmts: [`ct timeout set ${quote(t.name)}`],
+    })),
+    {
+      matches: [`ct label ${MASQ_LABEL}`, 'meta l4proto { tcp, udp }'],
+      stmts: ['masquerade to :61000-65095'],
+      comment: 'MASQ: 2.2 masquerade port range',
+    },
+    { matches: [`ct label ${MASQ_LABEL}`], stmts: ['masquerade'] },
+  ],
+})
+
+const redirectChain = (labels: ReadonlyMap<number, number>): NftChain => ({
+  name: 'nat_pre',
+  base: { type: 'nat', hook: 'prerouting', priority: 'dstnat', policy: 'accept' },
+  rules: [...labels].map(([port, label]) => ({
+    matches: [`ct label ${label}`, 'meta l4proto { tcp, udp }'],
+    stmts: [port === 0 ? 'redirect' : `redirect to :${port}`],
+    comment: `REDIRECT ${port}`,
+  })),
+})

@@ -1,0 +1,87 @@
+// What a listing needs from a table in the kernel, read from `nft -j list
+// table` output (or derived from a rendered table in pure mode): chains in
+// kernel order, each rule's comment and counter, named objects.
+import type { NftTable } from './ir.ts'
+
+export interface Counts {
+  readonly packets: number
+  readonly bytes: number
+}
+
+export interface KernelRule {
+  readonly comment?: string
+  /** Name of the counter object the rule references. */
+  readonly counter?: string
+  /** An anonymous counter's values. */
+  readonly counts?: Counts
+}
+
+export interface KernelChain {
+  readonly name: string
+  readonly rules: readonly KernelRule[]
+}
+
+export interface KernelTable {
+  readonly name: string
+  readonly chains: readonly KernelChain[]
+  readonly counters: ReadonlyMap<string, Counts>
+  readonly ctTimeouts: readonly string[]
+  readonly sets: ReadonlyMap<string, readonly string[]>
+}
+
+type Json = Record<string, unknown>
+
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v)
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined)
+const num = (v: unknown): number => (typeof v === 'number' ? v : 0)
+
+const ruleFrom = (rule: Json): KernelRule => {
+  const exprs = Array.isArray(rule['expr']) ? rule['expr'] : []
+  const counterExpr = exprs.find((e): e is Json => isObject(e) && 'counter' in e)?.['counter']
+  const comment = str(rule['comment'])
+  return {
+    ...(comment === undefined ? {} : { comment }),
+    ...(typeof counterExpr === 'string' ? { counter: counterExpr } : {}),
+    ...(isObject(counterExpr) ? { counts: { packets: num(counterExpr['packets']), bytes: num(counterExpr['bytes']) } } : {}),
+  }
+}
+
+/** The named table from `nft -j list table ...` output, or undefined if absent. */
+export const kernelTableFromJson = (json: unknown, family: string, name: string): KernelTable | undefined => {
+  const items = isObject(json) && Array.isArray(json['nftables']) ? json['nftables'] : []
+  const mine = (o: Json): boolean => o['family'] === family && (o['table'] ?? o['name']) === name
+  let found = false
+  const chains: { name: string; rules: KernelRule[] }[] = []
+  const counters = new Map<string, Counts>()
+  const ctTimeouts: string[] = []
+  const sets = new Map<string, string[]>()
+  for (const item of items) {
+    if (!isObject(item)) continue
+    const [kind, body] = Object.entries(item)[0] ?? []
+    if (!isObject(body)) continue
+    if (kind === 'table' && body['family'] === family && body['name'] === name) found = true
+    if (kind === 'table' || !mine(body)) continue
+    const objName = str(body['name']) ?? ''
+    if (kind === 'counter') counters.set(objName, { packets: num(body['packets']), bytes: num(body['bytes']) })
+    else if (kind === 'ct timeout') ctTimeouts.push(objName)
+    else if (kind === 'set') sets.set(objName, (Array.isArray(body['elem']) ? body['elem'] : []).map(String))
+    else if (kind === 'chain') chains.push({ name: objName, rules: [] })
+    else if (kind === 'rule') chains.find((c) => c.name === body['chain'])?.rules.push(ruleFrom(body))
+  }
+  return found ? { name, chains, counters, ctTimeouts, sets } : undefined
+}
+
+/** The kernel's view of a table this project rendered (pure mode). */
+export const kernelTableFromNft = (table: NftTable, counters: ReadonlyMap<string, Counts>): KernelTable => ({
+  name: table.name,
+  chains: table.chains.map((c) => ({
+    name: c.name,
+    rules: c.rules.map((r) => ({
+      ...(r.comment === undefined ? {} : { comment: r.comment }),
+      ...(r.counter === undefined ? {} : { counter: r.counter }),
+    })),
+  })),
+  counters: new Map(table.counters.map((n) => [n, counters.get(n) ?? { packets: 0, bytes: 0 }])),
+  ctTimeouts: table.ctTimeouts.map((t) => t.name),
+  sets: new Map(table.sets.map((s) => [s.name, s.elements])),
+})
