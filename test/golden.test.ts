@@ -1,0 +1,25 @@
+// Golden fixtures in pure mode: parse, validate, execute, render and decode
+// exactly as live, against an in-memory table.
+import t from 'tap'
+import { caseNames, expectFile, orphans, readCase, transcriptEntry } from './helpers/golden.ts'
+import { pureWorld, runPure } from './helpers/tools.ts'
+
+const TOOLS = ['ipchains']
+
+for (const tool of TOOLS) {
+  t.test(`${tool}: every golden file has a case`, async (t) => {
+    t.same(orphans(tool), [])
+  })
+  for (const name of caseNames(tool)) {
+    t.test(`${tool}/${name}`, async (t) => {
+      const world = pureWorld()
+      let transcript = ''
+      for (const cmd of readCase(tool, name)) {
+        const run = await runPure(world, cmd.argv, { tty: cmd.tty })
+        transcript += transcriptEntry(cmd.line, run.stdout, run.stderr, run.status)
+      }
+      expectFile(t, tool, `${name}.out`, transcript)
+      expectFile(t, tool, `${name}.nft`, world.store.text())
+    })
+  }
+}

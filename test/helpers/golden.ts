@@ -1,0 +1,77 @@
+// Golden fixture cases: fixtures/<tool>/<case>.sh holds commands (one per
+// line, shell quoting, no expansion); <case>.out is the transcript they
+// produce and <case>.nft the owned table they leave behind.
+//
+// Transcript: "$ <command>", then stdout verbatim, then stderr lines
+// prefixed "2> ", then "[exit N]" when N is not 0. Directives in the case
+// file: "#! tty" runs the following commands with stdin on a terminal.
+import { readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs'
+import { join } from 'node:path'
+import { parse } from 'shell-quote'
+import type { Test } from 'tap'
+
+export const FIXTURES = new URL('../../fixtures/', import.meta.url).pathname
+
+export interface CaseCommand {
+  readonly line: string
+  readonly argv: string[]
+  readonly tty: boolean
+}
+
+export const caseNames = (tool: string): string[] =>
+  readdirSync(join(FIXTURES, tool))
+    .filter((f) => f.endsWith('.sh'))
+    .map((f) => f.slice(0, -3))
+    .sort()
+
+export const readCase = (tool: string, name: string): CaseCommand[] => {
+  let tty = false
+  const commands: CaseCommand[] = []
+  for (const raw of readFileSync(join(FIXTURES, tool, `${name}.sh`), 'utf8').split('\n')) {
+    const line = raw.trim()
+    if (line === '#! tty') tty = true
+    if (line === '' || line.startsWith('#')) continue
+    const argv = parse(line).map((w) => {
+      if (typeof w !== 'string') throw new Error(`${tool}/${name}: only plain words are allowed: ${line}`)
+      return w
+    })
+    commands.push({ line, argv, tty })
+  }
+  return commands
+}
+
+const streamLines = (text: string, prefix: string): string => {
+  if (text === '') return ''
+  const lines = text.split('\n')
+  const complete = text.endsWith('\n')
+  if (complete) lines.pop()
+  const body = lines.map((l) => (prefix && l === '' ? prefix.trimEnd() : prefix + l)).join('\n')
+  return `${body}\n${complete ? '' : '\\ no newline at end\n'}`
+}
+
+export const transcriptEntry = (line: string, stdout: string, stderr: string, status: number): string =>
+  `$ ${line}\n${streamLines(stdout, '')}${streamLines(stderr, '2> ')}${status ? `[exit ${status}]\n` : ''}`
+
+/** Compares with the golden file, or writes it under `npm run snap`. */
+export const expectFile = (t: Test, tool: string, file: string, actual: string): void => {
+  const path = join(FIXTURES, tool, file)
+  if (t.writeSnapshot) {
+    writeFileSync(path, actual)
+    t.pass(`wrote ${file}`)
+    return
+  }
+  if (!existsSync(path)) {
+    t.fail(`missing ${tool}/${file}: run \`npm run snap\` and review the diff`)
+    return
+  }
+  t.equal(actual, readFileSync(path, 'utf8'), `${tool}/${file}`)
+}
+
+/** Every golden file must belong to a case (esbuild's orphan rule). */
+export const orphans = (tool: string): string[] => {
+  const cases = new Set(caseNames(tool))
+  return readdirSync(join(FIXTURES, tool)).filter((f) => {
+    const m = /^(.*)\.(out|nft)$/.exec(f)
+    return m !== null && !cases.has(m[1] ?? '')
+  })
+}
