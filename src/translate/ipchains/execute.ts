@@ -185,15 +185,21 @@ const listChains = (run: Run, cmd: Command, ctx: ExecuteContext): void => {
   }
 }
 
-/** ipfwc_check_packet(): the test packet a -C rule describes, and its verdict. */
-const checkRule = (state: State, chain: string, rule: Rule): CheckVerdict =>
-  checkPacket(state, chain, {
+/**
+ * ipfwc_check_packet(): the test packet a -C rule describes, and its verdict.
+ * The packet's protocol, ICMP type and ICMP code are single bytes.
+ */
+const checkRule = (state: State, chain: string, rule: Rule): CheckVerdict => {
+  const proto = rule.proto & 0xff
+  const byte = (n: number): number => (proto === PROTO.ICMP ? n & 0xff : n)
+  return checkPacket(state, chain, {
     saddr: rule.src,
     daddr: rule.dst,
-    proto: rule.proto,
-    sport: rule.spts[0],
-    dport: rule.dpts[0],
+    proto,
+    sport: byte(rule.spts[0]),
+    dport: byte(rule.dpts[0]),
     syn: (rule.flg & F.TCPSYN) !== 0,
     fragOffset: rule.flg & F.FRAG ? 2 : 0,
     iface: rule.vianame,
   })
+}

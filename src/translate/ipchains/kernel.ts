@@ -88,9 +88,10 @@ export const sameRuleForDelete = (a: Rule, b: Rule): boolean =>
   a.vianame === b.vianame &&
   a.label === b.label
 
+/** The kernel converts the rule first, so an unknown jump target is ENOENT here too. */
 export const deleteMatchingRule = (state: State, chainName: string, rule: Rule): KernelResult => {
   const chain = findChain(state, chainName)
-  if (!chain) return fail('ENOENT')
+  if (!chain || !targetExists(state, rule.label)) return fail('ENOENT')
   const wanted = normaliseRule(rule)
   const at = chain.entries.findIndex((e) => sameRuleForDelete(e.rule, wanted))
   if (at === -1) return fail('EINVAL')

@@ -150,8 +150,10 @@ export const validate = async (inv: Invocation, env: ValidateEnv): Promise<Comma
   let daddrs: number[] = []
   let smsk = 0
   let dmsk = 0
-  let spts: PortRange = [0, 0xffff]
-  let dpts: PortRange = [0, 0xffff]
+  // The original's rule is a zeroed static: ports a missing -s/-d leaves
+  // unparsed stay 0:0, which -C's one-port check lets pass (step 11).
+  let spts: PortRange = [0, 0]
+  let dpts: PortRange = [0, 0]
   if (shost !== undefined) {
     ;({ addrs: saddrs, mask: smsk } = await parseHostNetworkMask(shost))
     if (proto !== PROTO.ICMP) spts = parsePorts(inv.srcpts, proto)
