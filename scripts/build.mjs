@@ -9,11 +9,11 @@ await build({
   outdir: 'dist',
   entryNames: '[name]',
   bundle: true,
-  splitting: true,
+  // One self-contained file per command: fewer modules to load at startup.
+  splitting: false,
   format: 'esm',
   platform: 'node',
   target: 'node20',
   outExtension: { '.js': '.mjs' },
-  chunkNames: 'chunks/[name]-[hash]',
   logLevel: 'warning',
 })

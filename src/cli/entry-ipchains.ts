@@ -7,7 +7,9 @@ import { realSys } from '../runtime/sys.ts'
 import { ipchainsMain } from './ipchains.ts'
 
 const program = process.env['LEGACYFW_ARGV0'] ?? basename(process.argv[1] ?? 'ipchains')
-process.exitCode = await ipchainsMain(process.argv.slice(2), realSys(program), {
+void ipchainsMain(process.argv.slice(2), realSys(program), {
   store: nftTableStore('ip', TABLE_NAME),
   conntrack: readConntrack,
+}).then((status) => {
+  process.exitCode = status
 })

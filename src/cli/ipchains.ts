@@ -65,7 +65,7 @@ const change = async (cmd: Command, sys: Sys, world: ChainsWorld): Promise<numbe
     const before = decodeState(current)
     const result = execute(cmd, before, { names })
     const changed = structure(before) !== structure(result.state)
-    return changed ? { next: renderState(result.state), result } : { result }
+    return changed ? { next: renderState(result.state), previous: renderState(before), result } : { result }
   })
   world.store.resetCounters(outcome.zeroed)
   return print(sys, outcome)

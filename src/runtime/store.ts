@@ -2,14 +2,15 @@
 // compare-and-swap transaction, read-and-zero its counters.
 import type { NftTable } from '../translate/nft/ir.ts'
 import { type Counts, type KernelTable, kernelTableFromJson } from '../translate/nft/kernel-table.ts'
-import { generationOf, replaceTableText } from '../translate/nft/transaction.ts'
+import { STALE_AFTER_MS, generationOf, replaceTableText } from '../translate/nft/transaction.ts'
 import { runNft } from './nft.ts'
 
 export type CommitResult = 'ok' | 'conflict' | { readonly failure: string }
 
 export interface TableStore {
   read(): KernelTable | undefined
-  commit(current: KernelTable | undefined, next: NftTable): CommitResult
+  /** `previous` is the rendering of what `current` decodes to (for minimal edits). */
+  commit(current: KernelTable | undefined, next: NftTable, previous?: NftTable): CommitResult
   /** Reads and zeroes the named counters in one step each. */
   resetCounters(names: readonly string[]): Map<string, Counts>
 }
@@ -35,8 +36,8 @@ export const nftTableStore = (family: string, name: string): TableStore => ({
     if (/No such file or directory/.test(result.stderr)) return undefined
     throw classify(result.stderr) ?? new Error(`nft list table ${family} ${name}: ${result.stderr}`)
   },
-  commit(current, next) {
-    const result = runNft(['-f', '-'], replaceTableText(current, next))
+  commit(current, next, previous) {
+    const result = runNft(['-f', '-'], replaceTableText(current, next, previous))
     if (result.status === 0) return 'ok'
     const unavailable = classify(result.stderr)
     if (unavailable) throw unavailable
@@ -69,12 +70,21 @@ const sleep = (ms: number): void => {
  * again until no concurrent invocation got in between. `plan` must be pure:
  * it may run more than once.
  */
-export const transact = <T>(store: TableStore, plan: (current: KernelTable | undefined) => { next?: NftTable; result: T }): T => {
+export interface Plan<T> {
+  readonly next?: NftTable
+  /** The rendering of the state read, when the plan has it (see replaceTableText). */
+  readonly previous?: NftTable
+  readonly result: T
+}
+
+export const transact = <T>(store: TableStore, plan: (current: KernelTable | undefined) => Plan<T>): T => {
   for (let attempt = 0; ; attempt++) {
+    const readAt = Date.now()
     const current = store.read()
-    const { next, result } = plan(current)
+    const { next, previous, result } = plan(current)
     if (!next) return result
-    const outcome = store.commit(current, next)
+    // Generation elements expire; never commit against a read that old.
+    const outcome = Date.now() - readAt > STALE_AFTER_MS ? 'conflict' : store.commit(current, next, previous)
     if (outcome === 'ok') return result
     if (outcome !== 'conflict') throw new Error(`nft rejected the transaction:\n${outcome.failure}`)
     if (attempt > 200) throw new Error('gave up after 200 concurrent updates')

@@ -1,7 +1,6 @@
 // Everything a legacy command touches besides the firewall: its streams,
 // the terminal, /proc and /etc files, DNS.
-import { readFileSync, writeSync } from 'node:fs'
-import { isatty } from 'node:tty'
+import { readFileSync, readlinkSync, writeSync } from 'node:fs'
 import { type Dns, type Names, etcNames } from '../translate/common/names.ts'
 import { addrToDotted, dottedToAddr } from '../translate/common/inet.ts'
 
@@ -10,7 +9,7 @@ export interface Sys {
   readonly program: string
   readonly out: (text: string) => void
   readonly err: (text: string) => void
-  readonly stdinIsTty: boolean
+  readonly stdinIsTty: () => boolean
   readonly readFile: (path: string) => string | undefined
   readonly names: () => Names
 }
@@ -45,6 +44,16 @@ const systemDns: Dns = {
   },
 }
 
+// isatty(0) without loading node:tty (and with it node:net): a terminal is
+// a /dev/pts or /dev/tty* device.
+const stdinIsTerminal = (): boolean => {
+  try {
+    return /^\/dev\/(pts\/|tty|console)/.test(readlinkSync('/proc/self/fd/0'))
+  } catch {
+    return false
+  }
+}
+
 const writeAll = (fd: number, text: string): void => {
   const bytes = Buffer.from(text)
   for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done)
@@ -56,15 +65,15 @@ export const realSys = (program: string): Sys => {
     program,
     out: (text) => writeAll(1, text),
     err: (text) => writeAll(2, text),
-    stdinIsTty: isatty(0),
+    stdinIsTty: stdinIsTerminal,
     readFile: readText,
     names: () =>
       (names ??= etcNames(
         {
-          services: readText('/etc/services') ?? '',
-          protocols: readText('/etc/protocols') ?? '',
-          networks: readText('/etc/networks') ?? '',
-          hosts: readText('/etc/hosts') ?? '',
+          services: () => readText('/etc/services') ?? '',
+          protocols: () => readText('/etc/protocols') ?? '',
+          networks: () => readText('/etc/networks') ?? '',
+          hosts: () => readText('/etc/hosts') ?? '',
         },
         systemDns,
       )),

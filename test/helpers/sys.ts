@@ -12,7 +12,7 @@ export interface CapturedSys extends Sys {
 }
 
 export const fixtureNames = () =>
-  etcNames({ services: etc('services'), protocols: etc('protocols'), networks: etc('networks'), hosts: etc('hosts') })
+  etcNames({ services: () => etc('services'), protocols: () => etc('protocols'), networks: () => etc('networks'), hosts: () => etc('hosts') })
 
 export const captureSys = (program: string, options: { stdinIsTty?: boolean; files?: Record<string, string> } = {}): CapturedSys => {
   const chunks: CapturedSys['chunks'] = []
@@ -22,7 +22,7 @@ export const captureSys = (program: string, options: { stdinIsTty?: boolean; fil
     chunks,
     out: (text) => chunks.push({ stream: 'out', text }),
     err: (text) => chunks.push({ stream: 'err', text }),
-    stdinIsTty: options.stdinIsTty ?? false,
+    stdinIsTty: () => options.stdinIsTty ?? false,
     readFile: (path) => options.files?.[path],
     names: () => names,
   }

@@ -28,11 +28,17 @@ export interface Dns {
   reverse(addr: number): Promise<string | undefined>
 }
 
+/** The /etc files, read only when a lookup needs them. */
 export interface EtcTexts {
-  readonly services: string
-  readonly protocols: string
-  readonly networks: string
-  readonly hosts: string
+  readonly services: () => string
+  readonly protocols: () => string
+  readonly networks: () => string
+  readonly hosts: () => string
+}
+
+const lazy = <T>(make: () => T): (() => T) => {
+  let value: T | undefined
+  return () => (value ??= make())
 }
 
 const fieldsOf = (text: string): string[][] =>
@@ -86,28 +92,30 @@ const decimal = (s: string): number | undefined => (/^\d+$/.test(s) ? Number(s) 
 
 /** Names answered from /etc files first, then DNS (as nsswitch "files dns"). */
 export const etcNames = (texts: EtcTexts, dns?: Dns): Names => {
-  const services = parseServices(texts.services)
-  const protocols = parseNumbered(texts.protocols, true, decimal)
-  const networks = parseNumbered(texts.networks, true, inetNetwork)
-  const hosts = parseNumbered(texts.hosts, false, (s) => (/^[0-9.]+$/.test(s) ? inetAton(s) : undefined))
+  const services = lazy(() => parseServices(texts.services()))
+  const protocols = lazy(() => parseNumbered(texts.protocols(), true, decimal))
+  const networks = lazy(() => parseNumbered(texts.networks(), true, inetNetwork))
+  const hosts = lazy(() => parseNumbered(texts.hosts(), false, (s) => (/^[0-9.]+$/.test(s) ? inetAton(s) : undefined)))
   return {
     async hostAddrs(name) {
       const numeric = inetAton(name)
       if (numeric !== undefined) return [numeric]
-      const fromFile = hosts.filter((h) => h.names.includes(name)).map((h) => h.value)
+      const fromFile = hosts()
+        .filter((h) => h.names.includes(name))
+        .map((h) => h.value)
       if (fromFile.length > 0) return fromFile
       return dns?.lookup(name)
     },
     async hostName(addr) {
-      const fromFile = hosts.find((h) => h.value === addr)
+      const fromFile = hosts().find((h) => h.value === addr)
       if (fromFile) return fromFile.names[0]
       return dns?.reverse(addr)
     },
-    netNumber: (name) => networks.find((n) => n.names.includes(name))?.value,
-    netName: (net) => networks.find((n) => n.value === net)?.names[0],
-    servicePort: (name, proto) => services.find((s) => s.proto === proto && s.names.includes(name))?.port,
-    serviceName: (port, proto) => services.find((s) => s.proto === proto && s.port === port)?.names[0],
-    protoNumber: (name) => protocols.find((p) => p.names.includes(name))?.value,
-    protoName: (proto) => protocols.find((p) => p.value === proto)?.names[0],
+    netNumber: (name) => networks().find((n) => n.names.includes(name))?.value,
+    netName: (net) => networks().find((n) => n.value === net)?.names[0],
+    servicePort: (name, proto) => services().find((s) => s.proto === proto && s.names.includes(name))?.port,
+    serviceName: (port, proto) => services().find((s) => s.proto === proto && s.port === port)?.names[0],
+    protoNumber: (name) => protocols().find((p) => p.names.includes(name))?.value,
+    protoName: (proto) => protocols().find((p) => p.value === proto)?.names[0],
   }
 }

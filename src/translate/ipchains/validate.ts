@@ -24,7 +24,7 @@ export interface ValidateEnv {
   readonly names: Names
   /** ipchains prints its warnings on stdout as it goes. */
   readonly stdout: (text: string) => void
-  readonly stdinIsTty: boolean
+  readonly stdinIsTty: () => boolean
   /** The content of /proc/sys/net/ipv4/ip_forward, if readable. */
   readonly ipForward: () => string | undefined
 }
@@ -197,7 +197,7 @@ export const validate = async (inv: Invocation, env: ValidateEnv): Promise<Comma
   // Step 17: the forwarding reminder, only when someone is typing at a terminal.
   if (inv.warnings && inv.chain === 'forward' && (command === CMD.APPEND || command === CMD.INSERT)) {
     const forward = env.ipForward()
-    if (forward !== undefined && Number.parseInt(forward, 10) === 0 && env.stdinIsTty)
+    if (forward !== undefined && Number.parseInt(forward, 10) === 0 && env.stdinIsTty())
       env.stdout(
         "Warning: you must enable IP forwarding for packets to be forwarded at all:\n Use `echo 1 > /proc/sys/net/ipv4/ip_forward'\n",
       )

@@ -9,6 +9,8 @@ export interface Counts {
 }
 
 export interface KernelRule {
+  /** The kernel's rule handle (absent for tables that were never loaded). */
+  readonly handle?: number
   readonly comment?: string
   /** Name of the counter object the rule references. */
   readonly counter?: string
@@ -40,10 +42,17 @@ const ruleFrom = (rule: Json): KernelRule => {
   const counterExpr = exprs.find((e): e is Json => isObject(e) && 'counter' in e)?.['counter']
   const comment = str(rule['comment'])
   return {
+    ...(typeof rule['handle'] === 'number' ? { handle: rule['handle'] } : {}),
     ...(comment === undefined ? {} : { comment }),
     ...(typeof counterExpr === 'string' ? { counter: counterExpr } : {}),
     ...(isObject(counterExpr) ? { counts: { packets: num(counterExpr['packets']), bytes: num(counterExpr['bytes']) } } : {}),
   }
+}
+
+// Set elements list as plain values, or as {elem: {val, expires}} with timeouts.
+const elementValue = (e: unknown): string => {
+  const inner = isObject(e) && isObject(e['elem']) ? e['elem']['val'] : e
+  return String(inner)
 }
 
 /** The named table from `nft -j list table ...` output, or undefined if absent. */
@@ -64,7 +73,7 @@ export const kernelTableFromJson = (json: unknown, family: string, name: string)
     const objName = str(body['name']) ?? ''
     if (kind === 'counter') counters.set(objName, { packets: num(body['packets']), bytes: num(body['bytes']) })
     else if (kind === 'ct timeout') ctTimeouts.push(objName)
-    else if (kind === 'set') sets.set(objName, (Array.isArray(body['elem']) ? body['elem'] : []).map(String))
+    else if (kind === 'set') sets.set(objName, (Array.isArray(body['elem']) ? body['elem'] : []).map(elementValue))
     else if (kind === 'chain') chains.push({ name: objName, rules: [] })
     else if (kind === 'rule') chains.find((c) => c.name === body['chain'])?.rules.push(ruleFrom(body))
   }

@@ -1,42 +1,117 @@
-// One `nft -f` transaction that replaces an owned table's contents with a
-// newly rendered table, atomically, without losing counter values:
-//   - named counters that survive are never deleted, so they keep counting;
-//   - base chains that survive are flushed, not recreated;
-//   - every other chain is deleted and re-created in render order (the
-//     kernel lists chains in creation order, and so do the legacy tools);
-//   - a one-element "generation" set makes it a compare-and-swap: deleting
-//     the generation we read fails if another invocation committed first,
-//     and then nothing at all is applied.
-import type { NftTable } from './ir.ts'
-import type { KernelTable } from './kernel-table.ts'
-import { tableText } from './text.ts'
+// One `nft -f` transaction that turns an owned table into a newly rendered
+// one, atomically, without losing counter values.
+//
+// Removing anything from nf_tables (a rule, a chain, a set element) makes the
+// kernel wait for an RCU grace period, about 15 ms per transaction; adding
+// costs almost nothing. So:
+//   - when the kernel still holds exactly what rendering the previous state
+//     gives, only the rules that differ are deleted (by handle) and the new
+//     ones inserted in place: appending a rule adds one rule and nothing else;
+//   - otherwise (a table written by something else) the table is flushed and
+//     every rule added again;
+//   - chains, counters and ct timeouts that survive are never re-declared or
+//     deleted, so counters keep counting and chains keep their creation
+//     order, which is the order the legacy tools list them in;
+//   - the compare-and-swap is `create element generation { G+1 }`, which
+//     fails if another invocation committed G+1 first. Generation elements
+//     expire after an hour instead of being deleted; a writer never commits
+//     a state it read more than STALE_AFTER_MS ago.
+import type { NftChain, NftCtTimeout, NftTable } from './ir.ts'
+import type { KernelRule, KernelTable } from './kernel-table.ts'
+import { quote, ruleText } from './text.ts'
 
 export const GENERATION_SET = 'generation'
+export const STALE_AFTER_MS = 10 * 60 * 1000
 
 export const generationOf = (table: KernelTable | undefined): number | undefined => {
-  const element = table?.sets.get(GENERATION_SET)?.[0]
-  return element === undefined ? undefined : Number(element)
+  const values = table?.sets.get(GENERATION_SET)?.map(Number) ?? []
+  return values.length ? Math.max(...values) : undefined
 }
 
-export const replaceTableText = (current: KernelTable | undefined, next: NftTable): string => {
+const chainDeclaration = (id: string, chain: NftChain): string => {
+  if (!chain.base) return `add chain ${id} ${chain.name}`
+  const { type, hook, priority, policy } = chain.base
+  return `add chain ${id} ${chain.name} { type ${type} hook ${hook} priority ${priority}; policy ${policy}; }`
+}
+
+const timeoutDeclaration = (id: string, t: NftCtTimeout): string => {
+  const policy = t.policy.map(([state, seconds]) => `${state} : ${seconds}`).join(', ')
+  return `add ct timeout ${id} ${t.name} { protocol ${t.protocol}; l3proto ip; policy = { ${policy} }; }`
+}
+
+/** Does the kernel hold exactly the rules of `rendered` (same order, comments, counters)? */
+const kernelMatches = (kernel: KernelTable, rendered: NftTable): boolean =>
+  kernel.chains.length === rendered.chains.length &&
+  rendered.chains.every((chain) => {
+    const rules = kernel.chains.find((c) => c.name === chain.name)?.rules
+    return (
+      rules !== undefined &&
+      rules.length === chain.rules.length &&
+      chain.rules.every((r, i) => {
+        const k = rules[i] as KernelRule
+        return k.handle !== undefined && k.comment === r.comment && k.counter === r.counter
+      })
+    )
+  })
+
+/** Rules of one surviving chain: delete the differing middle, insert the new middle. */
+const chainEdits = (id: string, name: string, kernel: readonly KernelRule[], before: readonly string[], after: readonly string[]): string[] => {
+  let prefix = 0
+  while (prefix < before.length && prefix < after.length && before[prefix] === after[prefix]) prefix++
+  let suffix = 0
+  while (
+    suffix < before.length - prefix &&
+    suffix < after.length - prefix &&
+    before[before.length - 1 - suffix] === after[after.length - 1 - suffix]
+  )
+    suffix++
+  const edits = kernel.slice(prefix, kernel.length - suffix).map((r) => `delete rule ${id} ${name} handle ${r.handle}`)
+  const anchor = kernel[kernel.length - suffix]
+  for (const text of after.slice(prefix, after.length - suffix))
+    edits.push(anchor ? `insert rule ${id} ${name} position ${anchor.handle} ${text}` : `add rule ${id} ${name} ${text}`)
+  return edits
+}
+
+/**
+ * The transaction from `current` (the kernel's table, if any) to `next`.
+ * `previous` is the rendering of the state decoded from `current`; when the
+ * kernel matches it, only the difference is sent.
+ */
+export const replaceTableText = (current: KernelTable | undefined, next: NftTable, previous?: NftTable): string => {
   const id = `${next.family} ${next.name}`
-  const gen = generationOf(current)
-  const nextGen = (gen ?? 0) + 1
+  const existingChains = new Set(current?.chains.map((c) => c.name))
+  const existingCounters = new Set(current?.counters.keys())
+  const existingTimeouts = new Set(current?.ctTimeouts)
+  const incremental = current !== undefined && previous !== undefined && kernelMatches(current, previous)
   const lines: string[] = []
-  if (!current) lines.push(`create table ${id}`)
-  else {
-    lines.push(`flush table ${id}`)
-    if (gen !== undefined) lines.push(`delete element ${id} ${GENERATION_SET} { ${gen} }`)
-    const keptBase = new Set(next.chains.filter((c) => c.base).map((c) => c.name))
-    for (const chain of current.chains) if (!keptBase.has(chain.name)) lines.push(`delete chain ${id} ${chain.name}`)
-    const counters = new Set(next.counters)
-    for (const name of current.counters.keys()) if (!counters.has(name)) lines.push(`delete counter ${id} ${name}`)
-    const timeouts = new Set(next.ctTimeouts.map((t) => t.name))
-    for (const name of current.ctTimeouts) if (!timeouts.has(name)) lines.push(`delete ct timeout ${id} ${name}`)
+
+  if (!current) lines.push(`create table ${id}`, `add table ${id} { comment ${quote(next.comment ?? '')}; }`)
+  else if (!incremental) lines.push(`flush table ${id}`)
+  if (!current?.sets.has(GENERATION_SET)) lines.push(`add set ${id} ${GENERATION_SET} { type mark; flags timeout; timeout 1h; }`)
+
+  for (const chain of next.chains) if (!existingChains.has(chain.name)) lines.push(chainDeclaration(id, chain))
+  for (const t of next.ctTimeouts) if (!existingTimeouts.has(t.name)) lines.push(timeoutDeclaration(id, t))
+  for (const name of next.counters) if (!existingCounters.has(name)) lines.push(`add counter ${id} ${name}`)
+
+  for (const chain of next.chains) {
+    const after = chain.rules.map(ruleText)
+    const kernel = current?.chains.find((c) => c.name === chain.name)
+    const before = previous?.chains.find((c) => c.name === chain.name)?.rules.map(ruleText)
+    if (incremental && kernel && before) lines.push(...chainEdits(id, chain.name, kernel.rules, before, after))
+    else lines.push(...after.map((text) => `add rule ${id} ${chain.name} ${text}`))
   }
-  const withGeneration: NftTable = { ...next, sets: [{ name: GENERATION_SET, type: 'mark', elements: [] }, ...next.sets] }
-  lines.push(tableText(withGeneration).trimEnd())
-  // create (not add): if a concurrent writer made this generation first, fail.
-  lines.push(`create element ${id} ${GENERATION_SET} { ${nextGen} }`)
+
+  // Removals go last, once no rule refers to what is removed.
+  const wantedChains = new Set(next.chains.map((c) => c.name))
+  for (const chain of current?.chains ?? []) {
+    if (wantedChains.has(chain.name)) continue
+    if (incremental && chain.rules.length) lines.push(`flush chain ${id} ${chain.name}`)
+    lines.push(`delete chain ${id} ${chain.name}`)
+  }
+  for (const name of existingCounters) if (!next.counters.includes(name)) lines.push(`delete counter ${id} ${name}`)
+  const wantedTimeouts = new Set(next.ctTimeouts.map((t) => t.name))
+  for (const name of existingTimeouts) if (!wantedTimeouts.has(name)) lines.push(`delete ct timeout ${id} ${name}`)
+
+  lines.push(`create element ${id} ${GENERATION_SET} { ${(generationOf(current) ?? 0) + 1} }`)
   return `${lines.join('\n')}\n`
 }

@@ -1,0 +1,42 @@
+#!/usr/bin/env node
+// Benchmark: one `ipchains -A` call against `node -e 0`, the floor of any
+// Node command, measured alternately in the same run inside a throwaway
+// network namespace (shared machines are noisy: only the ratio means much).
+//
+//   node bench/ipchains-append.mjs [rounds]     (root; prints medians and the ratio)
+import { spawnSync } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+
+const rounds = Number(process.argv[2] ?? 40)
+const here = fileURLToPath(import.meta.url)
+const ipchains = fileURLToPath(new URL('../bin/ipchains', import.meta.url))
+
+if (process.env['LEGACYFW_BENCH_INSIDE'] !== '1') {
+  // Re-run this script inside a new network namespace; nothing touches the host's.
+  const r = spawnSync('unshare', ['-n', process.execPath, here, String(rounds)], {
+    stdio: 'inherit',
+    env: { ...process.env, LEGACYFW_BENCH_INSIDE: '1' },
+  })
+  process.exit(r.status ?? 1)
+}
+
+const run = (argv) => {
+  const start = process.hrtime.bigint()
+  const r = spawnSync(argv[0], argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] })
+  if (r.status !== 0) throw new Error(`${argv.join(' ')} failed: ${r.stderr}`)
+  return Number(process.hrtime.bigint() - start) / 1e6
+}
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+
+// A realistic starting point: a 20-rule input chain.
+for (let i = 0; i < 20; i++) run([ipchains, '-A', 'input', '-s', `10.1.0.${i}`, '-j', 'ACCEPT'])
+const floor = []
+const append = []
+for (let i = 0; i < rounds; i++) {
+  floor.push(run([process.execPath, '-e', '0']))
+  append.push(run([ipchains, '-A', 'input', '-p', 'tcp', '-s', `10.2.${i >> 8}.${i & 255}`, '-d', '0/0', '80', '-j', 'DENY']))
+}
+const ratio = median(append) / median(floor)
+console.log(`node -e 0        median ${median(floor).toFixed(1)} ms`)
+console.log(`ipchains -A      median ${median(append).toFixed(1)} ms`)
+console.log(`ratio ipchains -A / node -e 0: ${ratio.toFixed(2)} (goal <= 1.30, ${rounds} rounds)`)
