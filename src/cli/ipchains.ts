@@ -11,7 +11,7 @@ import type { State } from '../translate/ipchains/model.ts'
 import { CMD, OPT, parseInvocation } from '../translate/ipchains/parse.ts'
 import { renderState } from '../translate/ipchains/render.ts'
 import { type Command, validate } from '../translate/ipchains/validate.ts'
-import { KernelUnavailable, type TableStore, transact } from '../runtime/store.ts'
+import { CommitRejected, KernelUnavailable, type TableStore, transact } from '../runtime/store.ts'
 import { NftMissing } from '../runtime/nft.ts'
 import type { Sys } from '../runtime/sys.ts'
 
@@ -89,6 +89,7 @@ const run = async (args: readonly string[], sys: Sys, world: ChainsWorld): Promi
       return print(sys, execute(cmd, decodeState(world.store.read()), { names: await resolveHosts(names, []) }))
     return await change(cmd, sys, world)
   } catch (e) {
+    if (e instanceof CommitRejected) return print(sys, { stdout: '', stderr: `ipchains: ${e.reason}\n`, status: 1 })
     if (!(e instanceof KernelUnavailable || e instanceof NftMissing)) throw e
     return print(sys, { stdout: '', stderr: `ipchains: ${unavailableText(e, (command & CMD.LIST) !== 0)}\n`, status: 1 })
   }

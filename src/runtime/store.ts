@@ -22,6 +22,16 @@ export class KernelUnavailable extends Error {
   }
 }
 
+/** The kernel refused the transaction; nothing was applied. */
+export class CommitRejected extends Error {
+  /** The kernel's reason, e.g. "Too many links". */
+  readonly reason: string
+  constructor(stderr: string) {
+    super(stderr)
+    this.reason = /Could not process rule: ([^\n]*)/.exec(stderr)?.[1] ?? stderr.split('\n')[0] ?? stderr
+  }
+}
+
 const classify = (stderr: string): KernelUnavailable | undefined => {
   if (/Operation not permitted|Permission denied/.test(stderr)) return new KernelUnavailable('permission', stderr)
   if (/Protocol not supported|Operation not supported|Address family not supported/.test(stderr))
@@ -86,7 +96,7 @@ export const transact = <T>(store: TableStore, plan: (current: KernelTable | und
     // Generation elements expire; never commit against a read that old.
     const outcome = Date.now() - readAt > STALE_AFTER_MS ? 'conflict' : store.commit(current, next, previous)
     if (outcome === 'ok') return result
-    if (outcome !== 'conflict') throw new Error(`nft rejected the transaction:\n${outcome.failure}`)
+    if (outcome !== 'conflict') throw new CommitRejected(outcome.failure)
     if (attempt > 200) throw new Error('gave up after 200 concurrent updates')
     sleep(1 + Math.random() * Math.min(50, attempt * 2))
   }
