@@ -1,7 +1,7 @@
 // The kernel as the only state: read an owned table, replace it in one
 // compare-and-swap transaction, read-and-zero its counters.
 import type { NftTable } from '../translate/nft/ir.ts'
-import { type Counts, type KernelTable, kernelTableFromJson } from '../translate/nft/kernel-table.ts'
+import { type Counts, type KernelTable, countersFromText, kernelTableFromJson } from '../translate/nft/kernel-table.ts'
 import { STALE_AFTER_MS, generationOf, replaceTableText } from '../translate/nft/transaction.ts'
 import { runNft } from './nft.ts'
 
@@ -57,17 +57,12 @@ export const nftTableStore = (family: string, name: string): TableStore => ({
     return { failure: result.stderr }
   },
   resetCounters(names) {
-    const counts = new Map<string, Counts>()
-    if (names.length === 0) return counts
+    if (names.length === 0) return new Map()
+    // Text in, text out: `nft -j -f -` would open /dev/stdin, which fails on a socket.
     const script = names.map((n) => `reset counter ${family} ${name} ${n}`).join('\n')
-    const result = runNft(['-j', '-f', '-'], `${script}\n`)
+    const result = runNft(['-f', '-'], `${script}\n`)
     if (result.status !== 0) throw classify(result.stderr) ?? new Error(`nft reset counter: ${result.stderr}`)
-    // One JSON document per reset command.
-    for (const line of result.stdout.split('\n').filter((l) => l.trim())) {
-      const table = kernelTableFromJson({ nftables: [{ table: { family, name } }, ...(JSON.parse(line).nftables ?? [])] }, family, name)
-      for (const [counter, value] of table?.counters ?? []) counts.set(counter, value)
-    }
-    return counts
+    return countersFromText(result.stdout)
   },
 })
 

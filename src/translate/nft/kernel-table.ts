@@ -94,3 +94,19 @@ export const kernelTableFromNft = (table: NftTable, counters: ReadonlyMap<string
   ctTimeouts: table.ctTimeouts.map((t) => t.name),
   sets: new Map(table.sets.map((s) => [s.name, s.elements])),
 })
+
+/** Counter values from nft's text output ("counter NAME {" ... "packets N bytes M"). */
+export const countersFromText = (text: string): Map<string, Counts> => {
+  const counts = new Map<string, Counts>()
+  let name: string | undefined
+  for (const line of text.split('\n')) {
+    const header = /^\s*counter (\S+) \{/.exec(line)
+    if (header) name = header[1]
+    const values = /^\s*packets (\d+) bytes (\d+)/.exec(line)
+    if (values && name !== undefined) {
+      counts.set(name, { packets: Number(values[1]), bytes: Number(values[2]) })
+      name = undefined
+    }
+  }
+  return counts
+}

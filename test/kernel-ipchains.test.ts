@@ -1,0 +1,111 @@
+// The state contract against the real kernel, in namespaces made here:
+// concurrent commands serialise without losing updates, a rejected command
+// changes nothing at all, and an edit keeps the counters of the rules it
+// does not touch.
+import t from 'tap'
+import { spawn } from 'node:child_process'
+import { inNetns, requireRootAndNft, withNetns, withoutTapLoader } from './helpers/netns.ts'
+
+const IPCHAINS = new URL('../bin/ipchains', import.meta.url).pathname
+
+const ipchains = (ns: string, ...args: string[]) => inNetns(ns, [IPCHAINS, ...args])
+
+// The generation set's elements expire; their remaining time is not state.
+const ruleset = (ns: string): string => inNetns(ns, ['nft', 'list', 'ruleset']).stdout.replace(/ expires [0-9hms]+/g, '')
+
+/** `ipchains -L chain -n -v -x` as rows of [packets, bytes, rest of line]. */
+const counters = (ns: string, chain: string): [number, number, string][] =>
+  ipchains(ns, '-L', chain, '-n', '-v', '-x')
+    .stdout.split('\n')
+    .slice(2)
+    .filter(Boolean)
+    .map((line) => {
+      const [packets, bytes, ...rest] = line.trim().split(/\s+/)
+      return [Number(packets), Number(bytes), rest.join(' ')]
+    })
+
+const pingLoopback = (ns: string, count: number): void => {
+  inNetns(ns, ['ping', '-c', String(count), '-i', '0.01', '-W', '1', '127.0.0.1'])
+}
+
+const missing = requireRootAndNft()
+if (missing) t.fail(missing)
+else {
+  t.test('concurrent commands serialise and lose no update', async (t) => {
+    await withNetns('conc', async (ns) => {
+      const jobs = 24
+      const runs = Array.from({ length: jobs }, (_, i) => {
+        const argv = ['ip', 'netns', 'exec', ns, ...withoutTapLoader([IPCHAINS, i % 2 ? '-A' : '-I', 'input', '-s', `10.9.0.${i}`, '-j', 'DENY'])]
+        return new Promise<number>((resolve) => spawn(argv[0] as string, argv.slice(1), { stdio: 'ignore' }).on('close', (code) => resolve(code ?? 1)))
+      })
+      const statuses = await Promise.all(runs)
+      t.same(statuses, Array(jobs).fill(0), 'every command succeeded')
+      const sources = counters(ns, 'input').map(([, , rest]) => /10\.9\.0\.\d+/.exec(rest)?.[0])
+      t.same([...sources].sort(), Array.from({ length: jobs }, (_, i) => `10.9.0.${i}`).sort(), 'every rule is there once')
+    })
+  })
+
+  t.test('a rejected command changes nothing', async (t) => {
+    await withNetns('reject', async (ns) => {
+      ipchains(ns, '-N', 'ppp-in')
+      ipchains(ns, '-A', 'input', '-p', 'tcp', '-d', '0/0', '80', '-j', 'ppp-in')
+      ipchains(ns, '-A', 'ppp-in', '-s', '192.168.1.0/24', '-j', 'ACCEPT')
+      const before = ruleset(ns)
+      const bad = [
+        ['-A', 'input', '-j', 'nosuch'],
+        ['-A', 'nosuch', '-j', 'ACCEPT'],
+        ['-D', 'input', '7'],
+        ['-D', 'input', '-s', '1.2.3.4', '-j', 'DENY'],
+        ['-I', 'input', '9', '-j', 'ACCEPT'],
+        ['-R', 'input', '5', '-j', 'ACCEPT'],
+        ['-X', 'ppp-in'],
+        ['-N', 'ppp-in'],
+        ['-P', 'ppp-in', 'DENY'],
+        ['-A', 'input', '-p', 'tcp', '-y', '-f'],
+        ['-A', 'input', '-s', '1.2.3.4', '-s', '5.6.7.8'],
+        ['-A', 'forward', '-j', 'REDIRECT', '8080', '-p', 'tcp'],
+        ['-F', 'nosuch'],
+      ]
+      for (const args of bad) {
+        const r = ipchains(ns, ...args)
+        t.not(r.status, 0, `ipchains ${args.join(' ')} fails`)
+        t.equal(ruleset(ns), before, `ipchains ${args.join(' ')} left the ruleset byte-identical`)
+      }
+    })
+  })
+
+  t.test('an edit keeps the counters of the rules it does not touch', async (t) => {
+    await withNetns('count', async (ns) => {
+      ipchains(ns, '-A', 'input', '-p', 'icmp', '-s', '127.0.0.1', '-j', 'ACCEPT')
+      ipchains(ns, '-A', 'input', '-p', 'tcp', '-s', '10.0.0.1', '-j', 'DENY')
+      ipchains(ns, '-A', 'output', '-p', 'icmp', '-d', '127.0.0.1')
+      pingLoopback(ns, 5)
+      const [icmpIn] = counters(ns, 'input')
+      const [icmpOut] = counters(ns, 'output')
+      t.ok(icmpIn && icmpIn[0] >= 10, `input counted the echo requests and replies (${icmpIn?.[0]})`)
+      t.ok(icmpOut && icmpOut[0] >= 10, `output counted them too (${icmpOut?.[0]})`)
+      const edits = [
+        ['-I', 'input', '-p', 'udp', '-j', 'ACCEPT'],
+        ['-D', 'input', '-p', 'tcp', '-s', '10.0.0.1', '-j', 'DENY'],
+        ['-A', 'input', '-p', 'tcp', '-j', 'REJECT'],
+        ['-N', 'extra'],
+        ['-A', 'input', '-j', 'extra'],
+        ['-R', 'input', '1', '-p', 'udp', '-j', 'DENY'],
+        ['-P', 'input', 'DENY'],
+        ['-P', 'input', 'ACCEPT'],
+        ['-M', '-S', '7200', '10', '60'],
+      ]
+      for (const args of edits) t.equal(ipchains(ns, ...args).status, 0, `ipchains ${args.join(' ')}`)
+      const icmpInAfter = counters(ns, 'input').find(([, , rest]) => rest.includes('icmp'))
+      const [icmpOutAfter] = counters(ns, 'output')
+      t.same(icmpInAfter?.slice(0, 2), icmpIn?.slice(0, 2), 'input ICMP rule kept its packets and bytes')
+      t.same(icmpOutAfter?.slice(0, 2), icmpOut?.slice(0, 2), 'output rule kept its packets and bytes')
+      pingLoopback(ns, 2)
+      const icmpInLater = counters(ns, 'input').find(([, , rest]) => rest.includes('icmp'))
+      t.equal(icmpInLater?.[0], (icmpIn?.[0] ?? 0) + 4, 'and goes on counting from there')
+      t.equal(ipchains(ns, '-Z', 'input').status, 0)
+      t.same(counters(ns, 'input').map(([p]) => p), [0, 0, 0, 0], '-Z zeroes the rule counters')
+      t.same(counters(ns, 'output')[0]?.slice(0, 2), [(icmpOut?.[0] ?? 0) + 4, (icmpOut?.[1] ?? 0) + 4 * 84], 'of that chain only')
+    })
+  })
+}
