@@ -1,0 +1,203 @@
+// Runs a legacy shell script unchanged inside a network namespace, with
+// bin/ipchains standing in for the old tool and nothing on the host within
+// its reach:
+//
+// - `ipchains`, `/sbin/ipchains`, `/usr/sbin/ipchains`, `$IPCHAINS`... run
+//   bin/ipchains: bash functions (names with slashes are allowed) defined
+//   through BASH_ENV, plus a PATH shim directory for programs that exec by
+//   name. The script always runs under bash, whatever its #! line says.
+// - Kernel-global tools (modprobe, insmod, rmmod, depmod, lsmod) are stubs
+//   that record their arguments and load nothing.
+// - It runs in its own mount, UTS and PID namespaces (unshare) in which
+//   every mount is read-only except a temporary working directory and
+//   /proc/sys/net (whose files belong to the network namespace), so it
+//   cannot change files, host name, processes or global sysctls of the host.
+//
+// `setVariables` makes the "only its variables set for the lab" copy of a
+// script: assignment lines of the named variables get new values, every
+// other line stays byte for byte.
+import { spawn } from 'node:child_process'
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { basename, join } from 'node:path'
+import { withoutTapLoader } from './netns.ts'
+
+const BIN = new URL('../../bin/', import.meta.url).pathname
+/** Tools that run bin/<tool> when bin has it. */
+const LEGACY_TOOLS = ['ipchains', 'ipchains-save', 'ipchains-restore', 'ipfwadm', 'ipmasqadm', 'ipautofw']
+/** Kernel-global tools: recorded, never run. */
+export const STUBBED_TOOLS = ['modprobe', 'insmod', 'rmmod', 'depmod', 'lsmod'] as const
+const DIRS = ['/sbin', '/usr/sbin', '/bin', '/usr/bin', '/usr/local/sbin', '/usr/local/bin']
+
+export interface ToolCall {
+  readonly argv: string[]
+  readonly status: number
+}
+
+export interface ScriptRun {
+  readonly stdout: string
+  readonly stderr: string
+  readonly status: number | null
+  readonly signal: NodeJS.Signals | null
+  readonly timedOut: boolean
+  /** Every legacy tool invocation (argv[0] as the script spelled it), with its exit status. */
+  readonly calls: ToolCall[]
+  /** What the legacy tools wrote on stderr (even where the script hid it). */
+  readonly toolStderr: string
+  /** Stubbed kernel-global tool invocations (argv[0] as the script spelled it). */
+  readonly stubs: string[][]
+}
+
+export interface ScriptOptions {
+  readonly args?: readonly string[]
+  readonly timeoutMs?: number
+}
+
+// ---------------------------------------------------------------------------
+// Variables
+
+const shellQuote = (value: string): string => (/^[A-Za-z0-9_./:+,@%=-]*$/.test(value) && value !== '' ? value : `'${value.replaceAll("'", `'\\''`)}'`)
+
+/**
+ * The script with each named variable's assignment lines (`NAME=...`,
+ * optionally indented or exported, with backslash continuation lines) set to
+ * the given value. Continuation lines become empty so line numbers stay.
+ * Throws when a variable is never assigned.
+ */
+export const setVariables = (text: string, vars: Readonly<Record<string, string>>): string => {
+  const lines = text.split('\n')
+  const found = new Set<string>()
+  for (let i = 0; i < lines.length; i++) {
+    const m = /^(\s*(?:export\s+)?)([A-Za-z_][A-Za-z0-9_]*)=/.exec(lines[i] as string)
+    if (!m || !Object.hasOwn(vars, m[2] as string)) continue
+    const name = m[2] as string
+    found.add(name)
+    let end = i
+    while ((lines[end] as string).endsWith('\\') && end + 1 < lines.length) end++
+    lines[i] = `${m[1]}${name}=${shellQuote(vars[name] as string)}`
+    for (let j = i + 1; j <= end; j++) lines[j] = ''
+    i = end
+  }
+  const missing = Object.keys(vars).filter((v) => !found.has(v))
+  if (missing.length) throw new Error(`no assignment of ${missing.join(', ')} in the script`)
+  return lines.join('\n')
+}
+
+// ---------------------------------------------------------------------------
+// The sandbox
+
+const wrapperScript = (tool: string): string => `#!/bin/bash
+# ${tool} -> ${join(BIN, tool)}, recorded with its exit status and stderr.
+err=$(mktemp "$LFW_DIR/err.XXXXXX")
+${process.execPath} ${join(BIN, tool)} "$@" 2>"$err"
+rc=$?
+cat "$err" >&2
+cat "$err" >>"$LFW_DIR/tool-stderr"
+rm -f "$err"
+{ printf '%s %q' "$rc" "\${LFW_AS:-${tool}}"; [ $# -gt 0 ] && printf ' %q' "$@"; printf '\\n'; } >>"$LFW_DIR/calls"
+exit $rc
+`
+
+const stubScript = (tool: string): string => `#!/bin/bash
+# ${tool}: recorded, not run (it would act on the host kernel).
+{ printf '%q' "\${LFW_AS:-${tool}}"; [ $# -gt 0 ] && printf ' %q' "$@"; printf '\\n'; } >>"$LFW_DIR/stubs"
+${tool === 'lsmod' ? `echo 'Module                  Size  Used by'` : ''}
+exit 0
+`
+
+// Inside the namespace: make everything but our directory and the network
+// namespace's sysctls read-only (remount,bind changes only this mount
+// namespace's view, never the file system), then run the script.
+const SETUP = `set -u
+D=$1; shift
+mount --bind "$D" "$D" || exit 97
+while read -r _ _ _ _ m _; do
+  m=$(printf '%b' "\${m//\\\\/\\\\0}")
+  [ "$m" = "$D" ] && continue
+  mount -o remount,bind,ro "$m" 2>/dev/null
+done < <(cat /proc/self/mountinfo)
+mount --bind /proc/sys/net /proc/sys/net && mount -o remount,bind,rw /proc/sys/net || exit 98
+[ -w / ] && exit 99
+cd "$D/work" || exit 97
+export BASH_ENV="$D/env.bash" PATH="$D/bin:$PATH" TMPDIR="$D/work" HOME="$D/work"
+exec bash "$D/script" "$@" </dev/null
+`
+
+const envBash = (dir: string): string => {
+  const lines = ['# Legacy tool names -> the sandbox wrappers (bash looks up functions before PATH).']
+  for (const tool of [...LEGACY_TOOLS.filter((t) => existsSync(join(BIN, t))), ...STUBBED_TOOLS])
+    for (const name of [tool, ...DIRS.map((d) => `${d}/${tool}`)]) lines.push(`${name}() { LFW_AS=${name} "${dir}/bin/${tool}" "$@"; }`)
+  return `${lines.join('\n')}\n`
+}
+
+const parseQuoted = (line: string): string[] => {
+  // printf %q output: decode with bash itself would be exact; these are
+  // test diagnostics, so a plain split on unescaped spaces is enough.
+  const words: string[] = []
+  let cur = ''
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i] as string
+    if (c === '\\' && i + 1 < line.length) cur += line[++i]
+    else if (c === ' ') {
+      words.push(cur)
+      cur = ''
+    } else cur += c
+  }
+  words.push(cur)
+  return words
+}
+
+const readLines = (path: string): string[] => (existsSync(path) ? readFileSync(path, 'utf8').split('\n').filter(Boolean) : [])
+
+/**
+ * Runs `scriptText` (the script's bytes as a latin1 string) with bash in network namespace
+ * `ns`, sandboxed as described above.
+ */
+export const runScriptText = (ns: string, scriptText: string, name: string, options: ScriptOptions = {}): Promise<ScriptRun> => {
+  const dir = mkdtempSync(join(tmpdir(), `lfw-script-${basename(name).replace(/[^A-Za-z0-9_.-]/g, '_')}-`))
+  mkdirSync(join(dir, 'bin'))
+  mkdirSync(join(dir, 'work'))
+  for (const tool of LEGACY_TOOLS.filter((t) => existsSync(join(BIN, t)))) writeFileSync(join(dir, 'bin', tool), wrapperScript(tool))
+  for (const tool of STUBBED_TOOLS) writeFileSync(join(dir, 'bin', tool), stubScript(tool))
+  for (const f of [...LEGACY_TOOLS, ...STUBBED_TOOLS]) if (existsSync(join(dir, 'bin', f))) chmodSync(join(dir, 'bin', f), 0o755)
+  writeFileSync(join(dir, 'env.bash'), envBash(dir))
+  writeFileSync(join(dir, 'setup.sh'), SETUP)
+  writeFileSync(join(dir, 'script'), scriptText, 'latin1')
+  const argv = [
+    'ip', 'netns', 'exec', ns,
+    ...withoutTapLoader(['env', `LFW_DIR=${dir}`, 'unshare', '--mount', '--uts', '--pid', '--fork', '--kill-child', '--mount-proc', '--propagation', 'private',
+      'bash', join(dir, 'setup.sh'), dir, ...(options.args ?? [])]),
+  ]
+  return new Promise((resolve) => {
+    const child = spawn(argv[0] as string, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    let timedOut = false
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d))
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d))
+    // unshare --fork: killing its child (PID 1 of the script's PID
+    // namespace) ends everything the script started.
+    const timer = setTimeout(() => {
+      timedOut = true
+      child.kill('SIGKILL')
+    }, options.timeoutMs ?? 120_000)
+    child.on('close', (status, signal) => {
+      clearTimeout(timer)
+      const calls = readLines(join(dir, 'calls')).map((l) => {
+        const [rc, ...words] = parseQuoted(l)
+        return { status: Number(rc), argv: words }
+      })
+      const stubs = readLines(join(dir, 'stubs')).map(parseQuoted)
+      const toolStderr = existsSync(join(dir, 'tool-stderr')) ? readFileSync(join(dir, 'tool-stderr'), 'utf8') : ''
+      rmSync(dir, { recursive: true, force: true })
+      resolve({ stdout, stderr, status, signal, timedOut, calls, toolStderr, stubs })
+    })
+  })
+}
+
+/** Runs a script file, optionally with some variables set (see setVariables). */
+export const runScript = (ns: string, path: string, options: ScriptOptions & { vars?: Readonly<Record<string, string>> } = {}): Promise<ScriptRun> => {
+  const text = readFileSync(path, 'latin1')
+  const script = options.vars ? setVariables(text, options.vars) : text
+  return runScriptText(ns, script, path, options)
+}
