@@ -128,9 +128,13 @@ export const INITIAL_STATE: State = {
 
 export const findChain = (state: State, name: string): Chain | undefined => state.chains.find((c) => c.name === name)
 
-/** Number of rules jumping to `name` (the kernel's refcount for user chains). */
+/**
+ * Number of rules jumping to `name` (the kernel's refcount for user chains).
+ * A special target wins over a chain of the same name, so -j ACCEPT never
+ * refers to a user chain called ACCEPT.
+ */
 export const references = (state: State, name: string): number =>
-  state.chains.reduce((n, c) => n + c.entries.filter((e) => e.rule.label === name).length, 0)
+  isSpecialTarget(name) ? 0 : state.chains.reduce((n, c) => n + c.entries.filter((e) => e.rule.label === name).length, 0)
 
 /** The kernel adds the wildcard flag to every rule without an interface name. */
 export const normaliseRule = (rule: Rule): Rule =>
