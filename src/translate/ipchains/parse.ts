@@ -200,11 +200,15 @@ export const parseInvocation = (
   }
 
   // The argument of an option that may be written "-x ! ARG": argv[optind-1].
-  // The original read past argv on "-x !" at the very end and crashed; we stop.
-  const invertibleArgument = (code: string, optarg: string | undefined): string => {
+  const invertibleArgument = (optarg: string | undefined): string | undefined => {
     if (checkInverse(optarg)) g.optind++
-    const word = g.argv[g.optind - 1]
-    if (word === undefined) throw tryHelpOnly(program, `${program}: option requires an argument -- ${code}\n`)
+    return g.argv[g.optind - 1]
+  }
+  // After a final "!" the original went on past argv: -s, -d and the port
+  // options met the first environment word as a stray word (Try-line), -p
+  // and -i crashed. We stop with the Try-line, after the option was counted.
+  const pastEnd = (word: string | undefined): string => {
+    if (word === undefined) throw tryHelpOnly(program)
     return word
   }
 
@@ -360,19 +364,19 @@ export const parseInvocation = (
         throw new Exit(0, '', icmp ? icmpHelpText() : helpText(program))
       }
       case 'p': {
-        const word = invertibleArgument(code, optarg)
+        const word = invertibleArgument(optarg)
         setOption(OPT.PROTOCOL)
-        proto = parseProtocol(word)
+        proto = parseProtocol(pastEnd(word))
         if (proto === 0 && invflg & INV.PROTO) throw param('rule would never match protocol')
         return
       }
       case 's':
       case 'd': {
         const source = code === 's'
-        const word = invertibleArgument(code, optarg)
+        const word = invertibleArgument(optarg)
         setOption(source ? OPT.SOURCE : OPT.DESTINATION)
-        if (source) shost = word
-        else dhost = word
+        if (source) shost = pastEnd(word)
+        else dhost = pastEnd(word)
         checkInverse(g.peek())
         const skip = invert ? 1 : 0
         if (isTrailingWord(g.peek(skip))) {
@@ -386,10 +390,10 @@ export const parseInvocation = (
       }
       case '1':
       case '2': {
-        const word = invertibleArgument(code, optarg)
+        const word = invertibleArgument(optarg)
         setOption(code === '1' ? OPT.SRCPT : OPT.DSTPT)
-        if (code === '1') srcpts = word
-        else dstpts = word
+        if (code === '1') srcpts = pastEnd(word)
+        else dstpts = pastEnd(word)
         return
       }
       case 'j':
@@ -398,9 +402,9 @@ export const parseInvocation = (
         if (jumpto === 'REDIRECT' && isTrailingWord(g.peek())) rport = g.take() ?? '0'
         return
       case 'i': {
-        const word = invertibleArgument(code, optarg)
+        const word = invertibleArgument(optarg)
         setOption(OPT.VIANAME)
-        parseInterface(word)
+        parseInterface(pastEnd(word))
         return
       }
       case 'f':
