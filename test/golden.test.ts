@@ -4,7 +4,7 @@ import t from 'tap'
 import { caseNames, expectFile, orphans, readCase, transcriptEntry } from './helpers/golden.ts'
 import { pureWorld, runPure } from './helpers/tools.ts'
 
-const TOOLS = ['ipchains']
+const TOOLS = ['ipchains', 'ipchains-save', 'ipchains-restore']
 
 for (const tool of TOOLS) {
   t.test(`${tool}: every golden file has a case`, async (t) => {
@@ -15,7 +15,7 @@ for (const tool of TOOLS) {
       const world = pureWorld()
       let transcript = ''
       for (const cmd of readCase(tool, name)) {
-        const run = await runPure(world, cmd.argv, { tty: cmd.tty })
+        const run = await runPure(world, cmd.argv, cmd)
         transcript += transcriptEntry(cmd.line, run.stdout, run.stderr, run.status)
       }
       expectFile(t, tool, `${name}.out`, transcript)

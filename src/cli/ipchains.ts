@@ -96,7 +96,7 @@ const run = async (args: readonly string[], sys: Sys, world: ChainsWorld): Promi
 }
 
 /** Why the kernel could not be used, in the words libipfwc used. */
-const unavailableText = (e: KernelUnavailable | NftMissing, listing: boolean): string => {
+export const unavailableText = (e: KernelUnavailable | NftMissing, listing: boolean): string => {
   if (e instanceof KernelUnavailable && e.reason === 'permission')
     return listing ? 'Permission denied' : 'Permission denied (you must be root)'
   return 'Incompatible with this kernel'

@@ -1,6 +1,6 @@
 // Everything a legacy command touches besides the firewall: its streams,
 // the terminal, /proc and /etc files, DNS.
-import { readFileSync, readlinkSync, writeSync } from 'node:fs'
+import { closeSync, openSync, readFileSync, readSync, readlinkSync, writeSync } from 'node:fs'
 import { type Dns, type Names, etcNames } from '../translate/common/names.ts'
 import { addrToDotted, dottedToAddr } from '../translate/common/inet.ts'
 
@@ -10,6 +10,10 @@ export interface Sys {
   readonly out: (text: string) => void
   readonly err: (text: string) => void
   readonly stdinIsTty: () => boolean
+  /** All of standard input. */
+  readonly readStdin: () => string
+  /** One line typed at the controlling terminal, or undefined without one. */
+  readonly readTtyLine: () => string | undefined
   readonly readFile: (path: string) => string | undefined
   readonly names: () => Names
 }
@@ -54,6 +58,22 @@ const stdinIsTerminal = (): boolean => {
   }
 }
 
+// `read ANSWER < /dev/tty`: one line in canonical mode, without its newline.
+const readTtyLine = (): string | undefined => {
+  let fd: number
+  try {
+    fd = openSync('/dev/tty', 'r')
+  } catch {
+    return undefined
+  }
+  try {
+    const buffer = Buffer.alloc(1024)
+    return buffer.toString('utf8', 0, readSync(fd, buffer)).split('\n')[0]
+  } finally {
+    closeSync(fd)
+  }
+}
+
 const writeAll = (fd: number, text: string): void => {
   const bytes = Buffer.from(text)
   for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done)
@@ -66,6 +86,14 @@ export const realSys = (program: string): Sys => {
     out: (text) => writeAll(1, text),
     err: (text) => writeAll(2, text),
     stdinIsTty: stdinIsTerminal,
+    readStdin: () => {
+      try {
+        return readFileSync(0, 'utf8')
+      } catch {
+        return ''
+      }
+    },
+    readTtyLine,
     readFile: readText,
     names: () =>
       (names ??= etcNames(

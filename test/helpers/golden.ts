@@ -4,7 +4,11 @@
 //
 // Transcript: "$ <command>", then stdout verbatim, then stderr lines
 // prefixed "2> ", then "[exit N]" when N is not 0. Directives in the case
-// file: "#! tty" runs the following commands with stdin on a terminal.
+// file: "#! tty" runs the following commands with stdin on a terminal;
+// "#! answers WORD..." gives them a controlling terminal at which those
+// lines are typed ("#! answers" alone: no terminal, the default). A command
+// ending in "<<WORD" reads the lines up to WORD as its stdin (a here-document,
+// taken verbatim and shown in the transcript).
 import { readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { parse } from 'shell-quote'
@@ -16,6 +20,9 @@ export interface CaseCommand {
   readonly line: string
   readonly argv: string[]
   readonly tty: boolean
+  readonly stdin?: string
+  /** Lines typed at the controlling terminal; undefined: no terminal. */
+  readonly ttyLines?: readonly string[]
 }
 
 export const caseNames = (tool: string): string[] =>
@@ -26,16 +33,25 @@ export const caseNames = (tool: string): string[] =>
 
 export const readCase = (tool: string, name: string): CaseCommand[] => {
   let tty = false
+  let ttyLines: string[] | undefined
   const commands: CaseCommand[] = []
-  for (const raw of readFileSync(join(FIXTURES, tool, `${name}.sh`), 'utf8').split('\n')) {
-    const line = raw.trim()
+  const lines = readFileSync(join(FIXTURES, tool, `${name}.sh`), 'utf8').split('\n')
+  for (let i = 0; i < lines.length; i++) {
+    const line = (lines[i] ?? '').trim()
     if (line === '#! tty') tty = true
+    if (line.startsWith('#! answers')) ttyLines = line === '#! answers' ? undefined : line.split(/\s+/).slice(2)
     if (line === '' || line.startsWith('#')) continue
-    const argv = parse(line).map((w) => {
+    const heredoc = /^(.*?)\s*<<(\w+)$/.exec(line)
+    const end = heredoc ? lines.indexOf(heredoc[2] ?? '', i + 1) : i
+    if (end === -1) throw new Error(`${tool}/${name}: here-document not terminated: ${line}`)
+    const stdin = lines.slice(i + 1, end).map((l) => `${l}\n`).join('')
+    const argv = parse(heredoc?.[1] ?? line).map((w) => {
       if (typeof w !== 'string') throw new Error(`${tool}/${name}: only plain words are allowed: ${line}`)
       return w
     })
-    commands.push({ line, argv, tty })
+    const shown = heredoc ? `${line}\n${stdin}${heredoc[2]}` : line
+    commands.push({ line: shown, argv, tty, ...(heredoc && { stdin }), ...(ttyLines && { ttyLines }) })
+    i = end
   }
   return commands
 }

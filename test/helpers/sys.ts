@@ -14,15 +14,26 @@ export interface CapturedSys extends Sys {
 export const fixtureNames = () =>
   etcNames({ services: () => etc('services'), protocols: () => etc('protocols'), networks: () => etc('networks'), hosts: () => etc('hosts') })
 
-export const captureSys = (program: string, options: { stdinIsTty?: boolean; files?: Record<string, string> } = {}): CapturedSys => {
+export interface CaptureOptions {
+  readonly stdinIsTty?: boolean
+  readonly files?: Record<string, string>
+  readonly stdin?: string
+  /** Lines typed at the controlling terminal; none means there is no terminal. */
+  readonly ttyLines?: readonly string[]
+}
+
+export const captureSys = (program: string, options: CaptureOptions = {}): CapturedSys => {
   const chunks: CapturedSys['chunks'] = []
   const names = fixtureNames()
+  const ttyLines = [...(options.ttyLines ?? [])]
   return {
     program,
     chunks,
     out: (text) => chunks.push({ stream: 'out', text }),
     err: (text) => chunks.push({ stream: 'err', text }),
     stdinIsTty: () => options.stdinIsTty ?? false,
+    readStdin: () => options.stdin ?? '',
+    readTtyLine: () => ttyLines.shift(),
     readFile: (path) => options.files?.[path],
     names: () => names,
   }

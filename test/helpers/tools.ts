@@ -1,5 +1,7 @@
 // Running a legacy command in pure mode.
 import { ipchainsMain } from '../../src/cli/ipchains.ts'
+import { ipchainsRestoreMain } from '../../src/cli/ipchains-restore.ts'
+import { ipchainsSaveMain } from '../../src/cli/ipchains-save.ts'
 import { MemoryStore } from './memory-store.ts'
 import { captureSys } from './sys.ts'
 
@@ -16,16 +18,30 @@ export interface Run {
   readonly status: number
 }
 
-export const runPure = async (world: PureWorld, argv: readonly string[], options: { tty?: boolean } = {}): Promise<Run> => {
+export interface RunOptions {
+  readonly tty?: boolean
+  readonly stdin?: string
+  readonly ttyLines?: readonly string[]
+}
+
+export const runPure = async (world: PureWorld, argv: readonly string[], options: RunOptions = {}): Promise<Run> => {
   const [program, ...args] = argv
   const sys = captureSys(program ?? '', {
+    ...options,
     stdinIsTty: options.tty ?? false,
     files: { '/proc/sys/net/ipv4/ip_forward': '0\n' },
   })
+  const chains = { store: world.store, conntrack: () => world.conntrack }
   let status: number
   switch (program) {
     case 'ipchains':
-      status = await ipchainsMain(args, sys, { store: world.store, conntrack: () => world.conntrack })
+      status = await ipchainsMain(args, sys, chains)
+      break
+    case 'ipchains-save':
+      status = await ipchainsSaveMain(args, sys, chains)
+      break
+    case 'ipchains-restore':
+      status = await ipchainsRestoreMain(args, sys, chains)
       break
     default:
       throw new Error(`no pure runner for ${program}`)

@@ -1,0 +1,115 @@
+// ipchains-restore [-f] [-v] [-p]: the saved file on stdin, applied as one
+// kernel transaction per run of lines (a listing line needs the kernel's own
+// view, so it commits what came before it), with the messages and exit
+// status of running its lines one by one.
+import { Exit } from '../translate/common/exit.ts'
+import { resolveHosts } from '../translate/common/listnames.ts'
+import { DecodeError, decodeState } from '../translate/ipchains/decode.ts'
+import { kernelError } from '../translate/ipchains/messages.ts'
+import { parseInvocation } from '../translate/ipchains/parse.ts'
+import { renderState } from '../translate/ipchains/render.ts'
+import {
+  type Prepared,
+  type Progress,
+  type RestoreEnv,
+  type RestoreOptions,
+  type Segment,
+  type Step,
+  RESTORE_USAGE,
+  START,
+  argvKey,
+  parseRestoreArgs,
+  parseSaved,
+  plannedArgvs,
+  runSegment,
+} from '../translate/ipchains/restore.ts'
+import { validate } from '../translate/ipchains/validate.ts'
+import { CommitRejected, KernelUnavailable, transact } from '../runtime/store.ts'
+import { NftMissing } from '../runtime/nft.ts'
+import type { Sys } from '../runtime/sys.ts'
+import { type ChainsWorld, ipchainsMain, unavailableText } from './ipchains.ts'
+import { printOutput } from './ipchains-save.ts'
+
+/** Parses and validates one ipchains command line, keeping what it printed. */
+const prepare = async (argv: readonly string[], sys: Sys): Promise<Prepared> => {
+  let warnings = ''
+  try {
+    const names = sys.names()
+    const inv = parseInvocation(sys.program, argv, (name) => names.protoNumber(name))
+    const cmd = await validate(inv, {
+      program: sys.program,
+      names,
+      stdout: (text) => {
+        warnings += text
+      },
+      stdinIsTty: sys.stdinIsTty,
+      ipForward: () => sys.readFile('/proc/sys/net/ipv4/ip_forward'),
+    })
+    return { warnings, cmd }
+  } catch (e) {
+    if (e instanceof Exit) return { warnings, exit: e }
+    throw e
+  }
+}
+
+const prepareAll = async (argvs: readonly string[][], sys: Sys): Promise<Map<string, Prepared>> => {
+  const prepared = new Map<string, Prepared>()
+  for (const argv of argvs) if (!prepared.has(argvKey(argv))) prepared.set(argvKey(argv), await prepare(argv, sys))
+  return prepared
+}
+
+/** Runs the steps from `from` up to a stop other than a prompt, committing once. */
+const restoreSegment = (sys: Sys, world: Pick<ChainsWorld, 'store'>, steps: readonly Step[], o: RestoreOptions, from: Progress, env: RestoreEnv & { answers: string[] }): Segment => {
+  let printed = 0
+  for (;;) {
+    const segment = transact(world.store, (current) => {
+      const before = decodeState(current)
+      const result = runSegment(before, steps, o, from, env)
+      if (result.stop.kind === 'ask' || result.state === before) return { result }
+      return { next: renderState(result.state), previous: renderState(before), result }
+    })
+    // The same prefix again: only what was not shown yet.
+    printOutput(sys, segment.output.slice(printed))
+    printed = segment.output.length
+    if (segment.stop.kind !== 'ask') {
+      const counters = new Set(segment.state.chains.flatMap((c) => c.entries.map((e) => e.counter)))
+      world.store.resetCounters(segment.zeroed.filter((c) => counters.has(c)))
+      return segment
+    }
+    env.answers.push(sys.readTtyLine() ?? '')
+  }
+}
+
+const restore = async (o: RestoreOptions, sys: Sys, world: ChainsWorld): Promise<number> => {
+  const ipchains: Sys = { ...sys, program: 'ipchains' }
+  const steps = parseSaved(sys.readStdin())
+  const env = {
+    prepared: await prepareAll(plannedArgvs(steps, o), ipchains),
+    answers: [],
+    names: await resolveHosts(sys.names(), []),
+  }
+  let progress = START
+  for (;;) {
+    const segment = restoreSegment(sys, world, steps, o, progress, env)
+    if (segment.stop.kind === 'end') return 0
+    if (segment.stop.kind !== 'list' || (await ipchainsMain(segment.stop.argv, ipchains, world)) !== 0) return 1
+    progress = segment.progress
+  }
+}
+
+export const ipchainsRestoreMain = async (args: readonly string[], sys: Sys, world: ChainsWorld): Promise<number> => {
+  const o = parseRestoreArgs(args)
+  if (!o) {
+    sys.err(RESTORE_USAGE)
+    return 1
+  }
+  try {
+    return await restore(o, sys, world)
+  } catch (e) {
+    if (e instanceof KernelUnavailable || e instanceof NftMissing) sys.err(kernelError(unavailableText(e, false)))
+    else if (e instanceof CommitRejected) sys.err(kernelError(e.reason))
+    else if (e instanceof DecodeError) sys.err(kernelError(e.message))
+    else throw e
+    return 1
+  }
+}
