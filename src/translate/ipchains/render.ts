@@ -466,12 +466,14 @@ const masqChain = (timeouts: readonly NftCtTimeout[]): NftChain => ({
       matches: [`ct label ${MASQ_LABEL}`, `meta l4proto ${t.protocol}`],
       stmts: [`ct timeout set ${quote(t.name)}`],
     })),
+    // ICMP queries get a masq "port" too: their identifier (ip_fw_masq_icmp).
     {
-      matches: [`ct label ${MASQ_LABEL}`, 'meta l4proto { tcp, udp }'],
+      matches: [`ct label ${MASQ_LABEL}`, 'meta l4proto { tcp, udp, icmp }'],
       stmts: ['masquerade to :61000-65095'],
       comment: 'MASQ: 2.2 masquerade port range',
     },
-    { matches: [`ct label ${MASQ_LABEL}`], stmts: ['masquerade'] },
+    // ip_fw_masquerade() failed for any other protocol and the packet was dropped.
+    { matches: [`ct label ${MASQ_LABEL}`], stmts: ['drop'], comment: 'MASQ: 2.2 masqueraded only TCP, UDP and ICMP' },
   ],
 })
 

@@ -1,0 +1,651 @@
+// Differential test of `ipchains -C` against the kernel: generated rule sets
+// are loaded with bin/ipchains into a gateway namespace, and for every
+// generated packet the -C verdict (src/translate/ipchains/check.ts) must
+// predict what the kernel then does with the same packet sent for real.
+//
+//   sender S            gateway GW (rules under test)         receiver R
+//   s0 10.1.0.2 ---- eth0 10.1.0.1       ppp0 10.3.0.1 ---- r0 10.3.0.2
+//   s1 10.2.0.2 ---- eth1 10.2.0.1       ppp1 10.4.0.1 ---- r1 10.4.0.2
+//
+// GW routes 192.168.0.0/16 to S over eth0, 172.16.0.0/12 to S over eth1,
+// 10.5.0.0/16 to R over ppp0 and 10.6.0.0/16 to R over ppp1. S injects
+// Ethernet frames (any source address, either link; rp_filter is off in GW).
+// Outcomes are observed without touching GW's firewall: raw sockets in GW
+// see what is delivered locally (after the input path, so REDIRECT shows as
+// a changed destination), sniffers on R's links see what was forwarded (and
+// whether the source was masqueraded), sniffers on S's links see the ICMP
+// errors GW answered with. S and R drop everything they receive (after the
+// sniffers), so they never answer.
+//
+// The expected outcome of a verdict follows spec/legacy/packet-path.md §2
+// (2.2): input runs first for every packet (REJECT → port unreachable even
+// for transit packets, REDIRECT → local delivery, MASQ = ACCEPT); the
+// forward chain, with the outgoing interface, decides transit packets the
+// input chain let through (REJECT → host unreachable; DENY, REDIRECT and
+// loops drop; MASQ → source = the outgoing address, port 61000-65095, ICMP
+// only for query types as ip_fw_masq_icmp, other protocols dropped as
+// ip_fw_masquerade returns -1). An ICMP error is never answered with one.
+//
+// Excluded from the generator (docs/divergences.md): fragments (nftables
+// reassembles before the input chain) and, in rule sets that can MASQ or
+// REDIRECT, TCP packets conntrack cannot take as a new connection (SYN+ACK,
+// RST, FIN: 2.2 masqueraded/redirected any TCP packet, nftables NATs only
+// tracked connections).
+//
+// The seed is printed; LEGACYFW_DIFF_SEED=<n> reproduces a run.
+import t from 'tap'
+import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process'
+import { createInterface } from 'node:readline'
+import { deleteNetns, newNetns, requireRootAndNft, withoutTapLoader } from './helpers/netns.ts'
+
+const IPCHAINS = new URL('../bin/ipchains', import.meta.url).pathname
+const PKTLAB = new URL('./helpers/pktlab.py', import.meta.url).pathname
+const SEED = Number(process.env['LEGACYFW_DIFF_SEED'] ?? 1999)
+
+// ---------------------------------------------------------------------------
+// Deterministic randomness
+
+type Rng = () => number
+const mulberry32 =
+  (seed: number): Rng =>
+  () => {
+    seed = (seed + 0x6d2b79f5) | 0
+    let x = Math.imul(seed ^ (seed >>> 15), 1 | seed)
+    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x
+    return ((x ^ (x >>> 14)) >>> 0) / 4294967296
+  }
+const int = (r: Rng, lo: number, hi: number): number => lo + Math.floor(r() * (hi - lo + 1))
+const pick = <T>(r: Rng, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)] as T
+const chance = (r: Rng, p: number): boolean => r() < p
+const weighted = <T>(r: Rng, xs: readonly (readonly [T, number])[]): T => {
+  let x = r() * xs.reduce((a, [, w]) => a + w, 0)
+  for (const [v, w] of xs) if ((x -= w) < 0) return v
+  return (xs[xs.length - 1] as readonly [T, number])[0]
+}
+
+// ---------------------------------------------------------------------------
+// Lab
+
+type InIf = 'eth0' | 'eth1'
+type OutIf = 'ppp0' | 'ppp1'
+const LINKS = [
+  { gw: 'eth0', peer: 's0', side: 'S', net: '10.1.0', n: 1 },
+  { gw: 'eth1', peer: 's1', side: 'S', net: '10.2.0', n: 2 },
+  { gw: 'ppp0', peer: 'r0', side: 'R', net: '10.3.0', n: 3 },
+  { gw: 'ppp1', peer: 'r1', side: 'R', net: '10.4.0', n: 4 },
+] as const
+const gwMac = (n: number): string => `02:00:00:00:0${n}:01`
+const peerMac = (n: number): string => `02:00:00:00:0${n}:02`
+const GW_ADDRS = LINKS.map((l) => `${l.net}.1`)
+const isLocal = (dst: string): boolean => GW_ADDRS.includes(dst)
+const outIf = (dst: string): OutIf => (dst.startsWith('10.3.') || dst.startsWith('10.5.') ? 'ppp0' : 'ppp1')
+const outAddr = (dst: string): string => (outIf(dst) === 'ppp0' ? '10.3.0.1' : '10.4.0.1')
+
+interface Lab {
+  readonly s: string
+  readonly gw: string
+  readonly r: string
+}
+
+const run = (ns: string, argv: readonly string[], input?: string): string => {
+  const res = spawnSync('ip', ['netns', 'exec', ns, ...withoutTapLoader(argv)], { encoding: 'utf8', input })
+  if (res.status !== 0) throw new Error(`${ns}: ${argv.join(' ')}: exit ${res.status}\n${res.stderr}`)
+  return res.stdout
+}
+
+const SINK = 'table ip sink {\n chain pre {\n  type filter hook prerouting priority -500; policy drop;\n }\n}\n'
+
+const buildLab = (lab: Lab): void => {
+  // Forwarding, no reverse-path filter and no ICMP rate limit in GW only.
+  run(lab.gw, [
+    'sysctl', '-qw',
+    'net.ipv4.ip_forward=1',
+    'net.ipv4.conf.all.rp_filter=0',
+    'net.ipv4.conf.default.rp_filter=0',
+    'net.ipv4.conf.all.send_redirects=0',
+    'net.ipv4.conf.default.send_redirects=0',
+    'net.ipv4.icmp_ratemask=0',
+  ])
+  for (const l of LINKS) {
+    const peerNs = l.side === 'S' ? lab.s : lab.r
+    execFileSync('ip', ['-n', lab.gw, 'link', 'add', l.gw, 'address', gwMac(l.n), 'type', 'veth', 'peer', 'name', l.peer, 'address', peerMac(l.n), 'netns', peerNs])
+    execFileSync('ip', ['-n', lab.gw, 'addr', 'add', `${l.net}.1/24`, 'dev', l.gw])
+    execFileSync('ip', ['-n', peerNs, 'addr', 'add', `${l.net}.2/24`, 'dev', l.peer])
+    execFileSync('ip', ['-n', lab.gw, 'link', 'set', l.gw, 'up'])
+    execFileSync('ip', ['-n', peerNs, 'link', 'set', l.peer, 'up'])
+    execFileSync('ip', ['-n', lab.gw, 'neigh', 'replace', `${l.net}.2`, 'lladdr', peerMac(l.n), 'dev', l.gw, 'nud', 'permanent'])
+    run(lab.gw, ['sysctl', '-qw', `net.ipv4.conf.${l.gw}.rp_filter=0`])
+  }
+  for (const [net, via] of [
+    ['192.168.0.0/16', '10.1.0.2'],
+    ['172.16.0.0/12', '10.2.0.2'],
+    ['10.5.0.0/16', '10.3.0.2'],
+    ['10.6.0.0/16', '10.4.0.2'],
+  ] as const)
+    execFileSync('ip', ['-n', lab.gw, 'route', 'add', net, 'via', via])
+  run(lab.s, ['nft', '-f', '-'], SINK)
+  run(lab.r, ['nft', '-f', '-'], SINK)
+}
+
+// ---------------------------------------------------------------------------
+// Rule sets
+
+type Ctx = 'input' | 'forward'
+
+interface Profile {
+  readonly name: string
+  /** Rules generated in each built-in chain under test. */
+  readonly input?: number
+  readonly forward?: number
+  readonly inputPolicies?: readonly string[]
+  readonly forwardPolicies?: readonly string[]
+  /** User chains and the rules in each. */
+  readonly userChains: number
+  readonly userRules: number
+  readonly masq: boolean
+  readonly redirect: boolean
+  readonly loop: boolean
+  readonly packets: number
+  /** Share of packets addressed to GW itself (only with an input chain under test). */
+  readonly localShare: number
+  readonly gre: boolean
+}
+
+const PROFILES: readonly Profile[] = [
+  { name: 'input-flat', input: 18, inputPolicies: ['DENY', 'REJECT', 'ACCEPT'], userChains: 0, userRules: 0, masq: false, redirect: false, loop: false, packets: 80, localShare: 0.6, gre: true },
+  { name: 'input-chains-redirect', input: 10, inputPolicies: ['REJECT', 'DENY'], userChains: 3, userRules: 6, masq: true, redirect: true, loop: false, packets: 80, localShare: 0.5, gre: true },
+  { name: 'forward-masq', forward: 12, forwardPolicies: ['MASQ', 'REJECT', 'DENY'], userChains: 2, userRules: 6, masq: true, redirect: false, loop: false, packets: 80, localShare: 0, gre: true },
+  { name: 'forward-chains', forward: 10, forwardPolicies: ['REJECT', 'ACCEPT', 'DENY'], userChains: 3, userRules: 6, masq: false, redirect: true, loop: false, packets: 70, localShare: 0, gre: true },
+  { name: 'loop', input: 6, forward: 6, inputPolicies: ['ACCEPT', 'DENY'], forwardPolicies: ['ACCEPT', 'REJECT'], userChains: 3, userRules: 5, masq: false, redirect: false, loop: true, packets: 70, localShare: 0.3, gre: false },
+  { name: 'combined', input: 8, forward: 8, inputPolicies: ['ACCEPT', 'REJECT'], forwardPolicies: ['MASQ', 'DENY', 'ACCEPT'], userChains: 3, userRules: 5, masq: true, redirect: true, loop: false, packets: 80, localShare: 0.3, gre: true },
+]
+
+const SRC_SPECS = ['192.168.1.0/24', '192.168.0.0/16', '192.168.1.0/25', '172.16.0.0/12', '172.16.5.0/255.255.255.0', '10.1.0.2', '10.2.0.0/16', '0.0.0.1/0.0.0.1', '192.168.2.0/24']
+const DST_SPECS = ['10.1.0.1', '10.3.0.1', '10.2.0.0/16', '10.3.0.0/16', '10.5.0.0/16', '10.6.0.0/255.255.0.0', '10.4.0.2', '10.5.0.0/255.255.128.0', '10.4.0.0/15']
+const SPORT_SPECS = ['1024:65535', ':1023', '53', '1024', '6000:6010', '40000:', '61000', '6000:1000']
+const DPORT_SPECS = ['80', '22:25', ':1023', '6000:6063', '53', '1024:', '443', '0:79', '443:80']
+const ICMP_NAMES = ['echo-request', 'echo-reply', 'destination-unreachable', 'port-unreachable', 'host-unreachable', 'time-exceeded', 'source-quench', 'timestamp-request', 'address-mask-request', 'parameter-problem']
+const ICMP_TYPES = ['8', '0', '3', '0:8', '11:18', '13']
+const ICMP_CODES = ['0', '1:3', '3', '1']
+const IFACES: Record<Ctx | 'any', readonly string[]> = {
+  input: ['eth0', 'eth1', 'eth+', 'e+', 'eth', 'ppp+', 'eth1+'],
+  forward: ['ppp0', 'ppp1', 'ppp+', 'p+', 'ppp', 'eth+', 'ppp1+'],
+  any: ['eth0', 'eth+', 'ppp1', 'ppp+', 'e+', 'ppp'],
+}
+const REDIRECT_PORTS = [8080, 3130]
+
+interface RuleSet {
+  readonly profile: Profile
+  readonly commands: readonly string[][]
+}
+
+const maybeNot = (r: Rng, p: number): string[] => (chance(r, p) ? ['!'] : [])
+
+/** One rule's match options, shaped by the target it will get: one to three conditions. */
+const ruleMatch = (r: Rng, ctx: Ctx | 'any', target: string): string[] => {
+  const a: string[] = []
+  const redirect = target.startsWith('REDIRECT')
+  const proto = redirect
+    ? pick(r, ['tcp', 'udp'])
+    : weighted(r, [
+        ['tcp', 4],
+        ['udp', 3],
+        ['icmp', 3],
+        ['all', 3],
+        ['! tcp', 1],
+        ['! udp', 1],
+        ['! icmp', 1],
+      ] as const)
+  if (proto !== 'all') a.push('-p', ...proto.split(' '))
+  const conditions: (() => unknown)[] = [
+    () => a.push('-s', ...maybeNot(r, 0.2), pick(r, SRC_SPECS)),
+    () => a.push('-i', ...maybeNot(r, 0.25), pick(r, IFACES[ctx])),
+  ]
+  // REDIRECT to the original port only for transit packets (delivered
+  // locally to the port they were sent to, it would look like ACCEPT).
+  if (redirect && target.endsWith(' 0')) a.push('-d', '10.5.0.0/16')
+  else conditions.push(() => a.push('-d', ...maybeNot(r, 0.2), pick(r, DST_SPECS)))
+  if (proto === 'tcp' || proto === 'udp')
+    conditions.push(
+      () => a.push('--sport', ...maybeNot(r, 0.2), pick(r, SPORT_SPECS)),
+      () => a.push('--dport', ...maybeNot(r, 0.2), pick(r, DPORT_SPECS)),
+    )
+  if (proto === 'icmp')
+    conditions.push(() => {
+      // A name sets the code range too; only numeric types take a code.
+      if (chance(r, 0.5)) a.push('--icmp-type', pick(r, ICMP_NAMES))
+      else {
+        a.push('--icmp-type', ...maybeNot(r, 0.2), pick(r, ICMP_TYPES))
+        if (chance(r, 0.4)) a.push('--dport', ...maybeNot(r, 0.2), pick(r, ICMP_CODES))
+      }
+    })
+  if (proto === 'tcp') conditions.push(() => a.push(...maybeNot(r, 0.3), '-y'))
+  const wanted = proto === 'all' || proto.startsWith('!') ? int(r, 2, 3) : int(r, 1, 2)
+  for (let i = 0; i < wanted && conditions.length; i++) (conditions.splice(int(r, 0, conditions.length - 1), 1)[0] as () => unknown)()
+  // Fragments are never sent: -f never matches, ! -f always does.
+  if (chance(r, 0.04)) a.push('!', '-f')
+  // Side effects that must not change the verdict.
+  if (chance(r, 0.08)) a.push(...pick(r, [['-m', '+7'], ['-m', '0x42'], ['-m', '-1'], ['-t', '0x01', '0x10'], ['-l']]))
+  return a
+}
+
+const genRuleSet = (r: Rng, profile: Profile): RuleSet => {
+  const users = Array.from({ length: profile.userChains }, (_, i) => `${profile.name.slice(0, 3)}_${String.fromCharCode(97 + i)}`)
+  const builtins: Ctx[] = [...(profile.input ? ['input' as const] : []), ...(profile.forward ? ['forward' as const] : [])]
+  const ctxOf = (chain: string): Ctx | 'any' => (chain === 'input' || chain === 'forward' ? chain : builtins.length === 1 ? (builtins[0] as Ctx) : 'any')
+  const target = (chain: string, later: readonly string[]): string => {
+    const builtin = chain === 'input' || chain === 'forward'
+    const options: [string, number][] = [
+      ['ACCEPT', 3],
+      ['DENY', 2],
+      ['REJECT', 2.5],
+      ['', 1],
+      ['RETURN', builtin ? 0.3 : 1.5],
+    ]
+    if (later.length) options.push(['JUMP', 2.5])
+    if (profile.masq && chain !== 'input') options.push(['MASQ', 2.5])
+    if (profile.redirect && chain !== 'forward') options.push(['REDIRECT', 2])
+    const t = weighted(r, options)
+    if (t === 'JUMP') return pick(r, later)
+    if (t === 'REDIRECT') return chance(r, 0.3) ? 'REDIRECT 0' : `REDIRECT ${pick(r, REDIRECT_PORTS)}`
+    return t
+  }
+  const rule = (chain: string, later: readonly string[], forced?: string): string[] => {
+    const tg = forced ?? target(chain, later)
+    const m = ruleMatch(r, ctxOf(chain), tg)
+    return ['-A', chain, ...m, ...(tg === '' ? [] : ['-j', ...tg.split(' ')])]
+  }
+  const chains = new Map<string, string[][]>()
+  for (const b of builtins) {
+    const n = b === 'input' ? (profile.input ?? 0) : (profile.forward ?? 0)
+    chains.set(b, Array.from({ length: n }, () => rule(b, users)))
+  }
+  users.forEach((u, i) => chains.set(u, Array.from({ length: profile.userRules }, () => rule(u, users.slice(i + 1)))))
+  // Every user chain is reached: a jump from a built-in chain or an earlier user chain.
+  users.forEach((u, i) => {
+    const parents = [...builtins, ...users.slice(0, i)]
+    for (const parent of profile.loop && i === 0 ? builtins : [pick(r, parents)]) {
+      const rules = chains.get(parent) as string[][]
+      if (rules.some((cmd) => cmd.at(-1) === u)) continue
+      rules.splice(int(r, 0, rules.length), 0, rule(parent, [], u))
+    }
+  })
+  if (profile.loop) {
+    // a -> b -> c -> a, each hop taken for some packets only.
+    users.forEach((u, i) => {
+      const next = users[(i + 1) % users.length] as string
+      const rules = chains.get(u) as string[][]
+      const hop = ['-A', u, ...pick(r, [['-p', 'udp'], ['-s', '192.168.0.0/16'], ['-p', 'tcp', '-y'], ['-d', '10.0.0.0/8'], ['-p', 'icmp']]), '-j', next]
+      rules.splice(int(r, 0, rules.length), 0, hop)
+    })
+  }
+  const commands: string[][] = [...users.map((u) => ['-N', u])]
+  for (const rules of chains.values()) commands.push(...rules)
+  if (profile.input) commands.push(['-P', 'input', pick(r, profile.inputPolicies ?? ['ACCEPT'])])
+  if (profile.forward) commands.push(['-P', 'forward', pick(r, profile.forwardPolicies ?? ['ACCEPT'])])
+  return { profile, commands }
+}
+
+// ---------------------------------------------------------------------------
+// Packets
+
+const TCP = 6
+const UDP = 17
+const ICMP = 1
+const GRE = 47
+const F = { FIN: 0x01, SYN: 0x02, RST: 0x04, PSH: 0x08, ACK: 0x10 } as const
+/** TCP flags conntrack takes as the first packet of a connection (loose pickup). */
+const TRACKABLE_FLAGS = [F.SYN, F.SYN, F.ACK, F.PSH | F.ACK]
+const ALL_FLAGS = [F.SYN, F.SYN, F.ACK, F.PSH | F.ACK, F.SYN | F.ACK, F.RST, F.RST | F.ACK, F.SYN | F.RST, F.FIN | F.ACK, F.SYN | F.FIN]
+const SPORTS = [53, 80, 123, 1023, 1024, 1025, 3000, 6000, 6005, 32768, 40000, 61000]
+const DPORTS = [21, 22, 23, 25, 53, 79, 80, 110, 443, 1023, 1024, 6000, 6010, 8000]
+const ICMP_KINDS: readonly (readonly [number, number])[] = [
+  [8, 0], [8, 0], [0, 0], [3, 0], [3, 1], [3, 3], [3, 13], [4, 0], [11, 0], [11, 1], [12, 0], [13, 0], [14, 0], [17, 0], [18, 0],
+]
+const ICMP_ERROR_TYPES = [3, 4, 5, 11, 12]
+/** Types ip_fw_masq_icmp masqueraded (CONFIG_IP_MASQUERADE_ICMP); it left the others alone. */
+const ICMP_QUERY_TYPES = [8, 13, 15, 17]
+
+interface Packet {
+  readonly id: number
+  readonly link: 's0' | 's1'
+  readonly inIf: InIf
+  readonly src: string
+  readonly dst: string
+  readonly proto: number
+  readonly sport: number
+  readonly dport: number
+  readonly flags: number
+  readonly type: number
+  readonly code: number
+}
+
+const genPackets = (r: Rng, profile: Profile, firstId: number): Packet[] => {
+  const seen = new Set<string>()
+  const out: Packet[] = []
+  // MASQ, and REDIRECT from the input chain, need a connection to NAT.
+  const flagsPool = profile.masq || (profile.redirect && profile.input) ? TRACKABLE_FLAGS : ALL_FLAGS
+  while (out.length < profile.packets) {
+    const inIf = pick(r, ['eth0', 'eth1'] as const)
+    const src = weighted(r, [
+      [`192.168.1.${int(r, 1, 254)}`, 3],
+      [`192.168.2.${int(r, 1, 254)}`, 2],
+      [`172.16.5.${int(r, 1, 254)}`, 2],
+      [`172.20.${int(r, 0, 3)}.${int(r, 1, 254)}`, 1],
+      ['10.1.0.2', 1],
+      ['10.2.0.2', 1],
+    ] as const)
+    const dst = chance(r, profile.localShare)
+      ? pick(r, GW_ADDRS)
+      : weighted(r, [
+          ['10.3.0.2', 1],
+          ['10.4.0.2', 1],
+          [`10.5.${int(r, 0, 255)}.${int(r, 1, 254)}`, 2],
+          [`10.6.${int(r, 0, 3)}.${int(r, 1, 254)}`, 2],
+        ] as const)
+    const proto = weighted(r, [
+      [TCP, 4],
+      [UDP, 3],
+      [ICMP, 3],
+      [GRE, profile.gre ? 1 : 0],
+    ] as const)
+    const [type, code] = proto === ICMP ? pick(r, ICMP_KINDS) : [0, 0]
+    const p: Packet = {
+      id: firstId + out.length,
+      link: inIf === 'eth0' ? 's0' : 's1',
+      inIf,
+      src,
+      dst,
+      proto,
+      sport: proto === TCP || proto === UDP ? pick(r, SPORTS) : 0,
+      dport: proto === TCP || proto === UDP ? pick(r, DPORTS) : 0,
+      flags: proto === TCP ? pick(r, flagsPool) : 0,
+      type,
+      code,
+    }
+    const key = `${p.proto} ${p.src} ${p.dst} ${p.sport} ${p.dport} ${p.type}`
+    if (seen.has(key)) continue
+    seen.add(key)
+    out.push(p)
+  }
+  return out
+}
+
+const protoName = (p: Packet): string => ({ [TCP]: 'tcp', [UDP]: 'udp', [ICMP]: 'icmp' })[p.proto] ?? String(p.proto)
+const tcpsyn = (p: Packet): boolean => p.proto === TCP && (p.flags & F.SYN) !== 0 && (p.flags & (F.ACK | F.RST)) === 0
+
+/** The -C command for a packet as the given chain sees it. */
+const checkArgs = (chain: Ctx, p: Packet): string[] => {
+  const ports = p.proto === TCP || p.proto === UDP ? [String(p.sport), String(p.dport)] : p.proto === ICMP ? [String(p.type), String(p.code)] : []
+  return ['-C', chain, '-p', protoName(p), '-s', p.src, ...ports.slice(0, 1), '-d', p.dst, ...ports.slice(1), '-i', chain === 'input' ? p.inIf : outIf(p.dst), ...(tcpsyn(p) ? ['-y'] : [])]
+}
+
+const describe = (p: Packet): string => {
+  const flags = Object.entries(F)
+    .filter(([, bit]) => p.flags & bit)
+    .map(([name]) => name)
+    .join('|')
+  const l4 = p.proto === TCP || p.proto === UDP ? ` ${p.sport} -> ${p.dport}${p.proto === TCP ? ` [${flags}]` : ''}` : p.proto === ICMP ? ` type ${p.type} code ${p.code}` : ''
+  return `#${p.id} ${protoName(p)} ${p.src} -> ${p.dst}${l4} in ${p.inIf}${isLocal(p.dst) ? ' (to gw)' : ` (transit, out ${outIf(p.dst)})`}`
+}
+
+// ---------------------------------------------------------------------------
+// Verdicts -> expected outcomes (2.2, packet-path.md §2)
+
+const answered = (p: Packet): boolean => p.proto !== ICMP || !ICMP_ERROR_TYPES.includes(p.type)
+
+const masqOutcome = (p: Packet): string => {
+  if (p.proto === TCP || p.proto === UDP) return 'masqueraded'
+  if (p.proto === ICMP) return ICMP_QUERY_TYPES.includes(p.type) ? 'masqueraded' : 'forwarded'
+  return 'dropped'
+}
+
+const forwardOutcome = (verdict: string, p: Packet): string => {
+  switch (verdict) {
+    case 'accepted':
+      return 'forwarded'
+    case 'masqueraded':
+      return masqOutcome(p)
+    case 'rejected':
+      return answered(p) ? 'host-unreachable' : 'dropped'
+    case 'denied':
+    case 'redirected':
+    case 'caught in loop':
+      return 'dropped'
+    default:
+      return `(no outcome for verdict "${verdict}")`
+  }
+}
+
+const inputOutcome = (verdict: string, p: Packet, forward: () => string): string => {
+  switch (verdict) {
+    case 'accepted':
+    case 'masqueraded':
+      return isLocal(p.dst) ? 'local' : forward()
+    case 'redirected':
+      return 'redirected'
+    case 'rejected':
+      return answered(p) ? 'port-unreachable' : 'dropped'
+    case 'denied':
+    case 'caught in loop':
+      return 'dropped'
+    default:
+      return `(no outcome for verdict "${verdict}")`
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Observation
+
+interface Seen {
+  readonly link?: string
+  readonly id: number
+  readonly proto: number
+  readonly src: string
+  readonly dst: string
+  readonly sport?: number
+  readonly dport?: number
+  readonly type?: number
+  readonly code?: number
+  readonly icmpid?: number
+  readonly inner?: { readonly id: number; readonly proto: number; readonly src: string; readonly dst: string }
+}
+
+interface Observations {
+  readonly local: readonly Seen[]
+  readonly atR: readonly Seen[]
+  readonly atS: readonly Seen[]
+}
+
+const observed = (p: Packet, obs: Observations): string => {
+  const outcomes: string[] = []
+  for (const o of obs.local.filter((o) => o.id === p.id && o.proto === p.proto && o.src === p.src)) {
+    const moved = o.dst !== p.dst || ((p.proto === TCP || p.proto === UDP) && o.dport !== p.dport)
+    outcomes.push(moved ? 'redirected' : 'local')
+  }
+  for (const o of obs.atR.filter((o) => o.id === p.id && o.proto === p.proto && o.dst === p.dst)) {
+    // The masq "port" of an ICMP query is its identifier (ip_fw_masq_icmp).
+    const port = p.proto === TCP || p.proto === UDP ? o.sport : p.proto === ICMP && ICMP_QUERY_TYPES.includes(p.type) ? o.icmpid : undefined
+    const sent = p.proto === TCP || p.proto === UDP ? p.sport : p.id
+    if (o.src === p.src && (port === undefined || port === sent)) outcomes.push('forwarded')
+    else if (o.src === outAddr(p.dst) && (port === undefined || (port >= 61000 && port <= 65095))) outcomes.push('masqueraded')
+    else outcomes.push(`forwarded from ${o.src}${port === undefined ? '' : ` port/id ${port}`}`)
+  }
+  for (const o of obs.atS.filter((o) => o.inner?.id === p.id && o.inner.proto === p.proto && o.inner.src === p.src && o.inner.dst === p.dst)) {
+    if (o.type === 3 && o.code === 3) outcomes.push('port-unreachable')
+    else if (o.type === 3 && o.code === 1) outcomes.push('host-unreachable')
+    else outcomes.push(`icmp ${o.type}/${o.code}`)
+  }
+  // Local delivery may itself be answered (port/protocol unreachable, RST).
+  const unique = [...new Set(outcomes)]
+  if (unique.includes('local') || unique.includes('redirected')) return unique.filter((o) => !o.includes('unreachable') && !o.startsWith('icmp')).join(' + ')
+  return unique.length ? unique.join(' + ') : 'dropped'
+}
+
+// ---------------------------------------------------------------------------
+// Processes
+
+interface Helper {
+  readonly child: ChildProcess
+  readonly lines: string[]
+  readonly ready: Promise<void>
+  readonly done: Promise<void>
+}
+
+const startHelper = (ns: string, args: readonly string[]): Helper => {
+  const child = spawn('ip', ['netns', 'exec', ns, ...withoutTapLoader(['python3', PKTLAB, ...args])], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const lines: string[] = []
+  let stderr = ''
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()))
+  const rl = createInterface({ input: child.stdout as NodeJS.ReadableStream })
+  const ready = new Promise<void>((resolve, reject) => {
+    rl.on('line', (line) => {
+      if (line === 'ready') resolve()
+      else if (line !== 'done') lines.push(line)
+    })
+    child.on('exit', (code) => reject(new Error(`pktlab ${args.join(' ')} in ${ns} exited ${code}: ${stderr}`)))
+  })
+  const done = new Promise<void>((resolve) => rl.on('close', resolve))
+  return { child, lines, ready, done }
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+
+const sendAndObserve = async (lab: Lab, packets: readonly Packet[]): Promise<Observations> => {
+  const helpers = [startHelper(lab.gw, ['observe', '1', '6', '17', '47']), startHelper(lab.r, ['sniff', 'r0', 'r1']), startHelper(lab.s, ['sniff', 's0', 's1'])]
+  try {
+    await Promise.all(helpers.map((h) => h.ready))
+    const links = LINKS.filter((l) => l.side === 'S').map((l) => `${l.peer}=${peerMac(l.n)}>${gwMac(l.n)}`)
+    run(lab.s, ['python3', PKTLAB, 'send', ...links], JSON.stringify(packets.map((p) => ({ ...p, gap: 0.002 }))))
+    await sleep(400)
+  } finally {
+    for (const h of helpers) if (h.child.exitCode === null && h.child.pid) h.child.kill('SIGTERM')
+  }
+  await Promise.all(helpers.map((h) => h.done))
+  const parse = (h: Helper): Seen[] => h.lines.map((l) => JSON.parse(l) as Seen)
+  const [gw, r, s] = helpers as [Helper, Helper, Helper]
+  return { local: parse(gw), atR: parse(r), atS: parse(s) }
+}
+
+/** Runs -C commands in GW, a few at a time. */
+const checkAll = async (ns: string, commands: readonly string[][]): Promise<string[]> => {
+  const results: string[] = new Array(commands.length)
+  let next = 0
+  const worker = async (): Promise<void> => {
+    while (next < commands.length) {
+      const i = next++
+      const argv = withoutTapLoader([IPCHAINS, ...(commands[i] as string[])])
+      results[i] = await new Promise<string>((resolve) => {
+        const child = spawn('ip', ['netns', 'exec', ns, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] })
+        let out = ''
+        child.stdout.on('data', (d: Buffer) => (out += d.toString()))
+        child.stderr.on('data', (d: Buffer) => (out += d.toString()))
+        child.on('close', (code) => resolve(code === 0 ? out.trim() : `exit ${code}: ${out.trim()}`))
+      })
+    }
+  }
+  await Promise.all(Array.from({ length: 4 }, worker))
+  return results
+}
+
+// ---------------------------------------------------------------------------
+
+const missing = requireRootAndNft()
+if (missing) t.fail(missing)
+else if (spawnSync('python3', ['-c', 'import socket']).status !== 0) t.fail('this test needs python3 (apt-get install python3)')
+else if (spawnSync('conntrack', ['--version']).status !== 0) t.fail('this test needs conntrack (apt-get install conntrack)')
+else {
+  const lab: Lab = { s: newNetns('dS'), gw: newNetns('dGW'), r: newNetns('dR') }
+  t.teardown(() => {
+    for (const ns of Object.values(lab)) deleteNetns(ns)
+  })
+  t.comment(`seed ${SEED} (LEGACYFW_DIFF_SEED=${SEED} reproduces this run)`)
+  const rng = mulberry32(SEED)
+  const started = Date.now()
+  let nextId = 1000
+  let total = 0
+  const tally = new Map<string, number>()
+  const seenOutcomes = new Map<string, number>()
+  let built = false
+  try {
+    buildLab(lab)
+    built = true
+  } catch (e) {
+    t.fail(`building the namespace lab: ${(e as Error).message}`)
+  }
+
+  for (const profile of built ? PROFILES : []) {
+    const ruleSet = genRuleSet(rng, profile)
+    const packets = genPackets(rng, profile, nextId)
+    nextId += packets.length
+    const only = process.env['LEGACYFW_DIFF_ONLY']
+    if (only && only !== profile.name) continue
+    t.test(`rule set ${profile.name}`, async (t) => {
+      const began = Date.now()
+      run(lab.gw, ['nft', 'flush', 'ruleset'])
+      spawnSync('ip', ['netns', 'exec', lab.gw, 'conntrack', '-F'], { stdio: 'ignore' })
+      const listing = ruleSet.commands.map((c) => `ipchains ${c.join(' ')}`).join('\n')
+      if (process.env['LEGACYFW_DIFF_VERBOSE']) t.comment(listing)
+      for (const cmd of ruleSet.commands) {
+        const res = spawnSync('ip', ['netns', 'exec', lab.gw, ...withoutTapLoader([IPCHAINS, ...cmd])], { encoding: 'utf8' })
+        if (res.status !== 0 || res.stderr) {
+          t.fail(`generated command failed: ipchains ${cmd.join(' ')}`, { stderr: res.stderr, status: res.status })
+          return
+        }
+      }
+      const loaded = Date.now()
+      // -C for the chains this rule set exercises (the others are empty with
+      // policy ACCEPT): input for every packet, forward for the transit
+      // packets the input chain lets through.
+      const ask = async (chain: Ctx, ps: readonly Packet[]): Promise<Map<Packet, string>> => {
+        const answers = await checkAll(lab.gw, ps.map((p) => checkArgs(chain, p)))
+        return new Map(ps.map((p, i) => [p, answers[i] as string]))
+      }
+      const inputVerdicts = profile.input ? await ask('input', packets) : new Map<Packet, string>()
+      const vin = (p: Packet): string => inputVerdicts.get(p) ?? 'accepted'
+      const transit = packets.filter((p) => !isLocal(p.dst) && ['accepted', 'masqueraded'].includes(vin(p)))
+      const forwardVerdicts = profile.forward ? await ask('forward', transit) : new Map<Packet, string>()
+      const vfwd = (p: Packet): string => forwardVerdicts.get(p) ?? 'accepted'
+      const checked = Date.now()
+      const obs = await sendAndObserve(lab, packets)
+      let mismatches = 0
+      const outcomes = new Map<string, number>()
+      for (const p of packets) {
+        const expected = inputOutcome(vin(p), p, () => forwardOutcome(vfwd(p), p))
+        const got = observed(p, obs)
+        total++
+        outcomes.set(got, (outcomes.get(got) ?? 0) + 1)
+        if (inputVerdicts.has(p)) tally.set(`input ${vin(p)}`, (tally.get(`input ${vin(p)}`) ?? 0) + 1)
+        if (forwardVerdicts.has(p)) tally.set(`forward ${vfwd(p)}`, (tally.get(`forward ${vfwd(p)}`) ?? 0) + 1)
+        seenOutcomes.set(got, (seenOutcomes.get(got) ?? 0) + 1)
+        if (got === expected) continue
+        mismatches++
+        const checks = [
+          ...(inputVerdicts.has(p) ? [`ipchains ${checkArgs('input', p).join(' ')}  => ${vin(p)}`] : []),
+          ...(forwardVerdicts.has(p) ? [`ipchains ${checkArgs('forward', p).join(' ')}  => ${vfwd(p)}`] : []),
+        ]
+        t.fail(`${profile.name}: ${describe(p)}: -C says ${checks.map((c) => c.split('=> ')[1]).join(' then ')} (expect ${expected}), kernel: ${got}`, {
+          packet: describe(p),
+          check: checks.join('\n'),
+          expected,
+          observed: got,
+          ruleset: listing,
+          seed: SEED,
+        })
+      }
+      if (!mismatches) t.pass(`${profile.name}: ${packets.length} packets, every -C verdict matches the kernel`)
+      t.comment(`${profile.name}: ${[...outcomes].map(([o, n]) => `${o} ${n}`).join(', ')}`)
+      t.comment(`${profile.name}: load ${((loaded - began) / 1000).toFixed(1)} s, -C ${((checked - loaded) / 1000).toFixed(1)} s, traffic ${((Date.now() - checked) / 1000).toFixed(1)} s`)
+    })
+  }
+  if (built && !process.env['LEGACYFW_DIFF_ONLY'])
+    t.test('coverage', async (t) => {
+      t.ok(total >= 300, `${total} packets checked`)
+      // The generator must keep reaching every verdict and outcome.
+      for (const v of ['input accepted', 'input denied', 'input rejected', 'input redirected', 'input masqueraded', 'input caught in loop', 'forward accepted', 'forward denied', 'forward rejected', 'forward masqueraded', 'forward redirected', 'forward caught in loop'])
+        t.ok((tally.get(v) ?? 0) >= 2, `-C ${v}: ${tally.get(v) ?? 0} packets`)
+      for (const o of ['local', 'redirected', 'forwarded', 'masqueraded', 'dropped', 'port-unreachable', 'host-unreachable'])
+        t.ok((seenOutcomes.get(o) ?? 0) >= 5, `kernel ${o}: ${seenOutcomes.get(o) ?? 0} packets`)
+      t.comment(`${total} packets in ${((Date.now() - started) / 1000).toFixed(1)} s`)
+    })
+}
