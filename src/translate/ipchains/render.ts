@@ -79,9 +79,14 @@ const rangeMatch = (field: string, range: PortRange, inverted: boolean, max: num
   return `${field} ${op}${lo === hi ? lo : `${lo}-${hi}`}`
 }
 
+/** Linux interface names have at most IFNAMSIZ - 1 bytes. */
+const IFNAME_MAX = 15
+
 const ifaceString = (name: string, wildcard: boolean): string | undefined => {
-  if (/["\\]/.test(name)) return undefined
-  return `"${name.replaceAll('*', '\\*')}${wildcard ? '*' : ''}"`
+  const length = new TextEncoder().encode(name).length
+  // ipchains accepts 16: no interface has such a name, and a prefix of 15 is a whole name.
+  if (/["\\]/.test(name) || length > IFNAME_MAX) return undefined
+  return `"${name.replaceAll('*', '\\*')}${wildcard && length < IFNAME_MAX ? '*' : ''}"`
 }
 
 const ifaceMatch = (rule: Rule, ctx: Context): Match => {
@@ -89,7 +94,7 @@ const ifaceMatch = (rule: Rule, ctx: Context): Match => {
   const wildcard = (rule.flg & F.WILDIF) !== 0
   if (rule.vianame === '' && wildcard) return inverted ? 'never' : 'always'
   const text = ifaceString(rule.vianame, wildcard)
-  // nft cannot spell this name; such an interface is matched by nothing.
+  // nft cannot spell this name, or no interface has it: nothing matches.
   if (text === undefined) return inverted ? 'always' : 'never'
   return `${ctx === 'input' ? 'iifname' : 'oifname'} ${inverted ? '!= ' : ''}${text}`
 }
