@@ -47,6 +47,7 @@ const delta = (before: Listing, after: Listing, chain: string, num: number): [nu
 /** Runs a corpus script in the gateway; fails the test on a tool crash. */
 const runInGateway = async (t: TapTest, lab: Lab, file: string, vars: Record<string, string>, args: string[] = []) => {
   const run = await runScript(lab.ns.gw, `${CORPUS}/${file}`, { vars, args })
+  t.ok(run.started, `${file}: the sandbox started`, { stderr: run.stderr })
   t.equal(run.signal, null, `${file}: not killed`)
   t.notMatch(run.stderr + run.toolStderr, /\n\s+at .*:\d+|Error: /, `${file}: no crash`)
   t.ok(run.calls.length > 0 && run.calls.every((c) => c.status === 0), `${file}: every ipchains command succeeded`, {

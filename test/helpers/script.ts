@@ -8,6 +8,10 @@
 //   name. The script always runs under bash, whatever its #! line says.
 // - Kernel-global tools (modprobe, insmod, rmmod, depmod, lsmod) are stubs
 //   that record their arguments and load nothing.
+// - The same wrappers and stubs are overlaid (read-only) onto /sbin,
+//   /usr/sbin, /bin, ... so `[ -x /sbin/ipchains ]` holds and /bin/sh
+//   children find them too; files a script expects (a config it sources,
+//   a companion script it runs) can be overlaid the same way.
 // - It runs in its own mount, UTS and PID namespaces (unshare) in which
 //   every mount is read-only except a temporary working directory and
 //   /proc/sys/net (whose files belong to the network namespace), so it
@@ -17,9 +21,9 @@
 // script: assignment lines of the named variables get new values, every
 // other line stays byte for byte.
 import { spawn } from 'node:child_process'
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { basename, join } from 'node:path'
+import { basename, dirname, join } from 'node:path'
 import { withoutTapLoader } from './netns.ts'
 
 const BIN = new URL('../../bin/', import.meta.url).pathname
@@ -40,6 +44,8 @@ export interface ScriptRun {
   readonly status: number | null
   readonly signal: NodeJS.Signals | null
   readonly timedOut: boolean
+  /** The sandbox was set up and the script started. */
+  readonly started: boolean
   /** Every legacy tool invocation (argv[0] as the script spelled it), with its exit status. */
   readonly calls: ToolCall[]
   /** What the legacy tools wrote on stderr (even where the script hid it). */
@@ -51,6 +57,8 @@ export interface ScriptRun {
 export interface ScriptOptions {
   readonly args?: readonly string[]
   readonly timeoutMs?: number
+  /** Files the script expects on the host (absolute path -> host file to show there, executable). */
+  readonly files?: Readonly<Record<string, string>>
 }
 
 // ---------------------------------------------------------------------------
@@ -111,6 +119,16 @@ exit 0
 const SETUP = `set -u
 D=$1; shift
 mount --bind "$D" "$D" || exit 97
+# The wrappers and stubs also exist on disk where the old tools lived
+# (so \`[ -x /sbin/ipchains ]\` holds and /bin/sh scripts find them), and
+# companion files appear at their paths: read-only overlays.
+for d in $(for x in ${DIRS.join(' ')}; do readlink -f "$x"; done | sort -u); do
+  mount -t overlay lfw-tools -o "lowerdir=$D/bin:$d" "$d" || exit 96
+done
+for top in "$D"/files/*; do
+  [ -d "$top" ] || continue
+  mount -t overlay lfw-files -o "lowerdir=$top:/\${top##*/}" "/\${top##*/}" || exit 96
+done
 while read -r _ _ _ _ m _; do
   m=$(printf '%b' "\${m//\\\\/\\\\0}")
   [ "$m" = "$D" ] && continue
@@ -119,6 +137,7 @@ done < <(cat /proc/self/mountinfo)
 mount --bind /proc/sys/net /proc/sys/net && mount -o remount,bind,rw /proc/sys/net || exit 98
 [ -w / ] && exit 99
 cd "$D/work" || exit 97
+: >"$D/started"
 export BASH_ENV="$D/env.bash" PATH="$D/bin:$PATH" TMPDIR="$D/work" HOME="$D/work"
 exec bash "$D/script" "$@" </dev/null
 `
@@ -163,6 +182,13 @@ export const runScriptText = (ns: string, scriptText: string, name: string, opti
   writeFileSync(join(dir, 'env.bash'), envBash(dir))
   writeFileSync(join(dir, 'setup.sh'), SETUP)
   writeFileSync(join(dir, 'script'), scriptText, 'latin1')
+  for (const [path, source] of Object.entries(options.files ?? {})) {
+    if (!/^\/[^/]+\/./.test(path)) throw new Error(`companion file ${path}: need an absolute path below a top-level directory`)
+    const target = join(dir, 'files', path)
+    mkdirSync(dirname(target), { recursive: true })
+    copyFileSync(source, target)
+    chmodSync(target, 0o755)
+  }
   const argv = [
     'ip', 'netns', 'exec', ns,
     ...withoutTapLoader(['env', `LFW_DIR=${dir}`, 'unshare', '--mount', '--uts', '--pid', '--fork', '--kill-child', '--mount-proc', '--propagation', 'private',
@@ -188,9 +214,10 @@ export const runScriptText = (ns: string, scriptText: string, name: string, opti
         return { status: Number(rc), argv: words }
       })
       const stubs = readLines(join(dir, 'stubs')).map(parseQuoted)
+      const started = existsSync(join(dir, 'started'))
       const toolStderr = existsSync(join(dir, 'tool-stderr')) ? readFileSync(join(dir, 'tool-stderr'), 'utf8') : ''
       rmSync(dir, { recursive: true, force: true })
-      resolve({ stdout, stderr, status, signal, timedOut, calls, toolStderr, stubs })
+      resolve({ stdout, stderr, status, signal, timedOut, started, calls, toolStderr, stubs })
     })
   })
 }
