@@ -11,10 +11,8 @@ import { renderState } from '../translate/ipchains/render.ts'
 import {
   type Prepared,
   type Progress,
-  type RestoreEnv,
   type RestoreOptions,
   type Segment,
-  type Step,
   RESTORE_USAGE,
   START,
   argvKey,
@@ -58,42 +56,43 @@ const prepareAll = async (argvs: readonly string[][], sys: Sys): Promise<Map<str
   return prepared
 }
 
-/** Runs the steps from `from` up to a stop other than a prompt, committing once. */
-const restoreSegment = (sys: Sys, world: Pick<ChainsWorld, 'store'>, steps: readonly Step[], o: RestoreOptions, from: Progress, env: RestoreEnv & { answers: string[] }): Segment => {
-  let printed = 0
-  for (;;) {
-    const segment = transact(world.store, (current) => {
-      const before = decodeState(current)
-      const result = runSegment(before, steps, o, from, env)
-      if (result.stop.kind === 'ask' || result.state === before) return { result }
-      return { next: renderState(result.state), previous: renderState(before), result }
-    })
-    // The same prefix again: only what was not shown yet.
-    printOutput(sys, segment.output.slice(printed))
-    printed = segment.output.length
-    if (segment.stop.kind !== 'ask') {
-      const counters = new Set(segment.state.chains.flatMap((c) => c.entries.map((e) => e.counter)))
-      world.store.resetCounters(segment.zeroed.filter((c) => counters.has(c)))
-      return segment
-    }
-    env.answers.push(sys.readTtyLine() ?? '')
-  }
-}
-
 const restore = async (o: RestoreOptions, sys: Sys, world: ChainsWorld): Promise<number> => {
   const ipchains: Sys = { ...sys, program: 'ipchains' }
   const steps = parseSaved(sys.readStdin())
+  const answers: string[] = []
   const env = {
     prepared: await prepareAll(plannedArgvs(steps, o), ipchains),
-    answers: [],
+    answers,
     names: await resolveHosts(sys.names(), []),
   }
-  let progress = START
-  for (;;) {
-    const segment = restoreSegment(sys, world, steps, o, progress, env)
-    if (segment.stop.kind === 'end') return 0
-    if (segment.stop.kind !== 'list' || (await ipchainsMain(segment.stop.argv, ipchains, world)) !== 0) return 1
-    progress = segment.progress
+
+  // Runs the steps from `from` to a stop other than a prompt, in one commit.
+  // A prompt runs the plan again with one more answer: it prints the same
+  // output up to the prompt, of which only the rest is new.
+  const segment = (from: Progress): Segment => {
+    for (let printed = 0; ; ) {
+      const result = transact(world.store, (current) => {
+        const before = decodeState(current)
+        const planned = runSegment(before, steps, o, from, env)
+        if (planned.stop.kind === 'ask' || planned.state === before) return { result: planned }
+        return { next: renderState(planned.state), previous: renderState(before), result: planned }
+      })
+      printOutput(sys, result.output.slice(printed))
+      printed = result.output.length
+      if (result.stop.kind !== 'ask') {
+        const counters = new Set(result.state.chains.flatMap((c) => c.entries.map((e) => e.counter)))
+        world.store.resetCounters(result.zeroed.filter((c) => counters.has(c)))
+        return result
+      }
+      answers.push(sys.readTtyLine() ?? '')
+    }
+  }
+
+  for (let progress = START; ; ) {
+    const result = segment(progress)
+    if (result.stop.kind === 'end') return 0
+    if (result.stop.kind !== 'list' || (await ipchainsMain(result.stop.argv, ipchains, world)) !== 0) return 1
+    progress = result.progress
   }
 }
 

@@ -8,7 +8,7 @@ import { NftMissing } from '../runtime/nft.ts'
 import type { Sys } from '../runtime/sys.ts'
 import { type ChainsWorld, unavailableText } from './ipchains.ts'
 
-export const SAVE_USAGE = 'Usage: ipchains-save [chain] [-v]\n'
+const SAVE_USAGE = 'Usage: ipchains-save [chain] [-v]\n'
 
 /** The chain and -v, or undefined for an unknown option or a second chain. */
 const parseSaveArgs = (args: readonly string[]): { chain: string | undefined; verbose: boolean } | undefined => {

@@ -60,17 +60,16 @@ const stdinIsTerminal = (): boolean => {
 
 // `read ANSWER < /dev/tty`: one line in canonical mode, without its newline.
 const readTtyLine = (): string | undefined => {
-  let fd: number
   try {
-    fd = openSync('/dev/tty', 'r')
+    const fd = openSync('/dev/tty', 'r')
+    try {
+      const buffer = Buffer.alloc(1024)
+      return buffer.toString('utf8', 0, readSync(fd, buffer)).split('\n')[0]
+    } finally {
+      closeSync(fd)
+    }
   } catch {
     return undefined
-  }
-  try {
-    const buffer = Buffer.alloc(1024)
-    return buffer.toString('utf8', 0, readSync(fd, buffer)).split('\n')[0]
-  } finally {
-    closeSync(fd)
   }
 }
 

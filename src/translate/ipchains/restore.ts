@@ -64,9 +64,11 @@ const lineArgv = (words: readonly string[], o: RestoreOptions): string[] => [...
 /** Every ipchains command line the restore may run, for validation up front. */
 export const plannedArgvs = (steps: readonly Step[], o: RestoreOptions): string[][] =>
   steps.flatMap((step) =>
-    step.kind === 'chain'
-      ? [newChainArgv(step.chain), flushArgv(step.chain), policyArgv(step)]
-      : [...jumpTargets(step.words).map(newChainArgv), lineArgv(step.words, o)],
+    step.kind === 'line'
+      ? [...jumpTargets(step.words).map(newChainArgv), lineArgv(step.words, o)]
+      : isBuiltin(step.chain)
+        ? (o.policies ? [policyArgv(step)] : [])
+        : [newChainArgv(step.chain), flushArgv(step.chain)],
   )
 
 export const argvKey = (argv: readonly string[]): string => argv.join('\0')
