@@ -1,9 +1,13 @@
 // The few printf conversions the legacy listings use.
 
-/** %-Ns / %Ns (negative width = left-justified), with an optional precision. */
+/** strlen(): the length of the text in bytes (UTF-8). */
+export const byteLength = (text: string): number => new TextEncoder().encode(text).length
+
+/** %-Ns / %Ns (negative width = left-justified, widths count bytes), with an optional precision. */
 export const pad = (text: string, width: number, precision?: number): string => {
   const cut = precision === undefined ? text : text.slice(0, precision)
-  return width < 0 ? cut.padEnd(-width) : cut.padStart(width)
+  const fill = ' '.repeat(Math.max(0, Math.abs(width) - byteLength(cut)))
+  return width < 0 ? cut + fill : fill + cut
 }
 
 /**

@@ -3,6 +3,7 @@
 // the command/option legality table and the TOS checks, in that order.
 import type { Exit } from '../common/exit.ts'
 import { stringToNumber } from '../common/cnum.ts'
+import { byteLength } from '../common/printf.ts'
 import { bitsToMask, dottedToAddr, u32 } from '../common/inet.ts'
 import type { Names } from '../common/names.ts'
 import { ICMP_NAMES } from './icmp.ts'
@@ -208,7 +209,7 @@ export const validate = async (inv: Invocation, env: ValidateEnv): Promise<Comma
   checkLegality(finalCommand, options, param)
 
   // Step 20
-  if (inv.chain !== undefined && inv.chain.length > 8)
+  if (inv.chain !== undefined && byteLength(inv.chain) > 8)
     throw param(`chain name \`${inv.chain}' too long (must be under 8 chars)`)
 
   // Step 21
