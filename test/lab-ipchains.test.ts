@@ -126,7 +126,7 @@ else {
           [...before.policies.values()].map((p) => p.pkts),
           'no policy counted anything',
         )
-        // -M -S 7200 10 60: the UDP entry lives 60 s (nftables' own default is 120 s once replied).
+        // -M -S 7200 10 60: the UDP entry lives 60 s (the kernel's own UDP timeouts are 30 s and 120 s).
         const entry = new RegExp(`^UDP\\s+(\\d\\d):(\\d\\d)\\.\\d\\d ${LAN11.replaceAll('.', '\\.')}\\s+${WAN.replaceAll('.', '\\.')}\\s+40011 \\(${s.port}\\) -> 9000$`, 'm').exec(lab.ipchains('-M', '-L', '-n').stdout)
         const expire = entry ? Number(entry[1]) * 60 + Number(entry[2]) : -1
         t.ok(expire > 50 && expire <= 60, `-M -L -n lists the UDP entry expiring within the script's 60 s (${expire} s)`)
