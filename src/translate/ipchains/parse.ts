@@ -6,6 +6,7 @@
 import { Exit } from '../common/exit.ts'
 import { Getopt, type LongOption } from '../common/getopt.ts'
 import { isCSpace, strtol, strtoul, stringToNumber } from '../common/cnum.ts'
+import { byteLength } from '../common/printf.ts'
 import { helpText, icmpHelpText } from './help.ts'
 import { PACKAGE_VERSION, parameterProblem, tryHelpOnly } from './messages.ts'
 import { F, INV } from './model.ts'
@@ -246,8 +247,8 @@ export const parseInvocation = (
   }
 
   const parseTarget = (name: string): string => {
-    if (name.length < 1) throw param('Invalid target name (too short)')
-    if (name.length > CHAIN_LABEL_MAX) throw param(`Invalid target name \`${name}' (${CHAIN_LABEL_MAX} chars max)`)
+    if (name === '') throw param('Invalid target name (too short)')
+    if (byteLength(name) > CHAIN_LABEL_MAX) throw param(`Invalid target name \`${name}' (${CHAIN_LABEL_MAX} chars max)`)
     if ([...name].some(isCSpace)) throw param(`Invalid target name \`${name}'`)
     return name
   }
@@ -262,7 +263,7 @@ export const parseInvocation = (
   }
 
   const parseInterface = (word: string): void => {
-    if (word.length > IFNAMSIZ) throw param(`interface name \`${word}' must be shorter than IFNAMSIZ (${IFNAMSIZ})`)
+    if (byteLength(word) > IFNAMSIZ) throw param(`interface name \`${word}' must be shorter than IFNAMSIZ (${IFNAMSIZ})`)
     vianame = word
     if (vianame === '') flg |= F.WILDIF
     else if (vianame.endsWith('+')) {
