@@ -37,6 +37,9 @@ import t from 'tap'
 import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process'
 import { createInterface } from 'node:readline'
 import { deleteNetns, newNetns, requireRootAndNft, withoutTapLoader } from './helpers/netns.ts'
+import { pureWorld, runPure } from './helpers/tools.ts'
+import { checkPacket } from '../src/translate/ipchains/check.ts'
+import { decodeState } from '../src/translate/ipchains/decode.ts'
 
 const IPCHAINS = new URL('../bin/ipchains', import.meta.url).pathname
 const PKTLAB = new URL('./helpers/pktlab.py', import.meta.url).pathname
@@ -149,15 +152,43 @@ interface Profile {
   /** Share of packets addressed to GW itself (only with an input chain under test). */
   readonly localShare: number
   readonly gre: boolean
+  /** Target weights that differ from the defaults. */
+  readonly weights?: Readonly<Record<string, number>>
+  /** Least number of packets per verdict ("input denied") or outcome ("=> local"). */
+  readonly want: Readonly<Record<string, number>>
 }
 
 const PROFILES: readonly Profile[] = [
-  { name: 'input-flat', input: 18, inputPolicies: ['DENY', 'REJECT', 'ACCEPT'], userChains: 0, userRules: 0, masq: false, redirect: false, loop: false, packets: 80, localShare: 0.6, gre: true },
-  { name: 'input-chains-redirect', input: 10, inputPolicies: ['REJECT', 'DENY'], userChains: 3, userRules: 6, masq: true, redirect: true, loop: false, packets: 80, localShare: 0.5, gre: true },
-  { name: 'forward-masq', forward: 12, forwardPolicies: ['MASQ', 'REJECT', 'DENY'], userChains: 2, userRules: 6, masq: true, redirect: false, loop: false, packets: 80, localShare: 0, gre: true },
-  { name: 'forward-chains', forward: 10, forwardPolicies: ['REJECT', 'ACCEPT', 'DENY'], userChains: 3, userRules: 6, masq: false, redirect: true, loop: false, packets: 70, localShare: 0, gre: true },
-  { name: 'loop', input: 6, forward: 6, inputPolicies: ['ACCEPT', 'DENY'], forwardPolicies: ['ACCEPT', 'REJECT'], userChains: 3, userRules: 5, masq: false, redirect: false, loop: true, packets: 70, localShare: 0.3, gre: false },
-  { name: 'combined', input: 8, forward: 8, inputPolicies: ['ACCEPT', 'REJECT'], forwardPolicies: ['MASQ', 'DENY', 'ACCEPT'], userChains: 3, userRules: 5, masq: true, redirect: true, loop: false, packets: 80, localShare: 0.3, gre: true },
+  {
+    name: 'input-flat', input: 18, inputPolicies: ['DENY', 'REJECT', 'ACCEPT'], userChains: 0, userRules: 0,
+    masq: false, redirect: false, loop: false, packets: 80, localShare: 0.6, gre: true,
+    want: { 'input accepted': 4, 'input denied': 4, 'input rejected': 4, '=> local': 4, '=> forwarded': 3 },
+  },
+  {
+    name: 'input-chains-redirect', input: 10, inputPolicies: ['REJECT', 'DENY', 'ACCEPT'], userChains: 3, userRules: 6,
+    masq: true, redirect: true, loop: false, packets: 80, localShare: 0.5, gre: true, weights: { REDIRECT: 4, MASQ: 5, JUMP: 4 },
+    want: { 'input redirected': 5, 'input masqueraded': 2, 'input accepted': 3, 'input rejected': 3, 'input denied': 3, '=> local': 2 },
+  },
+  {
+    name: 'forward-masq', forward: 12, forwardPolicies: ['MASQ', 'REJECT', 'DENY'], userChains: 2, userRules: 6,
+    masq: true, redirect: false, loop: false, packets: 80, localShare: 0, gre: true,
+    want: { 'forward masqueraded': 5, 'forward rejected': 3, 'forward denied': 3, 'forward accepted': 3 },
+  },
+  {
+    name: 'forward-chains', forward: 10, forwardPolicies: ['REJECT', 'ACCEPT', 'DENY'], userChains: 3, userRules: 6,
+    masq: false, redirect: true, loop: false, packets: 70, localShare: 0, gre: true, weights: { REDIRECT: 5 },
+    want: { 'forward redirected': 3, 'forward rejected': 3, 'forward accepted': 3, 'forward denied': 3 },
+  },
+  {
+    name: 'loop', input: 6, forward: 6, inputPolicies: ['ACCEPT', 'DENY'], forwardPolicies: ['ACCEPT', 'REJECT'], userChains: 3, userRules: 5,
+    masq: false, redirect: false, loop: true, packets: 70, localShare: 0.3, gre: false,
+    want: { 'input caught in loop': 3, 'forward caught in loop': 3, 'input accepted': 5, '=> local': 2 },
+  },
+  {
+    name: 'combined', input: 8, forward: 8, inputPolicies: ['ACCEPT', 'REJECT'], forwardPolicies: ['MASQ', 'DENY', 'ACCEPT'], userChains: 3, userRules: 5,
+    masq: true, redirect: true, loop: false, packets: 80, localShare: 0.3, gre: true,
+    want: { 'input accepted': 5, 'input rejected': 2, 'input redirected': 2, 'forward masqueraded': 2, 'forward rejected': 2, '=> local': 2 },
+  },
 ]
 
 const SRC_SPECS = ['192.168.1.0/24', '192.168.0.0/16', '192.168.1.0/25', '172.16.0.0/12', '172.16.5.0/255.255.255.0', '10.1.0.2', '10.2.0.0/16', '0.0.0.1/0.0.0.1', '192.168.2.0/24']
@@ -181,8 +212,12 @@ interface RuleSet {
 
 const maybeNot = (r: Rng, p: number): string[] => (chance(r, p) ? ['!'] : [])
 
-/** One rule's match options, shaped by the target it will get: one to three conditions. */
-const ruleMatch = (r: Rng, ctx: Ctx | 'any', target: string): string[] => {
+/**
+ * One rule's match options, shaped by the target it will get: `wanted`
+ * conditions besides the protocol (an inverted one does not count, it
+ * matches most packets), so that packets spread over many rules.
+ */
+const ruleMatch = (r: Rng, ctx: Ctx | 'any', target: string, wanted: number): string[] => {
   const a: string[] = []
   const redirect = target.startsWith('REDIRECT')
   const proto = redirect
@@ -197,31 +232,38 @@ const ruleMatch = (r: Rng, ctx: Ctx | 'any', target: string): string[] => {
         ['! icmp', 1],
       ] as const)
   if (proto !== 'all') a.push('-p', ...proto.split(' '))
+  let narrow = 0
+  const not = (p: number): string[] => {
+    const inverted = maybeNot(r, p)
+    if (!inverted.length) narrow++
+    return inverted
+  }
   const conditions: (() => unknown)[] = [
-    () => a.push('-s', ...maybeNot(r, 0.2), pick(r, SRC_SPECS)),
-    () => a.push('-i', ...maybeNot(r, 0.25), pick(r, IFACES[ctx])),
+    () => a.push('-s', ...not(0.2), pick(r, SRC_SPECS)),
+    () => a.push('-i', ...not(0.25), pick(r, IFACES[ctx])),
   ]
   // REDIRECT to the original port only for transit packets (delivered
   // locally to the port they were sent to, it would look like ACCEPT).
   if (redirect && target.endsWith(' 0')) a.push('-d', '10.5.0.0/16')
-  else conditions.push(() => a.push('-d', ...maybeNot(r, 0.2), pick(r, DST_SPECS)))
+  else conditions.push(() => a.push('-d', ...not(0.2), pick(r, DST_SPECS)))
   if (proto === 'tcp' || proto === 'udp')
     conditions.push(
-      () => a.push('--sport', ...maybeNot(r, 0.2), pick(r, SPORT_SPECS)),
-      () => a.push('--dport', ...maybeNot(r, 0.2), pick(r, DPORT_SPECS)),
+      () => a.push('--sport', ...not(0.2), pick(r, SPORT_SPECS)),
+      () => a.push('--dport', ...not(0.2), pick(r, DPORT_SPECS)),
     )
   if (proto === 'icmp')
     conditions.push(() => {
       // A name sets the code range too; only numeric types take a code.
-      if (chance(r, 0.5)) a.push('--icmp-type', pick(r, ICMP_NAMES))
-      else {
-        a.push('--icmp-type', ...maybeNot(r, 0.2), pick(r, ICMP_TYPES))
+      if (chance(r, 0.5)) {
+        a.push('--icmp-type', pick(r, ICMP_NAMES))
+        narrow++
+      } else {
+        a.push('--icmp-type', ...not(0.2), pick(r, ICMP_TYPES))
         if (chance(r, 0.4)) a.push('--dport', ...maybeNot(r, 0.2), pick(r, ICMP_CODES))
       }
     })
   if (proto === 'tcp') conditions.push(() => a.push(...maybeNot(r, 0.3), '-y'))
-  const wanted = proto === 'all' || proto.startsWith('!') ? int(r, 2, 3) : int(r, 1, 2)
-  for (let i = 0; i < wanted && conditions.length; i++) (conditions.splice(int(r, 0, conditions.length - 1), 1)[0] as () => unknown)()
+  while (narrow < wanted && conditions.length) (conditions.splice(int(r, 0, conditions.length - 1), 1)[0] as () => unknown)()
   // Fragments are never sent: -f never matches, ! -f always does.
   if (chance(r, 0.04)) a.push('!', '-f')
   // Side effects that must not change the verdict.
@@ -245,14 +287,18 @@ const genRuleSet = (r: Rng, profile: Profile): RuleSet => {
     if (later.length) options.push(['JUMP', 2.5])
     if (profile.masq && chain !== 'input') options.push(['MASQ', 2.5])
     if (profile.redirect && chain !== 'forward') options.push(['REDIRECT', 2])
-    const t = weighted(r, options)
+    const t = weighted(
+      r,
+      options.map(([name, w]) => [name, profile.weights?.[name] ?? w] as const),
+    )
     if (t === 'JUMP') return pick(r, later)
     if (t === 'REDIRECT') return chance(r, 0.3) ? 'REDIRECT 0' : `REDIRECT ${pick(r, REDIRECT_PORTS)}`
     return t
   }
   const rule = (chain: string, later: readonly string[], forced?: string): string[] => {
     const tg = forced ?? target(chain, later)
-    const m = ruleMatch(r, ctxOf(chain), tg)
+    // Jumps are broader, so that user chains see traffic.
+    const m = ruleMatch(r, ctxOf(chain), tg, later.includes(tg) || forced ? 1 : int(r, 1, 3))
     return ['-A', chain, ...m, ...(tg === '' ? [] : ['-j', ...tg.split(' ')])]
   }
   const chains = new Map<string, string[][]>()
@@ -264,19 +310,24 @@ const genRuleSet = (r: Rng, profile: Profile): RuleSet => {
   // Every user chain is reached: a jump from a built-in chain or an earlier user chain.
   users.forEach((u, i) => {
     const parents = [...builtins, ...users.slice(0, i)]
-    for (const parent of profile.loop && i === 0 ? builtins : [pick(r, parents)]) {
-      const rules = chains.get(parent) as string[][]
-      if (rules.some((cmd) => cmd.at(-1) === u)) continue
-      rules.splice(int(r, 0, rules.length), 0, rule(parent, [], u))
-    }
+    if (profile.loop) return
+    const parent = pick(r, parents)
+    const rules = chains.get(parent) as string[][]
+    if (rules.some((cmd) => cmd.at(-1) === u)) return
+    rules.splice(int(r, 0, rules.length), 0, rule(parent, [], u))
   })
   if (profile.loop) {
-    // a -> b -> c -> a, each hop taken for some packets only.
+    // Every built-in chain enters a early; a -> b -> c -> a, each hop near
+    // the top of its chain and taken for a good share of the packets, so
+    // some packets go round the loop.
+    const broad = [[], ['-s', '192.168.0.0/16'], ['-d', '10.0.0.0/8'], ['-p', '!', 'icmp'], ['-i', '!', 'lo']]
+    // (-i eth1 loops in input only, -i ppp+ in forward only.)
+    const some = [['-p', 'udp'], ['-s', '192.168.1.0/24'], ['-p', 'tcp', '-y'], ['-d', '10.5.0.0/16'], ['-i', 'eth1'], ['-i', 'ppp+']]
+    // Input enters the loop for some packets only, so that others go round it in forward.
+    for (const b of builtins) (chains.get(b) as string[][]).splice(int(r, 0, 2), 0, ['-A', b, ...pick(r, b === 'input' ? some : broad), '-j', users[0] as string])
     users.forEach((u, i) => {
       const next = users[(i + 1) % users.length] as string
-      const rules = chains.get(u) as string[][]
-      const hop = ['-A', u, ...pick(r, [['-p', 'udp'], ['-s', '192.168.0.0/16'], ['-p', 'tcp', '-y'], ['-d', '10.0.0.0/8'], ['-p', 'icmp']]), '-j', next]
-      rules.splice(int(r, 0, rules.length), 0, hop)
+      ;(chains.get(u) as string[][]).splice(int(r, 0, 1), 0, ['-A', u, ...pick(r, i === users.length - 1 ? some : broad), '-j', next])
     })
   }
   const commands: string[][] = [...users.map((u) => ['-N', u])]
@@ -435,6 +486,66 @@ const inputOutcome = (verdict: string, p: Packet, forward: () => string): string
 }
 
 // ---------------------------------------------------------------------------
+// Choosing rule sets
+
+/**
+ * The verdicts and expected outcomes a rule set gives its packets, from the
+ * -C simulator in-process (no kernel, no namespace). Only used to choose,
+ * among seeded candidates, a rule set that reaches what its profile is
+ * about; every packet of the chosen one is then checked against the kernel.
+ */
+const verdictMix = async (ruleSet: RuleSet, packets: readonly Packet[]): Promise<Map<string, number>> => {
+  const { profile } = ruleSet
+  const world = pureWorld()
+  const mix = new Map<string, number>()
+  const add = (key: string): void => void mix.set(key, (mix.get(key) ?? 0) + 1)
+  for (const cmd of ruleSet.commands) if ((await runPure(world, ['ipchains', ...cmd])).status !== 0) add('invalid command')
+  const state = decodeState(world.store.read())
+  const addr = (a: string): number => a.split('.').reduce((n, o) => n * 256 + Number(o), 0)
+  const l4 = (p: Packet): [number, number] => (p.proto === ICMP ? [p.type, p.code] : [p.sport, p.dport])
+  const check = (chain: Ctx, p: Packet): string =>
+    checkPacket(state, chain, {
+      saddr: addr(p.src),
+      daddr: addr(p.dst),
+      proto: p.proto,
+      sport: l4(p)[0],
+      dport: l4(p)[1],
+      syn: tcpsyn(p),
+      fragOffset: 0,
+      iface: chain === 'input' ? p.inIf : outIf(p.dst),
+    })
+  for (const p of packets) {
+    const vin = profile.input ? check('input', p) : 'accepted'
+    if (profile.input) add(`input ${vin}`)
+    const through = !isLocal(p.dst) && ['accepted', 'masqueraded'].includes(vin)
+    const vfwd = profile.forward && through ? check('forward', p) : 'accepted'
+    if (profile.forward && through) add(`forward ${vfwd}`)
+    add(`=> ${inputOutcome(vin, p, () => forwardOutcome(vfwd, p))}`)
+  }
+  return mix
+}
+
+/** How far a verdict mix is from what its profile wants (0 = there). */
+const shortfall = (profile: Profile, packets: number, mix: ReadonlyMap<string, number>): number => {
+  let missing = mix.get('invalid command') ?? 0
+  for (const [key, n] of Object.entries(profile.want)) missing += Math.max(0, n - (mix.get(key) ?? 0))
+  // No single outcome may take more than 60% of the packets.
+  for (const [key, n] of mix) if (key.startsWith('=> ')) missing += Math.max(0, n - Math.floor(packets * 0.6))
+  return missing
+}
+
+const chooseRuleSet = async (r: Rng, profile: Profile, packets: readonly Packet[]): Promise<{ ruleSet: RuleSet; tries: number; shortfall: number }> => {
+  let best: { ruleSet: RuleSet; tries: number; shortfall: number } | undefined
+  for (let tries = 1; tries <= 30; tries++) {
+    const ruleSet = genRuleSet(r, profile)
+    const missing = shortfall(profile, packets.length, await verdictMix(ruleSet, packets))
+    if (!best || missing < best.shortfall) best = { ruleSet, tries, shortfall: missing }
+    if (missing === 0) break
+  }
+  return best as { ruleSet: RuleSet; tries: number; shortfall: number }
+}
+
+// ---------------------------------------------------------------------------
 // Observation
 
 interface Seen {
@@ -575,12 +686,13 @@ else {
   }
 
   for (const profile of built ? PROFILES : []) {
-    const ruleSet = genRuleSet(rng, profile)
     const packets = genPackets(rng, profile, nextId)
     nextId += packets.length
+    const { ruleSet, tries, shortfall: missing } = await chooseRuleSet(rng, profile, packets)
     const only = process.env['LEGACYFW_DIFF_ONLY']
     if (only && only !== profile.name) continue
     t.test(`rule set ${profile.name}`, async (t) => {
+      t.comment(`${profile.name}: candidate ${tries}${missing ? ` (best found, ${missing} short of the wanted verdict mix)` : ''}`)
       const began = Date.now()
       run(lab.gw, ['nft', 'flush', 'ruleset'])
       spawnSync('ip', ['netns', 'exec', lab.gw, 'conntrack', '-F'], { stdio: 'ignore' })
@@ -617,6 +729,10 @@ else {
         outcomes.set(got, (outcomes.get(got) ?? 0) + 1)
         if (inputVerdicts.has(p)) tally.set(`input ${vin(p)}`, (tally.get(`input ${vin(p)}`) ?? 0) + 1)
         if (forwardVerdicts.has(p)) tally.set(`forward ${vfwd(p)}`, (tally.get(`forward ${vfwd(p)}`) ?? 0) + 1)
+        if (vfwd(p) === 'masqueraded') {
+          const kind = `masqueraded ${protoName(p)}${p.proto === ICMP ? (ICMP_QUERY_TYPES.includes(p.type) ? ' query' : ' other') : ''}`
+          tally.set(kind, (tally.get(kind) ?? 0) + 1)
+        }
         seenOutcomes.set(got, (seenOutcomes.get(got) ?? 0) + 1)
         if (got === expected) continue
         mismatches++
@@ -644,6 +760,8 @@ else {
       // The generator must keep reaching every verdict and outcome.
       for (const v of ['input accepted', 'input denied', 'input rejected', 'input redirected', 'input masqueraded', 'input caught in loop', 'forward accepted', 'forward denied', 'forward rejected', 'forward masqueraded', 'forward redirected', 'forward caught in loop'])
         t.ok((tally.get(v) ?? 0) >= 2, `-C ${v}: ${tally.get(v) ?? 0} packets`)
+      for (const v of ['masqueraded tcp', 'masqueraded udp', 'masqueraded icmp query', 'masqueraded icmp other', 'masqueraded 47'])
+        t.ok((tally.get(v) ?? 0) >= 1, `-C forward ${v}: ${tally.get(v) ?? 0} packets`)
       for (const o of ['local', 'redirected', 'forwarded', 'masqueraded', 'dropped', 'port-unreachable', 'host-unreachable'])
         t.ok((seenOutcomes.get(o) ?? 0) >= 5, `kernel ${o}: ${seenOutcomes.get(o) ?? 0} packets`)
       t.comment(`${total} packets in ${((Date.now() - started) / 1000).toFixed(1)} s`)
