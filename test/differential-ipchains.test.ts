@@ -8,14 +8,15 @@
 //   s1 10.2.0.2 ---- eth1 10.2.0.1       ppp1 10.4.0.1 ---- r1 10.4.0.2
 //
 // GW routes 192.168.0.0/16 to S over eth0, 172.16.0.0/12 to S over eth1,
-// 10.5.0.0/16 to R over ppp0 and 10.6.0.0/16 to R over ppp1. S injects
-// Ethernet frames (any source address, either link; rp_filter is off in GW).
-// Outcomes are observed without touching GW's firewall: raw sockets in GW
-// see what is delivered locally (after the input path, so REDIRECT shows as
-// a changed destination), sniffers on R's links see what was forwarded (and
-// whether the source was masqueraded), sniffers on S's links see the ICMP
-// errors GW answered with. S and R drop everything they receive (after the
-// sniffers), so they never answer.
+// 10.5.0.0/16 to R over ppp0 and 10.6.0.0/16 to R over ppp1. S and R inject
+// Ethernet frames (any source address of their side, either link; rp_filter
+// is off in GW), most from S. Outcomes are observed without touching GW's
+// firewall: raw sockets in GW see what is delivered locally (after the input
+// path, so REDIRECT shows as a changed destination), sniffers on the far
+// side's links see what was forwarded (and whether the source was
+// masqueraded), sniffers on the sender's links see the ICMP errors GW
+// answered with. S and R drop everything they receive (after the sniffers),
+// so they never answer.
 //
 // The expected outcome of a verdict follows spec/legacy/packet-path.md §2
 // (2.2): input runs first for every packet (REJECT → port unreachable even
@@ -69,8 +70,7 @@ const weighted = <T>(r: Rng, xs: readonly (readonly [T, number])[]): T => {
 // ---------------------------------------------------------------------------
 // Lab
 
-type InIf = 'eth0' | 'eth1'
-type OutIf = 'ppp0' | 'ppp1'
+type Iface = 'eth0' | 'eth1' | 'ppp0' | 'ppp1'
 const LINKS = [
   { gw: 'eth0', peer: 's0', side: 'S', net: '10.1.0', n: 1 },
   { gw: 'eth1', peer: 's1', side: 'S', net: '10.2.0', n: 2 },
@@ -81,8 +81,15 @@ const gwMac = (n: number): string => `02:00:00:00:0${n}:01`
 const peerMac = (n: number): string => `02:00:00:00:0${n}:02`
 const GW_ADDRS = LINKS.map((l) => `${l.net}.1`)
 const isLocal = (dst: string): boolean => GW_ADDRS.includes(dst)
-const outIf = (dst: string): OutIf => (dst.startsWith('10.3.') || dst.startsWith('10.5.') ? 'ppp0' : 'ppp1')
-const outAddr = (dst: string): string => (outIf(dst) === 'ppp0' ? '10.3.0.1' : '10.4.0.1')
+/** GW's route to a transit destination. */
+const outIf = (dst: string): Iface => {
+  if (dst.startsWith('10.3.') || dst.startsWith('10.5.')) return 'ppp0'
+  if (dst.startsWith('10.4.') || dst.startsWith('10.6.')) return 'ppp1'
+  if (dst.startsWith('10.1.') || dst.startsWith('192.168.')) return 'eth0'
+  return 'eth1'
+}
+const linkOf = (iface: Iface): (typeof LINKS)[number] => LINKS.find((l) => l.gw === iface) as (typeof LINKS)[number]
+const outAddr = (dst: string): string => `${linkOf(outIf(dst)).net}.1`
 
 interface Lab {
   readonly s: string
@@ -199,9 +206,9 @@ const ICMP_NAMES = ['echo-request', 'echo-reply', 'destination-unreachable', 'po
 const ICMP_TYPES = ['8', '0', '3', '0:8', '11:18', '13']
 const ICMP_CODES = ['0', '1:3', '3', '1']
 const IFACES: Record<Ctx | 'any', readonly string[]> = {
-  input: ['eth0', 'eth1', 'eth+', 'e+', 'eth', 'ppp+', 'eth1+'],
-  forward: ['ppp0', 'ppp1', 'ppp+', 'p+', 'ppp', 'eth+', 'ppp1+'],
-  any: ['eth0', 'eth+', 'ppp1', 'ppp+', 'e+', 'ppp'],
+  input: ['eth0', 'eth1', 'eth+', 'e+', 'eth', 'ppp+', 'eth1+', 'ppp0'],
+  forward: ['ppp0', 'ppp1', 'ppp+', 'p+', 'ppp', 'eth+', 'ppp1+', 'eth0'],
+  any: ['eth0', 'eth+', 'ppp1', 'ppp+', 'e+', 'ppp', 'eth1', 'p+'],
 }
 const REDIRECT_PORTS = [8080, 3130]
 
@@ -321,7 +328,7 @@ const genRuleSet = (r: Rng, profile: Profile): RuleSet => {
     // the top of its chain and taken for a good share of the packets, so
     // some packets go round the loop.
     const broad = [[], ['-s', '192.168.0.0/16'], ['-d', '10.0.0.0/8'], ['-p', '!', 'icmp'], ['-i', '!', 'lo']]
-    // (-i eth1 loops in input only, -i ppp+ in forward only.)
+    // (-i eth1 and -i ppp+ let a packet round the loop in one chain and not the other.)
     const some = [['-p', 'udp'], ['-s', '192.168.1.0/24'], ['-p', 'tcp', '-y'], ['-d', '10.5.0.0/16'], ['-i', 'eth1'], ['-i', 'ppp+']]
     // Input enters the loop for some packets only, so that others go round it in forward.
     for (const b of builtins) (chains.get(b) as string[][]).splice(int(r, 0, 2), 0, ['-A', b, ...pick(r, b === 'input' ? some : broad), '-j', users[0] as string])
@@ -359,8 +366,10 @@ const ICMP_QUERY_TYPES = [8, 13, 15, 17]
 
 interface Packet {
   readonly id: number
-  readonly link: 's0' | 's1'
-  readonly inIf: InIf
+  /** The peer's end of the link it is sent on (s0, s1, r0, r1). */
+  readonly link: string
+  /** GW's end of that link. */
+  readonly inIf: Iface
   readonly src: string
   readonly dst: string
   readonly proto: number
@@ -377,8 +386,10 @@ const genPackets = (r: Rng, profile: Profile, firstId: number): Packet[] => {
   // MASQ, and REDIRECT from the input chain, need a connection to NAT.
   const flagsPool = profile.masq || (profile.redirect && profile.input) ? TRACKABLE_FLAGS : ALL_FLAGS
   while (out.length < profile.packets) {
-    const inIf = pick(r, ['eth0', 'eth1'] as const)
-    const src = weighted(r, [
+    // Mostly from S towards R, some from R towards S.
+    const fromS = chance(r, 0.7)
+    const inIf = pick(r, fromS ? (['eth0', 'eth1'] as const) : (['ppp0', 'ppp1'] as const))
+    const sNet = weighted(r, [
       [`192.168.1.${int(r, 1, 254)}`, 3],
       [`192.168.2.${int(r, 1, 254)}`, 2],
       [`172.16.5.${int(r, 1, 254)}`, 2],
@@ -386,14 +397,14 @@ const genPackets = (r: Rng, profile: Profile, firstId: number): Packet[] => {
       ['10.1.0.2', 1],
       ['10.2.0.2', 1],
     ] as const)
-    const dst = chance(r, profile.localShare)
-      ? pick(r, GW_ADDRS)
-      : weighted(r, [
-          ['10.3.0.2', 1],
-          ['10.4.0.2', 1],
-          [`10.5.${int(r, 0, 255)}.${int(r, 1, 254)}`, 2],
-          [`10.6.${int(r, 0, 3)}.${int(r, 1, 254)}`, 2],
-        ] as const)
+    const rNet = weighted(r, [
+      ['10.3.0.2', 1],
+      ['10.4.0.2', 1],
+      [`10.5.${int(r, 0, 255)}.${int(r, 1, 254)}`, 2],
+      [`10.6.${int(r, 0, 3)}.${int(r, 1, 254)}`, 2],
+    ] as const)
+    const src = fromS ? sNet : rNet
+    const dst = chance(r, profile.localShare) ? pick(r, GW_ADDRS) : fromS ? rNet : sNet
     const proto = weighted(r, [
       [TCP, 4],
       [UDP, 3],
@@ -403,7 +414,7 @@ const genPackets = (r: Rng, profile: Profile, firstId: number): Packet[] => {
     const [type, code] = proto === ICMP ? pick(r, ICMP_KINDS) : [0, 0]
     const p: Packet = {
       id: firstId + out.length,
-      link: inIf === 'eth0' ? 's0' : 's1',
+      link: linkOf(inIf).peer,
       inIf,
       src,
       dst,
@@ -563,9 +574,10 @@ interface Seen {
 }
 
 interface Observations {
+  /** Delivered in GW. */
   readonly local: readonly Seen[]
-  readonly atR: readonly Seen[]
-  readonly atS: readonly Seen[]
+  /** Received by S and R. */
+  readonly peers: readonly Seen[]
 }
 
 const observed = (p: Packet, obs: Observations): string => {
@@ -574,7 +586,8 @@ const observed = (p: Packet, obs: Observations): string => {
     const moved = o.dst !== p.dst || ((p.proto === TCP || p.proto === UDP) && o.dport !== p.dport)
     outcomes.push(moved ? 'redirected' : 'local')
   }
-  for (const o of obs.atR.filter((o) => o.id === p.id && o.proto === p.proto && o.dst === p.dst)) {
+  const farSide = linkOf(outIf(p.dst)).peer
+  for (const o of obs.peers.filter((o) => o.link === farSide && o.id === p.id && o.proto === p.proto && o.dst === p.dst)) {
     // The masq "port" of an ICMP query is its identifier (ip_fw_masq_icmp).
     const port = p.proto === TCP || p.proto === UDP ? o.sport : p.proto === ICMP && ICMP_QUERY_TYPES.includes(p.type) ? o.icmpid : undefined
     const sent = p.proto === TCP || p.proto === UDP ? p.sport : p.id
@@ -582,7 +595,7 @@ const observed = (p: Packet, obs: Observations): string => {
     else if (o.src === outAddr(p.dst) && (port === undefined || (port >= 61000 && port <= 65095))) outcomes.push('masqueraded')
     else outcomes.push(`forwarded from ${o.src}${port === undefined ? '' : ` port/id ${port}`}`)
   }
-  for (const o of obs.atS.filter((o) => o.inner?.id === p.id && o.inner.proto === p.proto && o.inner.src === p.src && o.inner.dst === p.dst)) {
+  for (const o of obs.peers.filter((o) => o.inner?.id === p.id && o.inner.proto === p.proto && o.inner.src === p.src && o.inner.dst === p.dst)) {
     if (o.type === 3 && o.code === 3) outcomes.push('port-unreachable')
     else if (o.type === 3 && o.code === 1) outcomes.push('host-unreachable')
     else outcomes.push(`icmp ${o.type}/${o.code}`)
@@ -626,8 +639,12 @@ const sendAndObserve = async (lab: Lab, packets: readonly Packet[]): Promise<Obs
   const helpers = [startHelper(lab.gw, ['observe', '1', '6', '17', '47']), startHelper(lab.r, ['sniff', 'r0', 'r1']), startHelper(lab.s, ['sniff', 's0', 's1'])]
   try {
     await Promise.all(helpers.map((h) => h.ready))
-    const links = LINKS.filter((l) => l.side === 'S').map((l) => `${l.peer}=${peerMac(l.n)}>${gwMac(l.n)}`)
-    run(lab.s, ['python3', PKTLAB, 'send', ...links], JSON.stringify(packets.map((p) => ({ ...p, gap: 0.002 }))))
+    for (const side of ['S', 'R'] as const) {
+      const links = LINKS.filter((l) => l.side === side)
+      const mine = packets.filter((p) => links.some((l) => l.peer === p.link))
+      const macs = links.map((l) => `${l.peer}=${peerMac(l.n)}>${gwMac(l.n)}`)
+      run(side === 'S' ? lab.s : lab.r, ['python3', PKTLAB, 'send', ...macs], JSON.stringify(mine.map((p) => ({ ...p, gap: 0.002 }))))
+    }
     await sleep(400)
   } finally {
     for (const h of helpers) if (h.child.exitCode === null && h.child.pid) h.child.kill('SIGTERM')
@@ -635,7 +652,7 @@ const sendAndObserve = async (lab: Lab, packets: readonly Packet[]): Promise<Obs
   await Promise.all(helpers.map((h) => h.done))
   const parse = (h: Helper): Seen[] => h.lines.map((l) => JSON.parse(l) as Seen)
   const [gw, r, s] = helpers as [Helper, Helper, Helper]
-  return { local: parse(gw), atR: parse(r), atS: parse(s) }
+  return { local: parse(gw), peers: [...parse(r), ...parse(s)] }
 }
 
 /** Runs -C commands in GW, a few at a time. */
