@@ -56,6 +56,8 @@ export interface ServerEvent {
 
 export interface Server {
   readonly events: ServerEvent[]
+  /** The first event matching pred, waiting up to timeoutMs for it to be logged. */
+  waitFor(pred: (e: ServerEvent) => boolean, timeoutMs?: number): Promise<ServerEvent | undefined>
   stop(): void
 }
 
@@ -149,10 +151,18 @@ export class Lab {
     const events: ServerEvent[] = []
     let stderr = ''
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d))
+    const waitFor = async (pred: (e: ServerEvent) => boolean, timeoutMs = 3000): Promise<ServerEvent | undefined> => {
+      const end = Date.now() + timeoutMs
+      for (;;) {
+        const found = events.find(pred)
+        if (found || Date.now() > end) return found
+        await new Promise((r) => setTimeout(r, 20))
+      }
+    }
     return new Promise((resolve, reject) => {
       createInterface({ input: child.stdout }).on('line', (line) => {
         const ev = JSON.parse(line) as { ev: string }
-        if (ev.ev === 'ready') resolve({ events, stop: () => child.kill('SIGKILL') })
+        if (ev.ev === 'ready') resolve({ events, waitFor, stop: () => child.kill('SIGKILL') })
         else if (ev.ev === 'tcp' || ev.ev === 'udp') events.push(ev as ServerEvent)
       })
       child.on('close', (code) => reject(new Error(`server in ${place} ended (${code}): ${stderr}`)))
