@@ -33,7 +33,13 @@
 // RST, FIN: 2.2 masqueraded/redirected any TCP packet, nftables NATs only
 // tracked connections).
 //
-// The seed is printed; LEGACYFW_DIFF_SEED=<n> reproduces a run.
+// Each profile (PROFILES) draws its packets, then up to 30 candidate rule
+// sets, and keeps the first whose verdict mix (from the -C simulator run
+// in-process) has what the profile is about (loops, REDIRECT, MASQ, ...).
+//
+// The seed is printed; LEGACYFW_DIFF_SEED=<n> reproduces a run,
+// LEGACYFW_DIFF_ONLY=<profile> runs one rule set, LEGACYFW_DIFF_VERBOSE=1
+// prints each rule set.
 import t from 'tap'
 import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process'
 import { createInterface } from 'node:readline'
