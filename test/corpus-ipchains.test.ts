@@ -8,7 +8,7 @@ import t from 'tap'
 import { spawnSync } from 'node:child_process'
 import { readFileSync, readdirSync } from 'node:fs'
 import { deleteNetns, inNetns, newNetns, requireRootAndNft } from './helpers/netns.ts'
-import { type ScriptRun, runScriptText } from './helpers/script.ts'
+import { type ScriptRun, runScriptText } from '../src/runtime/sandbox.ts'
 
 const CORPUS = '/work/shared/corpus'
 const DIR = `${CORPUS}/ipchains`

@@ -10,7 +10,7 @@ import t from 'tap'
 import { spawnSync } from 'node:child_process'
 import { GW_LAN, GW_WAN, LAN_ADDRS, type Lab, type Listing, type Probe, WAN, counters, rule, withLab } from './helpers/lab.ts'
 import { requireRootAndNft } from './helpers/netns.ts'
-import { runScript } from './helpers/script.ts'
+import { runScript } from '../src/runtime/sandbox.ts'
 
 const CORPUS = '/work/shared/corpus/ipchains'
 const MASQ_LOW = 61000

@@ -1,8 +1,8 @@
-// Network namespaces made (and removed) by the tests. Nothing a test does
-// to the firewall, sysctls or traffic happens outside them.
-import { execFileSync, spawnSync } from 'node:child_process'
+// Network namespaces for tests: the runtime helpers, and the loud failure
+// when the kernel-facing tests cannot run here.
+import { spawnSync } from 'node:child_process'
 
-let counter = 0
+export { deleteNetns, inNetns, newNetns, withNetns, withoutTapLoader } from '../../src/runtime/netns.ts'
 
 /** Fails loudly when the kernel-facing tests cannot run here. */
 export const requireRootAndNft = (): string | undefined => {
@@ -12,40 +12,3 @@ export const requireRootAndNft = (): string | undefined => {
   return undefined
 }
 
-export const newNetns = (tag: string): string => {
-  const name = `lfw-${tag}-${process.pid}-${++counter}`
-  execFileSync('ip', ['netns', 'add', name])
-  execFileSync('ip', ['-n', name, 'link', 'set', 'lo', 'up'])
-  return name
-}
-
-/** Ends every process left in the namespace (by PID), then deletes it. */
-export const deleteNetns = (name: string): void => {
-  const pids = spawnSync('ip', ['netns', 'pids', name], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean)
-  for (const pid of pids) {
-    try {
-      process.kill(Number(pid), 'SIGKILL')
-    } catch {
-      // already gone
-    }
-  }
-  spawnSync('ip', ['netns', 'del', name])
-}
-
-export const withNetns = async <T>(tag: string, body: (ns: string) => Promise<T> | T): Promise<T> => {
-  const ns = newNetns(tag)
-  try {
-    return await body(ns)
-  } finally {
-    deleteNetns(ns)
-  }
-}
-
-/**
- * The command line that runs argv without the test runner's Node loader
- * options (tap re-injects NODE_OPTIONS into every child it sees spawned).
- */
-export const withoutTapLoader = (argv: readonly string[]): string[] => ['env', '-u', 'NODE_OPTIONS', ...argv]
-
-export const inNetns = (ns: string, argv: readonly string[], input?: string) =>
-  spawnSync('ip', ['netns', 'exec', ns, ...withoutTapLoader(argv)], { encoding: 'utf8', input, maxBuffer: 64 * 1024 * 1024 })

@@ -25,8 +25,9 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSy
 import { tmpdir } from 'node:os'
 import { basename, dirname, join } from 'node:path'
 import { withoutTapLoader } from './netns.ts'
+import { projectPath } from './project.ts'
 
-const BIN = new URL('../../bin/', import.meta.url).pathname
+const BIN = projectPath('bin')
 /** Tools that run bin/<tool> when bin has it. */
 const LEGACY_TOOLS = ['ipchains', 'ipchains-save', 'ipchains-restore', 'ipfwadm', 'ipmasqadm', 'ipautofw']
 /** Kernel-global tools: recorded, never run. */
@@ -52,13 +53,29 @@ export interface ScriptRun {
   readonly toolStderr: string
   /** Stubbed kernel-global tool invocations (argv[0] as the script spelled it). */
   readonly stubs: string[][]
+  /** `nft -j list ruleset` after the script, when asked for (ScriptOptions.capture). */
+  readonly ruleset?: unknown
 }
+
+/**
+ * Where the script runs: an existing named network namespace, or a fresh
+ * one that ends with the script (through a user namespace when not root).
+ */
+export type Place = string | { readonly fresh: true }
 
 export interface ScriptOptions {
   readonly args?: readonly string[]
   readonly timeoutMs?: number
   /** Files the script expects on the host (absolute path -> host file to show there, executable). */
   readonly files?: Readonly<Record<string, string>>
+  /** Read the final ruleset of the script's network namespace into ScriptRun.ruleset. */
+  readonly capture?: boolean
+}
+
+const namespaceArgv = (place: Place): string[] => {
+  if (typeof place === 'string') return ['ip', 'netns', 'exec', place]
+  const unprivileged = process.getuid?.() !== 0
+  return ['unshare', '--net', ...(unprivileged ? ['--user', '--map-root-user'] : [])]
 }
 
 // ---------------------------------------------------------------------------
@@ -135,11 +152,16 @@ while read -r _ _ _ _ m _; do
   mount -o remount,bind,ro "$m" 2>/dev/null
 done < <(cat /proc/self/mountinfo)
 mount --bind /proc/sys/net /proc/sys/net && mount -o remount,bind,rw /proc/sys/net || exit 98
+ip link set lo up 2>/dev/null
 [ -w / ] && exit 99
 cd "$D/work" || exit 97
 : >"$D/started"
 export BASH_ENV="$D/env.bash" PATH="$D/bin:$PATH" TMPDIR="$D/work" HOME="$D/work"
-exec bash "$D/script" "$@" </dev/null
+bash "$D/script" "$@" </dev/null
+rc=$?
+# The firewall the script left behind, read before the namespace goes away.
+[ -n "\${LFW_CAPTURE:-}" ] && nft -j list ruleset >"$D/ruleset.json"
+exit $rc
 `
 
 const envBash = (dir: string): string => {
@@ -169,10 +191,10 @@ const parseQuoted = (line: string): string[] => {
 const readLines = (path: string): string[] => (existsSync(path) ? readFileSync(path, 'utf8').split('\n').filter(Boolean) : [])
 
 /**
- * Runs `scriptText` (the script's bytes as a latin1 string) with bash in network namespace
- * `ns`, sandboxed as described above.
+ * Runs `scriptText` (the script's bytes as a latin1 string) with bash in
+ * network namespace `place`, sandboxed as described above.
  */
-export const runScriptText = (ns: string, scriptText: string, name: string, options: ScriptOptions = {}): Promise<ScriptRun> => {
+export const runScriptText = (place: Place, scriptText: string, name: string, options: ScriptOptions = {}): Promise<ScriptRun> => {
   const dir = mkdtempSync(join(tmpdir(), `lfw-script-${basename(name).replace(/[^A-Za-z0-9_.-]/g, '_')}-`))
   mkdirSync(join(dir, 'bin'))
   mkdirSync(join(dir, 'work'))
@@ -190,8 +212,8 @@ export const runScriptText = (ns: string, scriptText: string, name: string, opti
     chmodSync(target, 0o755)
   }
   const argv = [
-    'ip', 'netns', 'exec', ns,
-    ...withoutTapLoader(['env', `LFW_DIR=${dir}`, 'unshare', '--mount', '--uts', '--pid', '--fork', '--kill-child', '--mount-proc', '--propagation', 'private',
+    ...namespaceArgv(place),
+    ...withoutTapLoader(['env', `LFW_DIR=${dir}`, ...(options.capture ? ['LFW_CAPTURE=1'] : []), 'unshare', '--mount', '--uts', '--pid', '--fork', '--kill-child', '--mount-proc', '--propagation', 'private',
       'bash', join(dir, 'setup.sh'), dir, ...(options.args ?? [])]),
   ]
   return new Promise((resolve) => {
@@ -216,15 +238,17 @@ export const runScriptText = (ns: string, scriptText: string, name: string, opti
       const stubs = readLines(join(dir, 'stubs')).map(parseQuoted)
       const started = existsSync(join(dir, 'started'))
       const toolStderr = existsSync(join(dir, 'tool-stderr')) ? readFileSync(join(dir, 'tool-stderr'), 'utf8') : ''
+      const rulesetFile = join(dir, 'ruleset.json')
+      const ruleset: unknown = existsSync(rulesetFile) ? JSON.parse(readFileSync(rulesetFile, 'utf8')) : undefined
       rmSync(dir, { recursive: true, force: true })
-      resolve({ stdout, stderr, status, signal, timedOut, started, calls, toolStderr, stubs })
+      resolve({ stdout, stderr, status, signal, timedOut, started, calls, toolStderr, stubs, ...(ruleset === undefined ? {} : { ruleset }) })
     })
   })
 }
 
 /** Runs a script file, optionally with some variables set (see setVariables). */
-export const runScript = (ns: string, path: string, options: ScriptOptions & { vars?: Readonly<Record<string, string>> } = {}): Promise<ScriptRun> => {
+export const runScript = (place: Place, path: string, options: ScriptOptions & { vars?: Readonly<Record<string, string>> } = {}): Promise<ScriptRun> => {
   const text = readFileSync(path, 'latin1')
   const script = options.vars ? setVariables(text, options.vars) : text
-  return runScriptText(ns, script, path, options)
+  return runScriptText(place, script, path, options)
 }
