@@ -320,20 +320,27 @@ const genRuleSet = (r: Rng, profile: Profile): RuleSet => {
     chains.set(b, Array.from({ length: n }, () => rule(b, users)))
   }
   users.forEach((u, i) => chains.set(u, Array.from({ length: profile.userRules }, () => rule(u, users.slice(i + 1)))))
-  // Every user chain is reached: a jump from a built-in chain or an earlier user chain.
-  users.forEach((u, i) => {
-    const parents = [...builtins, ...users.slice(0, i)]
-    if (profile.loop) return
-    const parent = pick(r, parents)
-    const rules = chains.get(parent) as string[][]
-    if (rules.some((cmd) => cmd.at(-1) === u)) return
-    rules.splice(int(r, 0, rules.length), 0, rule(parent, [], u))
-  })
+  // Every user chain is reached: the first one early from every built-in
+  // chain for many packets, the others from a built-in chain or an earlier
+  // user chain.
+  const broad = [[], ['-s', '192.168.0.0/16'], ['-d', '10.0.0.0/8'], ['-p', '!', 'icmp'], ['-i', '!', 'lo'], ['-p', '!', 'tcp']]
+  const first = users[0]
+  if (first !== undefined && !profile.loop) {
+    for (const b of builtins) (chains.get(b) as string[][]).splice(int(r, 0, 3), 0, ['-A', b, ...pick(r, broad), '-j', first])
+    users.slice(1).forEach((u, i) => {
+      const parent = pick(r, [...builtins, ...users.slice(0, i + 1)])
+      const rules = chains.get(parent) as string[][]
+      if (!rules.some((cmd) => cmd.at(-1) === u)) rules.splice(int(r, 0, rules.length), 0, rule(parent, [], u))
+    })
+    // It gets a broad MASQ and REDIRECT rule near its top where the profile has them.
+    const rules = chains.get(first) as string[][]
+    if (profile.masq) rules.splice(int(r, 0, 2), 0, rule(first, [], 'MASQ'))
+    if (profile.redirect) rules.splice(int(r, 0, 2), 0, rule(first, [], `REDIRECT ${pick(r, REDIRECT_PORTS)}`))
+  }
   if (profile.loop) {
     // Every built-in chain enters a early; a -> b -> c -> a, each hop near
     // the top of its chain and taken for a good share of the packets, so
     // some packets go round the loop.
-    const broad = [[], ['-s', '192.168.0.0/16'], ['-d', '10.0.0.0/8'], ['-p', '!', 'icmp'], ['-i', '!', 'lo']]
     // (-i eth1 and -i ppp+ let a packet round the loop in one chain and not the other.)
     const some = [['-p', 'udp'], ['-s', '192.168.1.0/24'], ['-p', 'tcp', '-y'], ['-d', '10.5.0.0/16'], ['-i', 'eth1'], ['-i', 'ppp+']]
     // Input enters the loop for some packets only, so that others go round it in forward.
