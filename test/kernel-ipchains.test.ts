@@ -5,6 +5,7 @@
 import t from 'tap'
 import { spawn } from 'node:child_process'
 import { inNetns, requireRootAndNft, withNetns, withoutTapLoader } from './helpers/netns.ts'
+import { LAN_ADDRS, WAN, withLab } from '../src/runtime/lab.ts'
 
 const IPCHAINS = new URL('../bin/ipchains', import.meta.url).pathname
 
@@ -106,6 +107,26 @@ else {
       t.equal(ipchains(ns, '-Z', 'input').status, 0)
       t.same(counters(ns, 'input').map(([p]) => p), [0, 0, 0, 0], '-Z zeroes the rule counters')
       t.same(counters(ns, 'output')[0]?.slice(0, 2), [(icmpOut?.[0] ?? 0) + 4, (icmpOut?.[1] ?? 0) + 4 * 84], 'of that chain only')
+    })
+  })
+
+  t.test('a TCP packet conntrack cannot track never leaves through MASQ or REDIRECT', async (t) => {
+    await withLab(async (lab) => {
+      for (const args of [
+        ['-A', 'forward', '-s', '192.168.1.0/24', '-j', 'MASQ'],
+        ['-A', 'input', '-p', 'tcp', '-d', WAN, '7001', '-j', 'REDIRECT', '7002'],
+      ])
+        t.equal(lab.ipchains(...args).status, 0, `ipchains ${args.join(' ')}`)
+      const [lan] = LAN_ADDRS
+      for (const [dport, what] of [[7000, 'MASQ'], [7001, 'REDIRECT']] as const)
+        for (const flags of ['SA', 'R', 'F']) {
+          const seen = await lab.sniff('wan', dport, () => lab.rawTcp('lan', { src: lan, dst: WAN, sport: 40000, dport, flags, count: 3 }))
+          t.same(seen, [], `${what}: no ${flags} segment without a connection reached wan`)
+        }
+      // Tracked traffic still gets through: a SYN is masqueraded.
+      const seen = await lab.sniff('wan', 7000, () => lab.rawTcp('lan', { src: lan, dst: WAN, sport: 40001, dport: 7000, flags: 'S' }))
+      t.equal(seen.length, 1, 'a SYN reaches wan')
+      t.match(seen[0] ?? '', /^203\.0\.113\.1:6[1-5]\d{3}$/, `masqueraded (${seen[0]})`)
     })
   })
 }

@@ -19,6 +19,13 @@
 #       One ICMP echo request: {"result": "reply", "from": A} or timeout.
 #   spoof --src A --dst A --dport P [--count N] [--size B] [--sport P]
 #       Sends UDP datagrams with any source address (IP_HDRINCL).
+#   rawtcp --src A --dst A --sport P --dport P --flags SA [--count N]
+#       Sends TCP segments with the given flags (S F R P A U) outside any
+#       connection, e.g. a SYN+ACK nobody asked for.
+#   sniff --port P [--seconds S]
+#       Every IPv4 TCP/UDP packet to or from port P seen on any interface of
+#       this namespace for S seconds: {"count": N, "sources": [...]}.
+#       Prints {"ev": "ready"} first.
 import argparse
 import json
 import os
@@ -313,6 +320,46 @@ def spoof(args):
     out({"result": "sent", "count": args.count, "bytes": args.count * (20 + ulen)})
 
 
+def rawtcp(args):
+    s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+    s.setsockopt(socket.IPPROTO_IP, socket.IP_HDRINCL, 1)
+    src = socket.inet_aton(args.src)
+    dst = socket.inet_aton(args.dst)
+    bits = {"F": 1, "S": 2, "R": 4, "P": 8, "A": 16, "U": 32}
+    flags = sum(bits[f] for f in args.flags)
+    for i in range(args.count):
+        tcp = struct.pack("!HHIIBBHHH", args.sport, args.dport, 1000 + i, 5000, 5 << 4, flags, 8192, 0, 0)
+        pseudo = src + dst + struct.pack("!BBH", 0, 6, len(tcp))
+        tcp = tcp[:16] + struct.pack("!H", checksum(pseudo + tcp)) + tcp[18:]
+        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), 0x5000 + i, 0x4000, 64, 6, 0, src, dst)
+        ip = ip[:10] + struct.pack("!H", checksum(ip)) + ip[12:]
+        s.sendto(ip + tcp, (args.dst, 0))
+    out({"result": "sent", "count": args.count})
+
+
+def sniff(args):
+    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0800))
+    s.settimeout(0.1)
+    out({"ev": "ready"})
+    end = time.monotonic() + args.seconds
+    sources = []
+    while time.monotonic() < end:
+        try:
+            frame, meta = s.recvfrom(65535)
+        except socket.timeout:
+            continue
+        if meta[2] == socket.PACKET_OUTGOING:
+            continue
+        ip = frame[14:] if len(frame) > 14 and frame[12:14] == b"\x08\x00" else frame
+        if len(ip) < 24 or ip[0] >> 4 != 4 or ip[9] not in (6, 17):
+            continue
+        ihl = (ip[0] & 15) * 4
+        sport, dport = struct.unpack("!HH", ip[ihl:ihl + 4])
+        if args.port in (sport, dport):
+            sources.append("%s:%d" % (socket.inet_ntoa(ip[12:16]), sport))
+    out({"count": len(sources), "sources": sources})
+
+
 def main():
     p = argparse.ArgumentParser()
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -340,8 +387,18 @@ def main():
     sp.add_argument("--dport", type=int, required=True)
     sp.add_argument("--count", type=int, default=1)
     sp.add_argument("--size", type=int, default=16)
+    rt = sub.add_parser("rawtcp")
+    rt.add_argument("--src", required=True)
+    rt.add_argument("--dst", required=True)
+    rt.add_argument("--sport", type=int, required=True)
+    rt.add_argument("--dport", type=int, required=True)
+    rt.add_argument("--flags", required=True)
+    rt.add_argument("--count", type=int, default=1)
+    sn = sub.add_parser("sniff")
+    sn.add_argument("--port", type=int, required=True)
+    sn.add_argument("--seconds", type=float, default=1.5)
     a = p.parse_args()
-    {"serve": serve, "tcp": tcp_client, "udp": udp_client, "ping": ping, "spoof": spoof}[a.cmd](a)
+    {"serve": serve, "tcp": tcp_client, "udp": udp_client, "ping": ping, "spoof": spoof, "rawtcp": rawtcp, "sniff": sniff}[a.cmd](a)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ import { formatMasq, listedAddresses } from '../translate/ipchains/list.ts'
 import { otherProblem } from '../translate/ipchains/messages.ts'
 import type { State } from '../translate/ipchains/model.ts'
 import { CMD, OPT, parseInvocation } from '../translate/ipchains/parse.ts'
-import { renderState } from '../translate/ipchains/render.ts'
+import { Unsupported, renderState } from '../translate/ipchains/render.ts'
 import { type Command, validate } from '../translate/ipchains/validate.ts'
 import { CommitRejected, KernelUnavailable, type TableStore, transact } from '../runtime/store.ts'
 import { NftMissing } from '../runtime/nft.ts'
@@ -90,6 +90,7 @@ const run = async (args: readonly string[], sys: Sys, world: ChainsWorld): Promi
     return await change(cmd, sys, world)
   } catch (e) {
     if (e instanceof CommitRejected) return print(sys, { stdout: '', stderr: `ipchains: ${e.reason}\n`, status: 1 })
+    if (e instanceof Unsupported) return print(sys, { stdout: '', stderr: `ipchains: ${e.message}\n`, status: 1 })
     if (!(e instanceof KernelUnavailable || e instanceof NftMissing)) throw e
     return print(sys, { stdout: '', stderr: `ipchains: ${unavailableText(e, (command & CMD.LIST) !== 0)}\n`, status: 1 })
   }

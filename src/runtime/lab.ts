@@ -199,6 +199,30 @@ export class Lab {
     return JSON.parse(r.stdout.trim()) as { result: 'reply' | 'timeout'; from?: string }
   }
 
+  /** TCP segments with the given flags outside any connection (see labtool.py rawtcp). */
+  async rawTcp(place: Place, o: { src: string; dst: string; sport: number; dport: number; flags: string; count?: number }): Promise<void> {
+    const argv = [PYTHON, LABTOOL, 'rawtcp', '--src', o.src, '--dst', o.dst, '--sport', String(o.sport), '--dport', String(o.dport), '--flags', o.flags, '--count', String(o.count ?? 1)]
+    const r = await runAsync(this.argv(place, argv))
+    if (r.status !== 0) throw new Error(`rawtcp failed: ${r.stderr}`)
+  }
+
+  /** Watches for TCP/UDP packets of `port` while `during` runs; their sources. */
+  async sniff(place: Place, port: number, during: () => Promise<void>, seconds = 1.5): Promise<string[]> {
+    const argv = this.argv(place, [PYTHON, LABTOOL, 'sniff', '--port', String(port), '--seconds', String(seconds)])
+    const child = spawn(argv[0] as string, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] })
+    this.children.push(child)
+    const lines = createInterface({ input: child.stdout })
+    const result = new Promise<string[]>((resolve, reject) => {
+      lines.on('line', (line) => {
+        const msg = JSON.parse(line) as { ev?: string; sources?: string[] }
+        if (msg.ev === 'ready') void during().catch(reject)
+        else resolve(msg.sources ?? [])
+      })
+      child.on('close', (code) => (code ? reject(new Error(`sniff in ${place} ended with ${code}`)) : undefined))
+    })
+    return result
+  }
+
   /** UDP datagrams with a forged source address; returns the bytes sent. */
   async spoof(place: Place, o: { src: string; dst: string; dport: number; count: number; size?: number }): Promise<number> {
     const argv = [PYTHON, LABTOOL, 'spoof', '--src', o.src, '--dst', o.dst, '--dport', String(o.dport), '--count', String(o.count), '--size', String(o.size ?? 16)]

@@ -46,6 +46,9 @@ const REDIRECT_LABEL_LIMIT = 128
 
 export type Context = 'input' | 'forward' | 'output'
 
+/** A state this rendering cannot express; the command is refused whole. */
+export class Unsupported extends Error {}
+
 export const userChainName = (legacy: string): string => `u_${identifierPart(legacy)}`
 export const policyCounter = (chain: string): string => `policy_${chain}`
 
@@ -152,7 +155,7 @@ const policyStatements = (policy: Policy, ctx: Context): string[] => {
     case 'REJECT':
       return rejectStatements(ctx)
     case 'MASQ':
-      return ctx === 'forward' ? [`ct label set ${MASQ_LABEL}`, 'accept'] : ['accept']
+      return ctx === 'forward' ? [`jump ${MASQ_CHAIN}`] : ['accept']
   }
 }
 
@@ -177,7 +180,7 @@ const verdictStatements = (rule: Rule, emit: Emit, policy: Policy): string[] => 
     case 'REDIRECT':
       if (ctx === 'forward') return ['drop']
       if (ctx === 'output') return ['accept']
-      return [`ct label set ${emit.redirectLabels.get(rule.redirpt) ?? REDIRECT_LABEL_BASE}`, 'accept']
+      return [`jump ${redirectChainName(rule.redirpt)}`]
     case 'RETURN':
       // RETURN from a built-in chain means its policy.
       if (isBuiltin(emit.chain)) return [`counter name ${quote(policyCounter(emit.chain))}`, ...policyStatements(policy, ctx)]
@@ -339,7 +342,7 @@ export const renderState = (state: State): NftTable => {
   const graph = buildGraph(state)
   const redirectPorts = [...new Set(state.chains.flatMap((c) => c.entries.filter((e) => e.rule.label === 'REDIRECT').map((e) => e.rule.redirpt)))].sort((a, b) => a - b)
   if (redirectPorts.length > REDIRECT_LABEL_LIMIT - REDIRECT_LABEL_BASE)
-    throw new Error(`at most ${REDIRECT_LABEL_LIMIT - REDIRECT_LABEL_BASE} distinct REDIRECT ports are supported`)
+    throw new Unsupported(`at most ${REDIRECT_LABEL_LIMIT - REDIRECT_LABEL_BASE} different REDIRECT ports can be in use`)
   const redirectLabels = new Map(redirectPorts.map((port, i) => [port, REDIRECT_LABEL_BASE + i]))
 
   const userChains = state.chains.filter((c) => !isBuiltin(c.name))
@@ -420,6 +423,10 @@ export const renderState = (state: State): NftTable => {
     ...(redirectPorts.length ? [redirectChain(redirectLabels)] : []),
     ...(masqUsed ? [masqChain(ctTimeouts)] : []),
   ]
+  const verdictChains: NftChain[] = [
+    ...(masqUsed ? [natVerdictChain(MASQ_CHAIN, MASQ_LABEL, 'MASQ')] : []),
+    ...[...redirectLabels].map(([port, label]) => natVerdictChain(redirectChainName(port), label, `REDIRECT ${port}`)),
+  ]
   const helperChains = [
     ...new Map(allRules.filter((r) => r.tosand !== 0xff || r.tosxor !== 0).map((r) => [tosChainName(r.tosand, r.tosxor), tosChains(r.tosand, r.tosxor)])).values(),
     ...new Map(allRules.filter((r) => !(r.flg & F.MARKABS) && r.mark !== 0).map((r) => [r.mark, markChains(r.mark)])).values(),
@@ -435,11 +442,28 @@ export const renderState = (state: State): NftTable => {
       ...state.chains.flatMap((c) => c.entries.map((e) => e.counter)),
     ],
     ctTimeouts,
-    chains: [...baseChains, ...natChains, ...definitionChains, ...dedupeByName(instanceChains), ...dedupeByName(helperChains)],
+    chains: [...baseChains, ...natChains, ...verdictChains, ...definitionChains, ...dedupeByName(instanceChains), ...dedupeByName(helperChains)],
   }
 }
 
 const dedupeByName = (chains: NftChain[]): NftChain[] => [...new Map(chains.map((c) => [c.name, c])).values()]
+
+export const MASQ_CHAIN = 'masq'
+const redirectChainName = (port: number): string => `redirect_${port}`
+
+// A MASQ or REDIRECT verdict marks the connection for the nat chains. A TCP
+// packet that conntrack will not track (SYN+ACK, RST, FIN without a
+// connection) cannot be NATed: 2.2 would have, so it is dropped rather than
+// let through unchanged. Other untracked packets (ICMP errors) went through
+// 2.2's MASQ unchanged, and still do (setting a label without a connection
+// does nothing, and the accept follows).
+const natVerdictChain = (name: string, label: number, what: string): NftChain => ({
+  name,
+  rules: [
+    { matches: ['meta l4proto tcp', 'ct state invalid'], stmts: ['drop'], comment: `${what}: a TCP packet nftables cannot track` },
+    { matches: [], stmts: [`ct label set ${label}`, 'accept'] },
+  ],
+})
 
 export const masqTimeoutObjects = (state: State): NftCtTimeout[] => {
   const { tcp, tcpfin, udp } = state.timeouts
