@@ -7,9 +7,10 @@ import { DecodeError, decodeState } from '../translate/ipchains/decode.ts'
 import { type Outcome, execute } from '../translate/ipchains/execute.ts'
 import { formatMasq, listedAddresses } from '../translate/ipchains/list.ts'
 import { otherProblem } from '../translate/ipchains/messages.ts'
-import type { State } from '../translate/ipchains/model.ts'
+import { INITIAL_STATE, type State } from '../translate/ipchains/model.ts'
+import { fastAppendText } from '../translate/ipchains/fastpath.ts'
 import { CMD, OPT, parseInvocation } from '../translate/ipchains/parse.ts'
-import { Unsupported, renderState } from '../translate/ipchains/render.ts'
+import { type RenderCache, Unsupported, renderState } from '../translate/ipchains/render.ts'
 import { type Command, validate } from '../translate/ipchains/validate.ts'
 import { CommitRejected, KernelUnavailable, type TableStore, transact } from '../runtime/store.ts'
 import { NftMissing } from '../runtime/nft.ts'
@@ -22,9 +23,23 @@ export interface ChainsWorld {
   readonly conntrack: () => string | undefined
 }
 
-// The rules and policies as the kernel holds them, without the counters.
-const structure = (state: State): string =>
-  JSON.stringify({ chains: state.chains.map((c) => ({ ...c, policyCounts: 0, entries: c.entries.map((e) => ({ ...e, counts: 0 })) })), t: state.timeouts })
+// Did the command change what the kernel holds (rules, policies, timeouts)?
+// States are updated immutably, so an untouched rule is the same object.
+const sameStructure = (a: State, b: State): boolean =>
+  a.timeouts.tcp === b.timeouts.tcp &&
+  a.timeouts.tcpfin === b.timeouts.tcpfin &&
+  a.timeouts.udp === b.timeouts.udp &&
+  a.chains.length === b.chains.length &&
+  a.chains.every((c, i) => {
+    const d = b.chains[i]
+    return (
+      d !== undefined &&
+      c.name === d.name &&
+      c.policy === d.policy &&
+      c.entries.length === d.entries.length &&
+      c.entries.every((e, j) => e.rule === d.entries[j]?.rule && e.counter === d.entries[j]?.counter)
+    )
+  })
 
 const print = (sys: Sys, outcome: Pick<Outcome, 'stdout' | 'stderr' | 'status'>): number => {
   if (outcome.stdout) sys.out(outcome.stdout)
@@ -59,13 +74,20 @@ const list = async (cmd: Command, sys: Sys, world: ChainsWorld): Promise<number>
   return print(sys, execute(cmd, state, { names }))
 }
 
+// Counter names for the read-free append: unique without knowing the table
+// (a clash makes the kernel refuse it, and the normal path runs instead).
+const freshCounter = (i: number): string => `a${Date.now().toString(36)}${process.pid.toString(36)}x${i}`
+
 const change = async (cmd: Command, sys: Sys, world: ChainsWorld): Promise<number> => {
   const names = await resolveHosts(sys.names(), [])
+  const fast = world.store.addOnly ? fastAppendText(cmd, freshCounter) : undefined
+  if (fast !== undefined && world.store.addOnly?.(fast)) return print(sys, execute(cmd, INITIAL_STATE, { names }))
   const outcome = transact(world.store, (current) => {
     const before = decodeState(current)
     const result = execute(cmd, before, { names })
-    const changed = structure(before) !== structure(result.state)
-    return changed ? { next: renderState(result.state), previous: renderState(before), result } : { result }
+    if (sameStructure(before, result.state)) return { result }
+    const cache: RenderCache = new WeakMap()
+    return { next: renderState(result.state, cache), previous: renderState(before, cache), result }
   })
   world.store.resetCounters(outcome.zeroed)
   return print(sys, outcome)

@@ -6,6 +6,7 @@ import yargsParser from 'yargs-parser'
 import { kernelTableFromJson } from '../translate/nft/kernel-table.ts'
 import { tableText } from '../translate/nft/text.ts'
 import { decodeState } from '../translate/ipchains/decode.ts'
+import type { State } from '../translate/ipchains/model.ts'
 import { TABLE_NAME, renderState } from '../translate/ipchains/render.ts'
 import { projectPath } from '../runtime/project.ts'
 import { type ScriptRun, runScript } from '../runtime/sandbox.ts'
@@ -29,10 +30,17 @@ const USAGE = `usage: legacyfw demo
 
 export const EXAMPLE = projectPath('examples', 'rc.firewall-2.2-strong.sh')
 
+/** Counters named r1, r2, ... in listing order: a file that does not depend on how it was built. */
+const renumberCounters = (state: State): State => {
+  let n = 0
+  const chains = state.chains.map((c) => ({ ...c, entries: c.entries.map((e) => ({ ...e, counter: `r${++n}` })) }))
+  return { ...state, chains, counterSeq: n }
+}
+
 /** The owned tables in a `nft -j list ruleset`, as nft files in canonical form. */
 export const nftFileOf = (ruleset: unknown): string => {
   const table = kernelTableFromJson(ruleset, 'ip', TABLE_NAME)
-  return table ? tableText(renderState(decodeState(table))) : ''
+  return table ? tableText(renderState(renumberCounters(decodeState(table)))) : ''
 }
 
 const relayScriptOutput = (run: ScriptRun, io: Io): void => {

@@ -13,6 +13,8 @@ export interface TableStore {
   commit(current: KernelTable | undefined, next: NftTable, previous?: NftTable): CommitResult
   /** Reads and zeroes the named counters in one step each. */
   resetCounters(names: readonly string[]): Map<string, Counts>
+  /** Applies a transaction that only adds, without reading first; false if the kernel refused it. */
+  addOnly?(text: string): boolean
 }
 
 /** Why the kernel cannot be used at all; the tools word it their own way. */
@@ -55,6 +57,9 @@ export const nftTableStore = (family: string, name: string): TableStore => ({
     const now = this.read()
     if (generationOf(now) !== generationOf(current) || (current === undefined) !== (now === undefined)) return 'conflict'
     return { failure: result.stderr }
+  },
+  addOnly(text) {
+    return runNft(['-f', '-'], text).status === 0
   },
   resetCounters(names) {
     if (names.length === 0) return new Map()

@@ -26,10 +26,12 @@ const readText = (path: string): string | undefined => {
   }
 }
 
-// node:dns is only loaded when a name is not in /etc/hosts.
+// node:dns is only loaded when a name is not in /etc/hosts (getBuiltinModule,
+// not import(): the bundles run as vm scripts, which have no import()).
+const dnsModule = (): typeof import('node:dns') => process.getBuiltinModule('node:dns')
 const systemDns: Dns = {
   async lookup(name) {
-    const dns = await import('node:dns')
+    const dns = dnsModule()
     try {
       const found = await dns.promises.lookup(name, { all: true, family: 4 })
       return found.map((a) => dottedToAddr(a.address)).filter((a): a is number => a !== undefined)
@@ -38,7 +40,7 @@ const systemDns: Dns = {
     }
   },
   async reverse(addr) {
-    const dns = await import('node:dns')
+    const dns = dnsModule()
     const resolver = new dns.promises.Resolver({ timeout: 2000, tries: 1 })
     try {
       return (await resolver.reverse(addrToDotted(addr)))[0]

@@ -31,8 +31,8 @@ export const bitsToMask = (bits: number): number => (bits === 0 ? 0 : u32(0xffff
 
 /** The prefix length of a contiguous mask, or undefined. */
 export const maskToBits = (mask: number): number | undefined => {
-  for (let bits = 0; bits <= 32; bits++) if (bitsToMask(bits) === mask) return bits
-  return undefined
+  const bits = Math.clz32(~mask >>> 0)
+  return bitsToMask(bits) === mask >>> 0 ? bits : undefined
 }
 
 /** mask_to_dotted(): "" for /32, "/N" for contiguous masks, else "/a.b.c.d". */

@@ -1,5 +1,5 @@
 // The ipchains state as read back from the kernel's table: built-in chains
-// and user chain definitions (u_<name>, never the per-context variants
+// (policy in the base chain, rules in <name>_rules) and user chain definitions (u_<name>, never the per-context variants
 // u_<name>/...), each rule's record from its comment, counters from the
 // named counter objects, masquerading timeouts from the ct timeout names.
 import { fromIdentifierPart } from '../nft/escape.ts'
@@ -17,7 +17,7 @@ import {
   POLICIES,
   ZERO,
 } from './model.ts'
-import { policyCounter } from './render.ts'
+import { policyCounter, rulesChainName } from './render.ts'
 
 export class DecodeError extends Error {}
 
@@ -51,12 +51,12 @@ export const decodeState = (table: KernelTable | undefined): State => {
   if (!table) return INITIAL_STATE
   const kernelChain = (name: string): KernelChain | undefined => table.chains.find((c) => c.name === name)
   const builtins: Chain[] = BUILTIN_CHAINS.map((name) => {
-    const chain = kernelChain(name)
+    const rules = kernelChain(rulesChainName(name))
     return {
       name,
-      policy: policyOf(chain),
+      policy: policyOf(kernelChain(name)),
       policyCounts: table.counters.get(policyCounter(name)) ?? ZERO,
-      entries: chain ? entriesOf(table, chain) : [],
+      entries: rules ? entriesOf(table, rules) : [],
     }
   })
   const users: Chain[] = table.chains.flatMap((c) => {

@@ -51,6 +51,8 @@ export class Unsupported extends Error {}
 
 export const userChainName = (legacy: string): string => `u_${identifierPart(legacy)}`
 export const policyCounter = (chain: string): string => `policy_${chain}`
+/** The regular chain holding a built-in chain's rules. */
+export const rulesChainName = (builtin: string): string => `${builtin}_rules`
 
 const BASE: Record<Context, NftBaseChain> = {
   input: { type: 'filter', hook: 'prerouting', priority: '-150', policy: 'accept' },
@@ -167,7 +169,7 @@ const rejectStatements = (ctx: Context): string[] => {
   return ['drop']
 }
 
-const verdictStatements = (rule: Rule, emit: Emit, policy: Policy): string[] => {
+const verdictStatements = (rule: Rule, emit: Emit): string[] => {
   const { ctx } = emit
   switch (rule.label) {
     case '':
@@ -182,8 +184,7 @@ const verdictStatements = (rule: Rule, emit: Emit, policy: Policy): string[] => 
       if (ctx === 'output') return ['accept']
       return [`jump ${redirectChainName(rule.redirpt)}`]
     case 'RETURN':
-      // RETURN from a built-in chain means its policy.
-      if (isBuiltin(emit.chain)) return [`counter name ${quote(policyCounter(emit.chain))}`, ...policyStatements(policy, ctx)]
+      // From a built-in chain's rules this returns to its policy (see builtinChains).
       return ['return']
     default: {
       const target = emit.jumpTarget(rule.label)
@@ -264,17 +265,34 @@ const flipWhen = (bits: number, pattern: number): NftRule => ({
 })
 
 /** One legacy rule as nft rules: effects (with the counter) then the verdict. */
-const renderRule = (rule: Rule, counter: string, num: number, emit: Emit, policy: Policy): NftRule[] => {
-  const matches = ruleMatches(rule, emit.ctx)
+/**
+ * Rendered rules by legacy rule record. A command renders the state before
+ * and after it; the two share every rule it did not touch, so one cache
+ * passed to both renders each of those once.
+ */
+export type RenderCache = WeakMap<Rule, Map<string, readonly NftRule[]>>
+
+const renderRuleCached = (cache: RenderCache, rule: Rule, counter: string, num: number, emit: Emit): readonly NftRule[] => {
+  // The verdict is worked out first: it registers jump targets as a side effect.
+  const verdict = verdictStatements(rule, emit)
+  const key = `${counter}|${num}|${emit.ctx}|${emit.chain}|${verdict.join(';')}`
+  let byKey = cache.get(rule)
+  if (!byKey) cache.set(rule, (byKey = new Map()))
+  let rendered = byKey.get(key)
+  if (!rendered) byKey.set(key, (rendered = renderRule(rule, counter, num, emit.ctx, emit.chain, verdict)))
+  return rendered
+}
+
+const renderRule = (rule: Rule, counter: string, num: number, ctx: Context, chain: string, verdict: readonly string[]): NftRule[] => {
+  const matches = ruleMatches(rule, ctx)
   const m = matches === 'never' ? [NEVER] : matches
   const effects: string[] = []
-  if (rule.flg & F.PRN) effects.push(`log prefix ${quote(logPrefix(emit.chain, rule, num))} level info`)
+  if (rule.flg & F.PRN) effects.push(`log prefix ${quote(logPrefix(chain, rule, num))} level info`)
   if (rule.flg & F.NETLINK) effects.push(`log group 0${rule.outputsize !== 0xffff ? ` snaplen ${rule.outputsize}` : ''}`)
   if (rule.flg & F.MARKABS) effects.push(`meta mark set 0x${hex8(rule.mark)}`)
   const helpers: string[] = []
   if (!(rule.flg & F.MARKABS) && rule.mark !== 0) helpers.push(`jump ${markChainName(rule.mark)}`)
   if (rule.tosand !== 0xff || rule.tosxor !== 0) helpers.push(`jump ${tosChainName(rule.tosand, rule.tosxor)}`)
-  const verdict = verdictStatements(rule, emit, policy)
   const comment = encodeRule(rule)
   // A jump ends the rule, so each helper gets a rule of its own with the same
   // matches; nothing a helper changes (mark, TOS) is matched by legacy rules.
@@ -285,6 +303,21 @@ const renderRule = (rule: Rule, counter: string, num: number, emit: Emit, policy
     ...moreHelpers.map((h) => ({ matches: m, stmts: [h] })),
     ...(verdict.length ? [{ matches: m, stmts: verdict }] : []),
   ]
+}
+
+/** Targets whose nft form does not depend on anything else in the table. */
+const SELF_CONTAINED_TARGETS = ['', 'ACCEPT', 'DENY', 'REJECT', 'MASQ', 'RETURN']
+
+/**
+ * The nft rules of a rule appended to a built-in chain, when they can be
+ * known without reading the table: no -l (its prefix carries the rule
+ * number) and a target that is not a user chain or REDIRECT (those depend
+ * on the other chains). Undefined otherwise.
+ */
+export const appendedRule = (rule: Rule, counter: string, chain: Context): NftRule[] | undefined => {
+  if (rule.flg & F.PRN || !SELF_CONTAINED_TARGETS.includes(rule.label)) return undefined
+  const emit: Emit = { ctx: chain, chain, redirectLabels: new Map(), jumpTarget: () => undefined }
+  return renderRule(rule, counter, 0, chain, chain, verdictStatements(rule, emit))
 }
 
 // ---------------------------------------------------------------------------
@@ -338,7 +371,7 @@ const instanceId = (i: Pick<Instance, 'chain' | 'cls' | 'loopKey'>): string => `
 
 const CLASS_TAG: Record<CtxClass, string> = { input: 'in', forward: 'fwd', output: 'out', in: 'in', out: 'out', any: 'any' }
 
-export const renderState = (state: State): NftTable => {
+export const renderState = (state: State, cache: RenderCache = new WeakMap()): NftTable => {
   const graph = buildGraph(state)
   const redirectPorts = [...new Set(state.chains.flatMap((c) => c.entries.filter((e) => e.rule.label === 'REDIRECT').map((e) => e.rule.redirpt)))].sort((a, b) => a - b)
   if (redirectPorts.length > REDIRECT_LABEL_LIMIT - REDIRECT_LABEL_BASE)
@@ -389,30 +422,35 @@ export const renderState = (state: State): NftTable => {
     },
   })
 
-  const renderEntries = (chain: Chain, emit: Emit, policy: Policy): NftRule[] =>
-    chain.entries.flatMap((e, i) => renderRule(e.rule, e.counter, i + 1, emit, policy))
+  const renderEntries = (chain: Chain, emit: Emit): NftRule[] =>
+    chain.entries.flatMap((e, i) => renderRuleCached(cache, e.rule, e.counter, i + 1, emit))
 
+  // A built-in chain is a base chain that jumps to its rules (a chain of
+  // their own, so a rule can be appended without knowing what is there) and
+  // then applies the policy to what comes back.
   const baseChains: NftChain[] = BUILTIN_CHAINS.map((name) => {
-    const chain = graph.chains.get(name) as Chain
-    const policy = chain.policy ?? 'ACCEPT'
-    const emit = emitFor(name, name, [])
+    const policy = graph.chains.get(name)?.policy ?? 'ACCEPT'
     const prologue: NftRule[] =
       name === 'forward'
         ? [{ matches: ['ct direction reply', `ct label ${MASQ_LABEL}`], stmts: ['accept'], comment: 'de-masqueraded replies skip forward (2.2)' }]
         : []
     const policyRule: NftRule = { matches: [], counter: policyCounter(name), stmts: policyStatements(policy, name), comment: `policy ${policy}` }
-    return { name, base: BASE[name], rules: [...prologue, ...renderEntries(chain, emit, policy), policyRule] }
+    return { name, base: BASE[name], rules: [...prologue, { matches: [], stmts: [`jump ${rulesChainName(name)}`] }, policyRule] }
   })
+  const builtinRules: NftChain[] = BUILTIN_CHAINS.map((name) => ({
+    name: rulesChainName(name),
+    rules: renderEntries(graph.chains.get(name) as Chain, emitFor(name, name, [])),
+  }))
 
   const definitionChains: NftChain[] = userChains.map((c) => {
     const ctx = primaryCtx(c.name)
-    return { name: userChainName(c.name), rules: renderEntries(c, emitFor(c.name, ctx, []), 'ACCEPT') }
+    return { name: userChainName(c.name), rules: renderEntries(c, emitFor(c.name, ctx, [])) }
   })
   const instanceChains: NftChain[] = []
   for (let i = 0; i < instances.length; i++) {
     const inst = instances[i] as Instance
     const chain = graph.chains.get(inst.chain) as Chain
-    instanceChains.push({ name: names.get(instanceId(inst)) as string, rules: renderEntries(chain, emitFor(inst.chain, inst.ctx, inst.loopKey), 'ACCEPT') })
+    instanceChains.push({ name: names.get(instanceId(inst)) as string, rules: renderEntries(chain, emitFor(inst.chain, inst.ctx, inst.loopKey)) })
   }
 
   const allRules = state.chains.flatMap((c) => c.entries.map((e) => e.rule))
@@ -442,7 +480,7 @@ export const renderState = (state: State): NftTable => {
       ...state.chains.flatMap((c) => c.entries.map((e) => e.counter)),
     ],
     ctTimeouts,
-    chains: [...baseChains, ...natChains, ...verdictChains, ...definitionChains, ...dedupeByName(instanceChains), ...dedupeByName(helperChains)],
+    chains: [...baseChains, ...natChains, ...verdictChains, ...builtinRules, ...definitionChains, ...dedupeByName(instanceChains), ...dedupeByName(helperChains)],
   }
 }
 
