@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url'
 
 const rounds = Number(process.argv[2] ?? 40)
 const here = fileURLToPath(import.meta.url)
-const ipchains = fileURLToPath(new URL('../bin/ipchains', import.meta.url))
+const ipchains = process.env['LEGACYFW_BENCH_BIN'] ?? fileURLToPath(new URL('../bin/ipchains', import.meta.url))
 
 if (process.env['LEGACYFW_BENCH_INSIDE'] !== '1') {
   // Re-run this script inside a new network namespace; nothing touches the host's.
