@@ -129,4 +129,49 @@ else {
       t.match(seen[0] ?? '', /^203\.0\.113\.1:6[1-5]\d{3}$/, `masqueraded (${seen[0]})`)
     })
   })
+
+  t.test('user chains nested deeper than nftables allows: refused, nothing changes', async (t) => {
+    await withNetns('depth', async (ns) => {
+      for (let i = 1; i <= 17; i++) ipchains(ns, '-N', `c${i}`)
+      for (let i = 1; i < 17; i++) t.equal(ipchains(ns, '-A', `c${i}`, '-j', `c${i + 1}`).status, 0)
+      const before = ruleset(ns)
+      const r = ipchains(ns, '-A', 'input', '-j', 'c1')
+      t.equal(r.status, 1)
+      t.equal(r.stderr, 'ipchains: Too many links\n', 'the kernel refusal as an ipchains error')
+      t.equal(ruleset(ns), before, 'ruleset unchanged')
+    })
+  })
+
+  t.test('messages name the program by its base name, or $LEGACYFW_ARGV0', async (t) => {
+    await withNetns('argv0', async (ns) => {
+      const plain = inNetns(ns, [IPCHAINS, '-Q'])
+      t.match(plain.stderr, /^ipchains: invalid option -- Q\nTry `ipchains -h' or 'ipchains --help'/)
+      const named = inNetns(ns, ['env', 'LEGACYFW_ARGV0=/sbin/ipchains', IPCHAINS, '-Q'])
+      t.match(named.stderr, /^\/sbin\/ipchains: invalid option -- Q\nTry `\/sbin\/ipchains -h' or '\/sbin\/ipchains --help'/)
+    })
+  })
+
+  t.test('MASQ is decided per connection (divergence) and -M -L -v shows zero sequence columns', async (t) => {
+    await withLab(async (lab) => {
+      // The SYN is forwarded unmasqueraded, later packets hit MASQ: 2.2 would have
+      // masqueraded them; nftables keeps the connection as its first packet set it.
+      for (const args of [
+        ['-A', 'forward', '-p', 'tcp', '-y', '-j', 'ACCEPT'],
+        ['-A', 'forward', '-s', '192.168.1.0/24', '-j', 'MASQ'],
+      ])
+        t.equal(lab.ipchains(...args).status, 0, `ipchains ${args.join(' ')}`)
+      const server = await lab.serve('wan', { tcp: [8080], udp: [9000] }, 30)
+      lab.exec('wan', ['ip', 'route', 'add', `${LAN_ADDRS[0]}/32`, 'via', '203.0.113.1'])
+      const probe = await lab.tcp('lan', WAN, 8080)
+      t.equal(probe.result, 'reply', 'the connection works')
+      const seen = await server.waitFor((e) => e.ev === 'tcp')
+      t.match(seen?.peer ?? '', new RegExp(`^${LAN_ADDRS[0].replaceAll('.', '\\.')}:`), `wan saw the unmasqueraded source (${seen?.peer})`)
+      lab.exec('wan', ['ip', 'route', 'del', `${LAN_ADDRS[0]}/32`])
+      t.equal((await lab.udp('lan', WAN, 9000)).result, 'reply', 'a UDP datagram is masqueraded')
+      const masq = lab.ipchains('-M', '-L', '-n', '-v').stdout
+      const header = `prot ${'expire'.padEnd(8)} ${'initseq'.padStart(10)} delta prevd ${'source'.padEnd(20)} ${'destination'.padEnd(20)} ports\n`
+      t.ok(masq.startsWith(`IP masquerading entries\n${header}`), `print_masq header with the -v columns:\n${masq}`)
+      t.match(masq, /\nUDP  0\d:\d\d\.00 {10}0 {5}0 {5}0 192\.168\.1\.10 {9}203\.0\.113\.50 {9}\d+ \((6[1-5]\d{3})\) -> 9000\n/)
+    })
+  })
 }
