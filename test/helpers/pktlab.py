@@ -14,6 +14,7 @@
 # SIGTERM. Packets are identified by their IP ID; ICMP errors report the IP
 # ID of the datagram they quote.
 import json
+import os
 import signal
 import socket
 import struct
@@ -24,13 +25,8 @@ ETH_P_IP = 0x0800
 ETH_P_ALL = 0x0003
 
 
-def checksum(data: bytes) -> int:
-    if len(data) % 2:
-        data += b'\0'
-    total = sum(struct.unpack('!%dH' % (len(data) // 2), data))
-    while total >> 16:
-        total = (total & 0xFFFF) + (total >> 16)
-    return ~total & 0xFFFF
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'tools'))
+from labtool import checksum  # noqa: E402  (the internet checksum, shared with the lab tools)
 
 
 def ip_header(p, proto, payload_len, ident, src, dst, ttl=64):
