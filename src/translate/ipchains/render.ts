@@ -16,8 +16,10 @@
 // chain loop where nftables refuses loops outright. So a user chain is
 // rendered once per calling context and per set of chains on the call path
 // that it could loop back to; in the usual case that is a single chain.
-import { addrToDotted, maskToBits } from '../common/inet.ts'
 import { identifierPart } from '../nft/escape.ts'
+import { type Match, NEVER, addrMatch, combine, ifaceString, rangeMatch } from '../nft/match.ts'
+import { MASQ_CHAIN, masqChain, natVerdictChain, redirectChain, redirectChainName, redirectLabels as redirectLabelsFor } from '../nft/nat.ts'
+import { tosChainName, tosChains } from '../nft/tos.ts'
 import type { NftBaseChain, NftChain, NftCtTimeout, NftRule, NftTable } from '../nft/ir.ts'
 import { quote } from '../nft/text.ts'
 import { encodeRule } from './codec.ts'
@@ -40,14 +42,12 @@ export const TABLE_NAME = 'legacyfw_ipchains'
 export const GENERATION_SET = 'generation'
 /** ct label bit carrying "masquerade this connection" from forward to nat_post. */
 export const MASQ_LABEL = 10
-/** ct label bits 32..127 carry "redirect to port N" from input to nat_pre. */
+/** ct label bits 32..79 carry "redirect to port N" from input to nat_pre (80..127 are ipfwadm's). */
 const REDIRECT_LABEL_BASE = 32
-const REDIRECT_LABEL_LIMIT = 128
+const REDIRECT_LABEL_END = 80
 
 export type Context = 'input' | 'forward' | 'output'
 
-/** A state this rendering cannot express; the command is refused whole. */
-export class Unsupported extends Error {}
 
 export const userChainName = (legacy: string): string => `u_${identifierPart(legacy)}`
 export const policyCounter = (chain: string): string => `policy_${chain}`
@@ -60,39 +60,8 @@ const BASE: Record<Context, NftBaseChain> = {
   output: { type: 'filter', hook: 'postrouting', priority: '200', policy: 'accept' },
 }
 
-type Match = string | 'always' | 'never'
-
 // ---------------------------------------------------------------------------
 // Matches
-
-const addrMatch = (field: 'saddr' | 'daddr', addr: number, mask: number, inverted: boolean): Match => {
-  if (mask === 0) return inverted ? 'never' : 'always'
-  const bits = maskToBits(mask)
-  const op = inverted ? '!= ' : ''
-  if (bits === 32) return `ip ${field} ${op}${addrToDotted(addr)}`
-  if (bits !== undefined) return `ip ${field} ${op}${addrToDotted(addr)}/${bits}`
-  return `ip ${field} & ${addrToDotted(mask)} ${inverted ? '!=' : '=='} ${addrToDotted(addr)}`
-}
-
-/** A u16 range test on an nft field of `width` bits. */
-const rangeMatch = (field: string, range: PortRange, inverted: boolean, max: number): Match => {
-  const lo = range[0]
-  const hi = Math.min(range[1], max)
-  const op = inverted ? '!= ' : ''
-  if (lo > hi) return inverted ? 'always' : 'never'
-  if (lo === 0 && hi === max) return inverted ? 'never' : 'always'
-  return `${field} ${op}${lo === hi ? lo : `${lo}-${hi}`}`
-}
-
-/** Linux interface names have at most IFNAMSIZ - 1 bytes. */
-const IFNAME_MAX = 15
-
-const ifaceString = (name: string, wildcard: boolean): string | undefined => {
-  const length = new TextEncoder().encode(name).length
-  // ipchains accepts 16: no interface has such a name, and a prefix of 15 is a whole name.
-  if (/["\\]/.test(name) || length > IFNAME_MAX) return undefined
-  return `"${name.replaceAll('*', '\\*')}${wildcard && length < IFNAME_MAX ? '*' : ''}"`
-}
 
 const ifaceMatch = (rule: Rule, ctx: Context): Match => {
   const inverted = (rule.invflg & INV.VIA) !== 0
@@ -130,12 +99,9 @@ export const ruleMatches = (rule: Rule, ctx: Context): string[] | 'never' => {
     matches.push(`ip protocol ${inv(INV.PROTO) ? '!= ' : ''}${PROTO_NAMES[rule.proto] ?? rule.proto}`)
   matches.push(...l4Text)
   if (rule.flg & F.FRAG) matches.push(`ip frag-off & 0x1fff ${inv(INV.FRAG) ? '==' : '!='} 0`)
-  if (matches.includes('never')) return 'never'
-  return matches.filter((m) => m !== 'always')
+  return combine(matches)
 }
 
-/** A match that nothing satisfies, for rules that can never match. */
-const NEVER = 'ip version 0'
 
 // ---------------------------------------------------------------------------
 // Verdicts
@@ -200,31 +166,6 @@ const verdictStatements = (rule: Rule, emit: Emit): string[] => {
 const logPrefix = (chain: string, rule: Rule, num: number): string => {
   const target = rule.label === '' ? '-' : rule.label === 'REDIRECT' ? `REDIRECT ${rule.redirpt}` : rule.label
   return `Packet log: ${chain} ${target} (#${num}) `.replace(/"/g, "'")
-}
-
-export const tosChainName = (and: number, xor: number): string =>
-  `tos_${and.toString(16).padStart(2, '0')}_${xor.toString(16).padStart(2, '0')}`
-
-/** Helper chains that apply tos = (tos & and) ^ xor with a correct checksum. */
-export const tosChains = (and: number, xor: number): NftChain[] => {
-  const name = tosChainName(and, xor)
-  const dscp = (v: number): number => (((v << 2) & and) ^ xor) >> 2
-  const ecn = (v: number): number => (v & and & 3) ^ (xor & 3)
-  const rules: NftRule[] = []
-  const chains: NftChain[] = []
-  const ecnChanges = [0, 1, 2, 3].filter((v) => ecn(v) !== v)
-  if (ecnChanges.length) {
-    chains.push({
-      name: `${name}_ecn`,
-      rules: ecnChanges.map((v) => ({ matches: [`ip ecn ${v}`], stmts: [`ip ecn set ${ecn(v)}`, 'return'] })),
-    })
-    rules.push({ matches: [], stmts: [`jump ${name}_ecn`] })
-  }
-  if ((and & 0xfc) === 0) rules.push({ matches: [], stmts: [`ip dscp set ${(xor & 0xfc) >> 2}`] })
-  else
-    for (let v = 0; v < 64; v++)
-      if (dscp(v) !== v) rules.push({ matches: [`ip dscp ${v}`], stmts: [`ip dscp set ${dscp(v)}`, 'return'] })
-  return [{ name, rules }, ...chains]
 }
 
 const hex8 = (n: number): string => n.toString(16).padStart(8, '0')
@@ -373,10 +314,8 @@ const CLASS_TAG: Record<CtxClass, string> = { input: 'in', forward: 'fwd', outpu
 
 export const renderState = (state: State, cache: RenderCache = new WeakMap()): NftTable => {
   const graph = buildGraph(state)
-  const redirectPorts = [...new Set(state.chains.flatMap((c) => c.entries.filter((e) => e.rule.label === 'REDIRECT').map((e) => e.rule.redirpt)))].sort((a, b) => a - b)
-  if (redirectPorts.length > REDIRECT_LABEL_LIMIT - REDIRECT_LABEL_BASE)
-    throw new Unsupported(`at most ${REDIRECT_LABEL_LIMIT - REDIRECT_LABEL_BASE} different REDIRECT ports can be in use`)
-  const redirectLabels = new Map(redirectPorts.map((port, i) => [port, REDIRECT_LABEL_BASE + i]))
+  const redirectPorts = state.chains.flatMap((c) => c.entries.filter((e) => e.rule.label === 'REDIRECT').map((e) => e.rule.redirpt))
+  const redirectLabels = redirectLabelsFor(redirectPorts, REDIRECT_LABEL_BASE, REDIRECT_LABEL_END)
 
   const userChains = state.chains.filter((c) => !isBuiltin(c.name))
   const primaryCtx = (name: string): Context =>
@@ -458,8 +397,8 @@ export const renderState = (state: State, cache: RenderCache = new WeakMap()): N
   const timeoutsChanged = JSON.stringify(state.timeouts) !== JSON.stringify(DEFAULT_TIMEOUTS)
   const ctTimeouts = masqUsed || timeoutsChanged ? masqTimeoutObjects(state) : []
   const natChains: NftChain[] = [
-    ...(redirectPorts.length ? [redirectChain(redirectLabels)] : []),
-    ...(masqUsed ? [masqChain(ctTimeouts)] : []),
+    ...(redirectLabels.size ? [redirectChain(redirectLabels)] : []),
+    ...(masqUsed ? [masqChain(MASQ_LABEL, ctTimeouts, '2.2')] : []),
   ]
   const verdictChains: NftChain[] = [
     ...(masqUsed ? [natVerdictChain(MASQ_CHAIN, MASQ_LABEL, 'MASQ')] : []),
@@ -486,23 +425,6 @@ export const renderState = (state: State, cache: RenderCache = new WeakMap()): N
 
 const dedupeByName = (chains: NftChain[]): NftChain[] => [...new Map(chains.map((c) => [c.name, c])).values()]
 
-export const MASQ_CHAIN = 'masq'
-const redirectChainName = (port: number): string => `redirect_${port}`
-
-// A MASQ or REDIRECT verdict marks the connection for the nat chains. A TCP
-// packet that conntrack will not track (SYN+ACK, RST, FIN without a
-// connection) cannot be NATed: 2.2 would have, so it is dropped rather than
-// let through unchanged. Other untracked packets (ICMP errors) went through
-// 2.2's MASQ unchanged, and still do (setting a label without a connection
-// does nothing, and the accept follows).
-const natVerdictChain = (name: string, label: number, what: string): NftChain => ({
-  name,
-  rules: [
-    { matches: ['meta l4proto tcp', 'ct state invalid'], stmts: ['drop'], comment: `${what}: a TCP packet nftables cannot track` },
-    { matches: [], stmts: [`ct label set ${label}`, 'accept'] },
-  ],
-})
-
 export const masqTimeoutObjects = (state: State): NftCtTimeout[] => {
   const { tcp, tcpfin, udp } = state.timeouts
   // The other TCP states keep 2.2's fixed values.
@@ -524,32 +446,3 @@ export const masqTimeoutObjects = (state: State): NftCtTimeout[] => {
     { name: `masq_udp_${udp}`, protocol: 'udp', policy: [['unreplied', udp], ['replied', udp]] },
   ]
 }
-
-const masqChain = (timeouts: readonly NftCtTimeout[]): NftChain => ({
-  name: 'nat_post',
-  base: { type: 'nat', hook: 'postrouting', priority: 'srcnat', policy: 'accept' },
-  rules: [
-    ...timeouts.map((t) => ({
-      matches: [`ct label ${MASQ_LABEL}`, `meta l4proto ${t.protocol}`],
-      stmts: [`ct timeout set ${quote(t.name)}`],
-    })),
-    // ICMP queries get a masq "port" too: their identifier (ip_fw_masq_icmp).
-    {
-      matches: [`ct label ${MASQ_LABEL}`, 'meta l4proto { tcp, udp, icmp }'],
-      stmts: ['masquerade to :61000-65095'],
-      comment: 'MASQ: 2.2 masquerade port range',
-    },
-    // ip_fw_masquerade() failed for any other protocol and the packet was dropped.
-    { matches: [`ct label ${MASQ_LABEL}`], stmts: ['drop'], comment: 'MASQ: 2.2 masqueraded only TCP, UDP and ICMP' },
-  ],
-})
-
-const redirectChain = (labels: ReadonlyMap<number, number>): NftChain => ({
-  name: 'nat_pre',
-  base: { type: 'nat', hook: 'prerouting', priority: 'dstnat', policy: 'accept' },
-  rules: [...labels].map(([port, label]) => ({
-    matches: [`ct label ${label}`, 'meta l4proto { tcp, udp }'],
-    stmts: [port === 0 ? 'redirect' : `redirect to :${port}`],
-    comment: `REDIRECT ${port}`,
-  })),
-})

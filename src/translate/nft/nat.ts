@@ -1,0 +1,63 @@
+// Masquerading and redirection for the legacy tables. A filter chain's MASQ
+// or REDIRECT verdict marks the connection with a ct label (through a
+// verdict chain); nat chains then act on the label. Each table has its own
+// labels, so ipfwadm and ipchains tables can be loaded together.
+import type { NftChain, NftCtTimeout } from './ir.ts'
+import { quote } from './text.ts'
+
+export const MASQ_CHAIN = 'masq'
+export const redirectChainName = (port: number): string => `redirect_${port}`
+
+// A TCP packet that conntrack will not track (SYN+ACK, RST, FIN without a
+// connection) cannot be NATed: the old kernels would have, so it is dropped
+// rather than let through unchanged. Other untracked packets (ICMP errors)
+// went through MASQ unchanged, and still do (setting a label without a
+// connection does nothing, and the accept follows).
+export const natVerdictChain = (name: string, label: number, what: string): NftChain => ({
+  name,
+  rules: [
+    { matches: ['meta l4proto tcp', 'ct state invalid'], stmts: ['drop'], comment: `${what}: a TCP packet nftables cannot track` },
+    { matches: [], stmts: [`ct label set ${label}`, 'accept'] },
+  ],
+})
+
+/** Masquerade marked connections from ports 61000-65095; `kernel` names the semantics ("2.2"). */
+export const masqChain = (label: number, timeouts: readonly NftCtTimeout[], kernel: string): NftChain => ({
+  name: 'nat_post',
+  base: { type: 'nat', hook: 'postrouting', priority: 'srcnat', policy: 'accept' },
+  rules: [
+    ...timeouts.map((t) => ({
+      matches: [`ct label ${label}`, `meta l4proto ${t.protocol}`],
+      stmts: [`ct timeout set ${quote(t.name)}`],
+    })),
+    // ICMP queries get a masq "port" too: their identifier (ip_fw_masq_icmp).
+    {
+      matches: [`ct label ${label}`, 'meta l4proto { tcp, udp, icmp }'],
+      stmts: ['masquerade to :61000-65095'],
+      comment: `MASQ: ${kernel} masquerade port range`,
+    },
+    // ip_fw_masquerade() failed for any other protocol and the packet was dropped.
+    { matches: [`ct label ${label}`], stmts: ['drop'], comment: `MASQ: ${kernel} masqueraded only TCP, UDP and ICMP` },
+  ],
+})
+
+/** Redirect connections marked with label N to the port given with it. */
+export const redirectChain = (labels: ReadonlyMap<number, number>): NftChain => ({
+  name: 'nat_pre',
+  base: { type: 'nat', hook: 'prerouting', priority: 'dstnat', policy: 'accept' },
+  rules: [...labels].map(([port, label]) => ({
+    matches: [`ct label ${label}`, 'meta l4proto { tcp, udp }'],
+    stmts: [port === 0 ? 'redirect' : `redirect to :${port}`],
+    comment: `REDIRECT ${port}`,
+  })),
+})
+
+/** A state this rendering cannot express; the command is refused whole. */
+export class Unsupported extends Error {}
+
+/** ct label per distinct redirect port, from the table's own label range. */
+export const redirectLabels = (ports: Iterable<number>, first: number, end: number): Map<number, number> => {
+  const sorted = [...new Set(ports)].sort((a, b) => a - b)
+  if (sorted.length > end - first) throw new Unsupported(`at most ${end - first} different REDIRECT ports can be in use`)
+  return new Map(sorted.map((port, i) => [port, first + i]))
+}
