@@ -11,15 +11,16 @@ export const pad = (text: string, width: number, precision?: number): string => 
 }
 
 /**
- * The rounded counter column: "%5llu " up to 99999, then K, M and G with
- * 4 digits ("%4lluK "), rounding half up at each step as the tools did.
+ * The rounded counter column: "%5lu " up to 99999, then K and M with 4
+ * digits ("%4luK "), rounding half up at each step as the tools did;
+ * ipchains added a G step (`giga`), ipfwadm stayed with M.
  */
-export const kiloMegaGiga = (n: number): string => {
+export const roundedCount = (n: number, giga: boolean): string => {
   if (n <= 99999) return `${pad(String(n), 5)} `
   const k = Math.floor((n + 500) / 1000)
   if (k <= 9999) return `${pad(String(k), 4)}K `
   const m = Math.floor((n + 500000) / 1000000)
-  if (m <= 9999) return `${pad(String(m), 4)}M `
+  if (m <= 9999 || !giga) return `${pad(String(m), 4)}M `
   return `${pad(String(Math.floor((m + 500) / 1000)), 4)}G `
 }
 

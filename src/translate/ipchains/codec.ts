@@ -4,19 +4,10 @@
 //     -s 192.168.1.0/24 -d 0/0 80 -p tcp -i ! eth0 -y -j ACCEPT -l
 // nft limits comments to 128 bytes; a record that does not fit is stored
 // as "=" + base64 of the packed struct instead.
-import { stringToNumber, strtoul } from '../common/cnum.ts'
-import { addrToDotted, bitsToMask, dottedToAddr, maskToBits } from '../common/inet.ts'
+import { strtoul } from '../common/cnum.ts'
+import { Packer, Unpacker, addrText, fitsComment, parseAddrText } from '../common/record.ts'
 import { commentWord, fromCommentWord } from '../nft/escape.ts'
 import { type PortRange, type Rule, EMPTY_RULE, F, INV, normaliseRule } from './model.ts'
-
-export const COMMENT_MAX = 128
-
-const addrText = (addr: number, mask: number): string => {
-  if (mask === 0) return '0/0'
-  const bits = maskToBits(mask)
-  if (bits === 32) return addrToDotted(addr)
-  return `${addrToDotted(addr)}/${bits === undefined ? addrToDotted(mask) : bits}`
-}
 
 const portsText = (range: PortRange): string => (range[0] === range[1] ? `${range[0]}` : `${range[0]}:${range[1]}`)
 const isAll = (range: PortRange): boolean => range[0] === 0 && range[1] === 0xffff
@@ -60,21 +51,11 @@ const protoWord = (proto: number): string => PROTO_WORDS[proto] ?? `${proto}`
 
 export const encodeRule = (rule: Rule): string => {
   const text = canonicalText(rule)
-  return new TextEncoder().encode(text).length <= COMMENT_MAX ? text : `=${packRule(rule)}`
+  return fitsComment(text) ? text : `=${packRule(rule)}`
 }
 
 export const decodeRule = (text: string): Rule | undefined =>
   text.startsWith('=') ? unpackRule(text.slice(1)) : parseCanonical(text)
-
-const parseAddr = (text: string): { addr: number; mask: number } | undefined => {
-  if (text === '0/0') return { addr: 0, mask: 0 }
-  const [a, m] = text.split('/')
-  const addr = dottedToAddr(a ?? '')
-  if (addr === undefined) return undefined
-  if (m === undefined) return { addr, mask: 0xffffffff }
-  const mask = m.includes('.') ? dottedToAddr(m) : stringToNumber(m, 0, 32) === -1 ? undefined : bitsToMask(Number(m))
-  return mask === undefined ? undefined : { addr, mask }
-}
 
 const parsePorts = (text: string | undefined): PortRange | undefined => {
   const m = /^(\d+)(?::(\d+))?$/.exec(text ?? '')
@@ -114,7 +95,7 @@ const parseCanonical = (text: string): Rule | undefined => {
         const src = word === '-s'
         bang()
         invert(src ? INV.SRCIP : INV.DSTIP)
-        const addr = parseAddr(value())
+        const addr = parseAddrText(value())
         if (!addr) return undefined
         rule = src ? { ...rule, src: addr.addr, smsk: addr.mask } : { ...rule, dst: addr.addr, dmsk: addr.mask }
         const portWord = words[0] === '!' ? words[1] : words[0]
@@ -186,57 +167,28 @@ const parseCanonical = (text: string): Rule | undefined => {
 
 // The dense form: the ip_fw fields big-endian, then the two names.
 const packRule = (rule: Rule): string => {
-  const bytes: number[] = []
-  const put = (value: number, size: number): void => {
-    for (let shift = (size - 1) * 8; shift >= 0; shift -= 8) bytes.push(Math.floor(value / 2 ** shift) & 0xff)
-  }
-  const putName = (name: string): void => {
-    const encoded = [...new TextEncoder().encode(name)]
-    bytes.push(encoded.length, ...encoded)
-  }
-  for (const v of [rule.src, rule.smsk, rule.dst, rule.dmsk, rule.mark]) put(v, 4)
-  put(rule.proto, 2)
-  put(rule.flg, 1)
-  put(rule.invflg, 1)
-  for (const v of [...rule.spts, ...rule.dpts, rule.redirpt, rule.outputsize]) put(v, 2)
-  put(rule.tosand, 1)
-  put(rule.tosxor, 1)
-  putName(rule.vianame)
-  putName(rule.label)
-  return btoa(String.fromCharCode(...bytes))
+  const p = new Packer()
+  for (const v of [rule.src, rule.smsk, rule.dst, rule.dmsk, rule.mark]) p.put(v, 4)
+  p.put(rule.proto, 2).put(rule.flg, 1).put(rule.invflg, 1)
+  for (const v of [...rule.spts, ...rule.dpts, rule.redirpt, rule.outputsize]) p.put(v, 2)
+  return p.put(rule.tosand, 1).put(rule.tosxor, 1).putName(rule.vianame).putName(rule.label).base64()
 }
 
 const unpackRule = (text: string): Rule | undefined => {
-  let bytes: number[]
-  try {
-    bytes = [...atob(text)].map((c) => c.charCodeAt(0))
-  } catch {
-    return undefined
-  }
-  let at = 0
-  const get = (size: number): number => {
-    let v = 0
-    for (let i = 0; i < size; i++) v = v * 256 + (bytes[at++] ?? 0)
-    return v
-  }
-  const getName = (): string => {
-    const length = get(1)
-    const name = new TextDecoder().decode(new Uint8Array(bytes.slice(at, at + length)))
-    at += length
-    return name
-  }
-  const [src, smsk, dst, dmsk, mark] = [get(4), get(4), get(4), get(4), get(4)]
-  const proto = get(2)
-  const flg = get(1)
-  const invflg = get(1)
-  const spts: PortRange = [get(2), get(2)]
-  const dpts: PortRange = [get(2), get(2)]
-  const redirpt = get(2)
-  const outputsize = get(2)
-  const tosand = get(1)
-  const tosxor = get(1)
-  const vianame = getName()
-  const label = getName()
-  if (at !== bytes.length) return undefined
+  const u = Unpacker.from(text)
+  if (!u) return undefined
+  const [src, smsk, dst, dmsk, mark] = [u.get(4), u.get(4), u.get(4), u.get(4), u.get(4)]
+  const proto = u.get(2)
+  const flg = u.get(1)
+  const invflg = u.get(1)
+  const spts: PortRange = [u.get(2), u.get(2)]
+  const dpts: PortRange = [u.get(2), u.get(2)]
+  const redirpt = u.get(2)
+  const outputsize = u.get(2)
+  const tosand = u.get(1)
+  const tosxor = u.get(1)
+  const vianame = u.getName()
+  const label = u.getName()
+  if (!u.complete) return undefined
   return { src, smsk, dst, dmsk, mark, proto, flg, invflg, spts, dpts, redirpt, outputsize, vianame, tosand, tosxor, label }
 }

@@ -4,7 +4,7 @@
 import { addrToDotted, maskSuffix } from '../common/inet.ts'
 import { type ListNames, anyName } from '../common/listnames.ts'
 import type { MasqEntry } from '../common/masq.ts'
-import { hex2, kiloMegaGiga, pad } from '../common/printf.ts'
+import { hex2, pad, roundedCount } from '../common/printf.ts'
 import { icmpNameFor } from './icmp.ts'
 import { type Chain, type Counters, type PortRange, type Rule, type State, F, INV, PROTO, references } from './model.ts'
 
@@ -74,7 +74,7 @@ const headerLine = (format: number): string => {
 
 const counterText = (n: number, format: number, wideWidth: number): string => {
   if (format & FMT.NOTABLE) return `${n} `
-  return format & FMT.KILOMEGAGIGA ? kiloMegaGiga(n) : `${pad(String(n), wideWidth)} `
+  return format & FMT.KILOMEGAGIGA ? roundedCount(n, true) : `${pad(String(n), wideWidth)} `
 }
 
 const addressText = (names: ListNames, numeric: boolean, addr: number, mask: number): string =>
