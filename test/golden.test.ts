@@ -4,7 +4,7 @@ import t from 'tap'
 import { caseNames, expectFile, orphans, readCase, transcriptEntry } from './helpers/golden.ts'
 import { pureWorld, runPure } from './helpers/tools.ts'
 
-const TOOLS = ['ipchains', 'ipchains-save', 'ipchains-restore']
+const TOOLS = ['ipchains', 'ipchains-save', 'ipchains-restore', 'ipfwadm']
 
 for (const tool of TOOLS) {
   t.test(`${tool}: every golden file has a case`, async (t) => {
@@ -19,7 +19,7 @@ for (const tool of TOOLS) {
         transcript += transcriptEntry(cmd.line, run.stdout, run.stderr, run.status)
       }
       expectFile(t, tool, `${name}.out`, transcript)
-      expectFile(t, tool, `${name}.nft`, world.store.text())
+      expectFile(t, tool, `${name}.nft`, (tool === 'ipfwadm' ? world.fwadmStore : world.store).text())
     })
   }
 }

@@ -2,15 +2,17 @@
 import { ipchainsMain } from '../../src/cli/ipchains.ts'
 import { ipchainsRestoreMain } from '../../src/cli/ipchains-restore.ts'
 import { ipchainsSaveMain } from '../../src/cli/ipchains-save.ts'
+import { ipfwadmMain } from '../../src/cli/ipfwadm.ts'
 import { MemoryStore } from './memory-store.ts'
 import { captureSys } from './sys.ts'
 
 export interface PureWorld {
   readonly store: MemoryStore
+  readonly fwadmStore: MemoryStore
   conntrack: string
 }
 
-export const pureWorld = (): PureWorld => ({ store: new MemoryStore(), conntrack: '' })
+export const pureWorld = (): PureWorld => ({ store: new MemoryStore(), fwadmStore: new MemoryStore(), conntrack: '' })
 
 export interface Run {
   readonly stdout: string
@@ -32,6 +34,8 @@ export const runPure = async (world: PureWorld, argv: readonly string[], options
     files: { '/proc/sys/net/ipv4/ip_forward': '0\n' },
   })
   const chains = { store: world.store, conntrack: () => world.conntrack }
+  // A fresh namespace, as the replayed cases see it: lo, up.
+  const fwadm = { store: world.fwadmStore, conntrack: () => world.conntrack, interfaces: () => new Map([['lo', 0x7f000001]]) }
   let status: number
   switch (program) {
     case 'ipchains':
@@ -39,6 +43,9 @@ export const runPure = async (world: PureWorld, argv: readonly string[], options
       break
     case 'ipchains-save':
       status = await ipchainsSaveMain(args, sys, chains)
+      break
+    case 'ipfwadm':
+      status = await ipfwadmMain(args, sys, fwadm)
       break
     case 'ipchains-restore':
       status = await ipchainsRestoreMain(args, sys, chains)

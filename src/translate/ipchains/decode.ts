@@ -4,11 +4,11 @@
 // named counter objects, masquerading timeouts from the ct timeout names.
 import { fromIdentifierPart } from '../nft/escape.ts'
 import type { Counts, KernelChain, KernelTable } from '../nft/kernel-table.ts'
+import { timeoutsOf } from '../nft/nat.ts'
 import { decodeRule } from './codec.ts'
 import {
   type Chain,
   type Entry,
-  type MasqTimeouts,
   type Policy,
   type State,
   BUILTIN_CHAINS,
@@ -37,16 +37,6 @@ const policyOf = (chain: KernelChain | undefined): Policy => {
   return (POLICIES as readonly string[]).includes(word ?? '') ? (word as Policy) : 'ACCEPT'
 }
 
-const timeoutsOf = (table: KernelTable): MasqTimeouts => {
-  const tcp = table.ctTimeouts.map((n) => /^masq_tcp_(\d+)_(\d+)$/.exec(n)).find((m) => m)
-  const udp = table.ctTimeouts.map((n) => /^masq_udp_(\d+)$/.exec(n)).find((m) => m)
-  return {
-    tcp: tcp ? Number(tcp[1]) : DEFAULT_TIMEOUTS.tcp,
-    tcpfin: tcp ? Number(tcp[2]) : DEFAULT_TIMEOUTS.tcpfin,
-    udp: udp ? Number(udp[1]) : DEFAULT_TIMEOUTS.udp,
-  }
-}
-
 export const decodeState = (table: KernelTable | undefined): State => {
   if (!table) return INITIAL_STATE
   const kernelChain = (name: string): KernelChain | undefined => table.chains.find((c) => c.name === name)
@@ -66,5 +56,5 @@ export const decodeState = (table: KernelTable | undefined): State => {
     return [{ name, policyCounts: ZERO, entries: entriesOf(table, c) }]
   })
   const counterSeq = Math.max(0, ...[...table.counters.keys()].map((n) => (/^r(\d+)$/.exec(n) ? Number(n.slice(1)) : 0)))
-  return { chains: [...builtins, ...users], timeouts: timeoutsOf(table), counterSeq }
+  return { chains: [...builtins, ...users], timeouts: timeoutsOf(table, DEFAULT_TIMEOUTS), counterSeq }
 }

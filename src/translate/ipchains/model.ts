@@ -1,6 +1,8 @@
 // The Linux 2.2 firewall-chains state, field for field as the kernel kept it
 // (struct ip_fw in include/linux/ip_fw.h), so that listings, deletion by
 // specification and the -C simulator behave exactly as they did.
+import type { MasqTimeouts } from '../nft/nat.ts'
+
 
 /** fw_flg bits */
 export const F = {
@@ -104,12 +106,7 @@ export interface Chain {
   readonly entries: readonly Entry[]
 }
 
-/** Masquerading timeouts in seconds (2.2: ESTABLISHED, FIN_WAIT, UDP). */
-export interface MasqTimeouts {
-  readonly tcp: number
-  readonly tcpfin: number
-  readonly udp: number
-}
+export type { MasqTimeouts }
 
 export const DEFAULT_TIMEOUTS: MasqTimeouts = { tcp: 15 * 60, tcpfin: 2 * 60, udp: 5 * 60 }
 

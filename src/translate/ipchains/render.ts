@@ -18,9 +18,9 @@
 // that it could loop back to; in the usual case that is a single chain.
 import { identifierPart } from '../nft/escape.ts'
 import { type Match, NEVER, addrMatch, combine, ifaceString, rangeMatch } from '../nft/match.ts'
-import { MASQ_CHAIN, masqChain, natVerdictChain, redirectChain, redirectChainName, redirectLabels as redirectLabelsFor } from '../nft/nat.ts'
+import { MASQ_CHAIN, masqChain, masqTimeoutObjects, natVerdictChain, redirectChain, redirectChainName, redirectLabels as redirectLabelsFor } from '../nft/nat.ts'
 import { tosChainName, tosChains } from '../nft/tos.ts'
-import type { NftBaseChain, NftChain, NftCtTimeout, NftRule, NftTable } from '../nft/ir.ts'
+import type { NftBaseChain, NftChain, NftRule, NftTable } from '../nft/ir.ts'
 import { quote } from '../nft/text.ts'
 import { encodeRule } from './codec.ts'
 import {
@@ -395,7 +395,7 @@ export const renderState = (state: State, cache: RenderCache = new WeakMap()): N
   const allRules = state.chains.flatMap((c) => c.entries.map((e) => e.rule))
   const masqUsed = allRules.some((r) => r.label === 'MASQ') || graph.chains.get('forward')?.policy === 'MASQ'
   const timeoutsChanged = JSON.stringify(state.timeouts) !== JSON.stringify(DEFAULT_TIMEOUTS)
-  const ctTimeouts = masqUsed || timeoutsChanged ? masqTimeoutObjects(state) : []
+  const ctTimeouts = masqUsed || timeoutsChanged ? masqTimeoutObjects(state.timeouts) : []
   const natChains: NftChain[] = [
     ...(redirectLabels.size ? [redirectChain(redirectLabels)] : []),
     ...(masqUsed ? [masqChain(MASQ_LABEL, ctTimeouts, '2.2')] : []),
@@ -424,25 +424,3 @@ export const renderState = (state: State, cache: RenderCache = new WeakMap()): N
 }
 
 const dedupeByName = (chains: NftChain[]): NftChain[] => [...new Map(chains.map((c) => [c.name, c])).values()]
-
-export const masqTimeoutObjects = (state: State): NftCtTimeout[] => {
-  const { tcp, tcpfin, udp } = state.timeouts
-  // The other TCP states keep 2.2's fixed values.
-  return [
-    {
-      name: `masq_tcp_${tcp}_${tcpfin}`,
-      protocol: 'tcp',
-      policy: [
-        ['established', tcp],
-        ['syn_sent', 120],
-        ['syn_recv', 60],
-        ['fin_wait', tcpfin],
-        ['time_wait', 120],
-        ['close', 10],
-        ['close_wait', 60],
-        ['last_ack', 30],
-      ],
-    },
-    { name: `masq_udp_${udp}`, protocol: 'udp', policy: [['unreplied', udp], ['replied', udp]] },
-  ]
-}

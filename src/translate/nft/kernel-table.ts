@@ -16,6 +16,8 @@ export interface KernelRule {
   readonly counter?: string
   /** An anonymous counter's values. */
   readonly counts?: Counts
+  /** The chain the rule jumps to, if it does. */
+  readonly jump?: string
 }
 
 export interface KernelChain {
@@ -41,7 +43,10 @@ const ruleFrom = (rule: Json): KernelRule => {
   const exprs = Array.isArray(rule['expr']) ? rule['expr'] : []
   const counterExpr = exprs.find((e): e is Json => isObject(e) && 'counter' in e)?.['counter']
   const comment = str(rule['comment'])
+  const jump = exprs.find((e): e is Json => isObject(e) && isObject(e['jump']))?.['jump']
+  const target = isObject(jump) ? str(jump['target']) : undefined
   return {
+    ...(target === undefined ? {} : { jump: target }),
     ...(typeof rule['handle'] === 'number' ? { handle: rule['handle'] } : {}),
     ...(comment === undefined ? {} : { comment }),
     ...(typeof counterExpr === 'string' ? { counter: counterExpr } : {}),
@@ -80,19 +85,26 @@ export const kernelTableFromJson = (json: unknown, family: string, name: string)
   return found ? { name, chains, counters, ctTimeouts, sets } : undefined
 }
 
+const jumpOf = (stmts: readonly string[]): { jump?: string } => {
+  const target = stmts.map((s) => /^jump (\S+)$/.exec(s)?.[1]).find((t) => t !== undefined)
+  return target === undefined ? {} : { jump: target }
+}
+
 /** The kernel's view of a table this project rendered (pure mode). */
 export const kernelTableFromNft = (table: NftTable, counters: ReadonlyMap<string, Counts>): KernelTable => ({
   name: table.name,
   chains: table.chains.map((c) => ({
     name: c.name,
     rules: c.rules.map((r) => ({
+      ...jumpOf(r.stmts),
       ...(r.comment === undefined ? {} : { comment: r.comment }),
       ...(r.counter === undefined ? {} : { counter: r.counter }),
     })),
   })),
   counters: new Map(table.counters.map((n) => [n, counters.get(n) ?? { packets: 0, bytes: 0 }])),
   ctTimeouts: table.ctTimeouts.map((t) => t.name),
-  sets: new Map(table.sets.map((s) => [s.name, s.elements])),
+  // The kernel lists names unquoted.
+  sets: new Map(table.sets.map((s) => [s.name, s.elements.map((e) => e.replace(/^"(.*)"$/, '$1'))])),
 })
 
 /** Counter values from nft's text output ("counter NAME {" ... "packets N bytes M"). */

@@ -3,6 +3,7 @@
 // verdict chain); nat chains then act on the label. Each table has its own
 // labels, so ipfwadm and ipchains tables can be loaded together.
 import type { NftChain, NftCtTimeout } from './ir.ts'
+import type { KernelTable } from './kernel-table.ts'
 import { quote } from './text.ts'
 
 export const MASQ_CHAIN = 'masq'
@@ -60,4 +61,41 @@ export const redirectLabels = (ports: Iterable<number>, first: number, end: numb
   const sorted = [...new Set(ports)].sort((a, b) => a - b)
   if (sorted.length > end - first) throw new Unsupported(`at most ${end - first} different REDIRECT ports can be in use`)
   return new Map(sorted.map((port, i) => [port, first + i]))
+}
+
+/** Masquerading timeouts in seconds: TCP, TCP after FIN, UDP. */
+export interface MasqTimeouts {
+  readonly tcp: number
+  readonly tcpfin: number
+  readonly udp: number
+}
+
+/** ct timeout policies for masqueraded connections; the other TCP states keep the fixed old values. */
+export const masqTimeoutObjects = ({ tcp, tcpfin, udp }: MasqTimeouts): NftCtTimeout[] => [
+  {
+    name: `masq_tcp_${tcp}_${tcpfin}`,
+    protocol: 'tcp',
+    policy: [
+      ['established', tcp],
+      ['syn_sent', 120],
+      ['syn_recv', 60],
+      ['fin_wait', tcpfin],
+      ['time_wait', 120],
+      ['close', 10],
+      ['close_wait', 60],
+      ['last_ack', 30],
+    ],
+  },
+  { name: `masq_udp_${udp}`, protocol: 'udp', policy: [['unreplied', udp], ['replied', udp]] },
+]
+
+/** The timeouts a table's ct timeout objects were rendered from. */
+export const timeoutsOf = (table: KernelTable, defaults: MasqTimeouts): MasqTimeouts => {
+  const tcp = table.ctTimeouts.map((n) => /^masq_tcp_(\d+)_(\d+)$/.exec(n)).find((m) => m)
+  const udp = table.ctTimeouts.map((n) => /^masq_udp_(\d+)$/.exec(n)).find((m) => m)
+  return {
+    tcp: tcp ? Number(tcp[1]) : defaults.tcp,
+    tcpfin: tcp ? Number(tcp[2]) : defaults.tcpfin,
+    udp: udp ? Number(udp[1]) : defaults.udp,
+  }
 }

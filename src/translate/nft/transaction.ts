@@ -16,7 +16,7 @@
 //     fails if another invocation committed G+1 first. Generation elements
 //     expire after an hour instead of being deleted; a writer never commits
 //     a state it read more than STALE_AFTER_MS ago.
-import type { NftChain, NftCtTimeout, NftTable } from './ir.ts'
+import type { NftChain, NftCtTimeout, NftSet, NftTable } from './ir.ts'
 import type { KernelRule, KernelTable } from './kernel-table.ts'
 import { quote, ruleText } from './text.ts'
 
@@ -38,6 +38,20 @@ const timeoutDeclaration = (id: string, t: NftCtTimeout): string => {
   const policy = t.policy.map(([state, seconds]) => `${state} : ${seconds}`).join(', ')
   return `add ct timeout ${id} ${t.name} { protocol ${t.protocol}; l3proto ip; policy = { ${policy} }; }`
 }
+
+// Set elements as the kernel lists them (names unquoted) and as nft text.
+const elementText = (set: NftSet, value: string): string => (set.type === 'ifname' ? `"${value}"` : value)
+
+/** Declarations and element updates of the table's own sets (not the generation set). */
+const setEdits = (id: string, current: KernelTable | undefined, next: NftTable, incremental: boolean): string[] =>
+  next.sets.flatMap((set) => {
+    const inKernel = current?.sets.get(set.name)
+    const add = set.elements.length ? [`add element ${id} ${set.name} { ${set.elements.join(', ')} }`] : []
+    if (inKernel === undefined) return [`add set ${id} ${set.name} { type ${set.type}; }`, ...add]
+    const same = [...inKernel].map((v) => elementText(set, v)).sort().join() === [...set.elements].sort().join()
+    // A flushed table may have lost its elements, so they are set again.
+    return same && incremental ? [] : [`flush set ${id} ${set.name}`, ...add]
+  })
 
 /** Does the kernel hold exactly the rules of `rendered` (same order, comments, counters)? */
 const kernelMatches = (kernel: KernelTable, rendered: NftTable): boolean =>
@@ -89,6 +103,7 @@ export const replaceTableText = (current: KernelTable | undefined, next: NftTabl
   else if (!incremental) lines.push(`flush table ${id}`)
   if (!current?.sets.has(GENERATION_SET)) lines.push(`add set ${id} ${GENERATION_SET} { type mark; flags timeout; timeout 1h; }`)
 
+  lines.push(...setEdits(id, current, next, incremental))
   for (const chain of next.chains) if (!existingChains.has(chain.name)) lines.push(chainDeclaration(id, chain))
   for (const t of next.ctTimeouts) if (!existingTimeouts.has(t.name)) lines.push(timeoutDeclaration(id, t))
   for (const name of next.counters) if (!existingCounters.has(name)) lines.push(`add counter ${id} ${name}`)
@@ -111,6 +126,9 @@ export const replaceTableText = (current: KernelTable | undefined, next: NftTabl
   for (const name of existingCounters) if (!next.counters.includes(name)) lines.push(`delete counter ${id} ${name}`)
   const wantedTimeouts = new Set(next.ctTimeouts.map((t) => t.name))
   for (const name of existingTimeouts) if (!wantedTimeouts.has(name)) lines.push(`delete ct timeout ${id} ${name}`)
+
+  const wantedSets = new Set([GENERATION_SET, ...next.sets.map((set) => set.name)])
+  for (const name of current?.sets.keys() ?? []) if (!wantedSets.has(name)) lines.push(`delete set ${id} ${name}`)
 
   lines.push(`create element ${id} ${GENERATION_SET} { ${(generationOf(current) ?? 0) + 1} }`)
   return `${lines.join('\n')}\n`

@@ -1,0 +1,153 @@
+// ipfwadm: parse and validate (pure), then one kernel transaction, a check,
+// or a listing read from the kernel.
+import { Exit } from '../translate/common/exit.ts'
+import { resolveHosts } from '../translate/common/listnames.ts'
+import { masqEntriesFromConntrack } from '../translate/common/masq.ts'
+import { DecodeError, decodeState } from '../translate/ipfwadm/decode.ts'
+import { type Outcome, execute } from '../translate/ipfwadm/execute.ts'
+import { fastAppendText } from '../translate/ipfwadm/fastpath.ts'
+import { formatMasq, listedAddresses } from '../translate/ipfwadm/list.ts'
+import { usageError } from '../translate/ipfwadm/messages.ts'
+import { type Category, type State, CATEGORIES, INITIAL_STATE } from '../translate/ipfwadm/model.ts'
+import { CMD, OPT, parseInvocation } from '../translate/ipfwadm/parse.ts'
+import { renderState } from '../translate/ipfwadm/render.ts'
+import type { Interfaces } from '../translate/ipfwadm/via.ts'
+import { type Command, validate } from '../translate/ipfwadm/validate.ts'
+import { Unsupported } from '../translate/nft/nat.ts'
+import { CommitRejected, KernelUnavailable, type TableStore, transact } from '../runtime/store.ts'
+import { NftMissing } from '../runtime/nft.ts'
+import type { Sys } from '../runtime/sys.ts'
+
+/** The kernel as ipfwadm sees it. */
+export interface FwadmWorld {
+  readonly store: TableStore
+  /** conntrack table lines, or undefined if it cannot be read. */
+  readonly conntrack: () => string | undefined
+  /** The interfaces and their primary IPv4 addresses. */
+  readonly interfaces: () => Interfaces
+  /** Called after a commit that leaves -V rules in the table (keeps their sets current). */
+  readonly watchVia?: () => void
+}
+
+const PROC_FILES: Record<Category | 'masquerading', string> = {
+  input: '/proc/net/ip_input',
+  output: '/proc/net/ip_output',
+  forward: '/proc/net/ip_forward',
+  accounting: '/proc/net/ip_acct',
+  masquerading: '/proc/net/ip_masquerade',
+}
+
+// Did the command change what the kernel holds? States are updated
+// immutably, so an untouched rule is the same object.
+const sameStructure = (a: State, b: State): boolean =>
+  JSON.stringify(a.timeouts) === JSON.stringify(b.timeouts) &&
+  CATEGORIES.every((c) => {
+    const x = a.chains[c]
+    const y = b.chains[c]
+    return x.policy === y.policy && x.entries.length === y.entries.length && x.entries.every((e, i) => e.rule === y.entries[i]?.rule)
+  })
+
+const usesVia = (state: State): boolean => CATEGORIES.some((c) => state.chains[c].entries.some((e) => e.rule.via !== 0))
+
+const print = (sys: Sys, outcome: Pick<Outcome, 'stdout' | 'stderr' | 'status'>): number => {
+  if (outcome.stdout) sys.out(outcome.stdout)
+  if (outcome.stderr) sys.err(outcome.stderr)
+  return outcome.status
+}
+
+const listMasq = async (cmd: Command, sys: Sys, world: FwadmWorld): Promise<number> => {
+  const text = world.conntrack()
+  if (text === undefined) return print(sys, { stdout: '', stderr: `${sys.program}: cannot open file ${PROC_FILES.masquerading}\n`, status: 1 })
+  const entries = masqEntriesFromConntrack(text)
+  const numeric = (cmd.inv.options & OPT.NUMERIC) !== 0
+  const names = await resolveHosts(sys.names(), numeric ? [] : entries.flatMap((e) => [e.src, e.dst]))
+  sys.out('IP masquerading entries\n')
+  const listing = formatMasq(entries, numeric, (cmd.inv.options & OPT.EXTENDED) !== 0, names)
+  if (listing === undefined) throw usageError(sys.program, 'unexpected input data', 1)
+  sys.out(listing)
+  return 0
+}
+
+const list = async (cmd: Command, category: Category, sys: Sys, world: FwadmWorld): Promise<number> => {
+  let state = decodeState(world.store.read())
+  const chain = state.chains[category]
+  if (cmd.inv.command & CMD.RESET) {
+    // Read-and-zero: the listing shows the values the counters had when zeroed.
+    const counts = world.store.resetCounters(chain.entries.map((e) => e.counter))
+    const entries = chain.entries.map((e) => ({ ...e, counts: counts.get(e.counter) ?? e.counts }))
+    state = { ...state, chains: { ...state.chains, [category]: { ...chain, entries } } }
+  }
+  const numeric = (cmd.inv.options & OPT.NUMERIC) !== 0
+  const names = await resolveHosts(sys.names(), numeric ? [] : listedAddresses(chain))
+  // The listing itself zeroes nothing more: the counters were read and reset above.
+  const outcome = execute({ ...cmd, inv: { ...cmd.inv, command: CMD.LIST } }, state, { names, interfaces: new Map() })
+  return print(sys, outcome)
+}
+
+// Counter names for the read-free append: unique without knowing the table
+// (a clash makes the kernel refuse it, and the normal path runs instead).
+const freshCounter = (i: number): string => `a${Date.now().toString(36)}${process.pid.toString(36)}x${i}`
+
+const change = async (cmd: Command, sys: Sys, world: FwadmWorld): Promise<number> => {
+  const names = await resolveHosts(sys.names(), [])
+  const ctx = { names, interfaces: new Map() }
+  const fast = world.store.addOnly ? fastAppendText(cmd, freshCounter) : undefined
+  if (fast !== undefined && world.store.addOnly?.(fast)) return print(sys, execute(cmd, INITIAL_STATE, ctx))
+  let via = false
+  const outcome = transact(world.store, (current) => {
+    const before = decodeState(current)
+    const result = execute(cmd, before, ctx)
+    if (sameStructure(before, result.state)) return { result }
+    via = usesVia(result.state)
+    const interfaces = via || usesVia(before) ? world.interfaces() : new Map()
+    return { next: renderState(result.state, interfaces), previous: renderState(before, interfaces), result }
+  })
+  world.store.resetCounters(outcome.zeroed)
+  if (via) world.watchVia?.()
+  return print(sys, outcome)
+}
+
+/** Why the kernel could not be used, in ipfwadm's words. */
+const unavailable = (sys: Sys, e: KernelUnavailable | NftMissing, cmd: Command): number => {
+  const target = cmd.inv.target
+  if (cmd.inv.command & CMD.LIST && target !== undefined)
+    return print(sys, { stdout: '', stderr: `${sys.program}: cannot open file ${PROC_FILES[target]}\n`, status: 1 })
+  const reason = e instanceof KernelUnavailable && e.reason === 'permission' ? 'Operation not permitted' : 'Protocol not available'
+  return print(sys, { stdout: '', stderr: `ipfwadm: socket creation failed: ${reason}\n`, status: 1 })
+}
+
+const run = async (args: readonly string[], sys: Sys, world: FwadmWorld): Promise<number> => {
+  const names = sys.names()
+  const inv = await parseInvocation(sys.program, args, names)
+  const cmd = await validate(inv, sys.program, names)
+  try {
+    if (cmd.category === undefined) {
+      if (cmd.inv.command & CMD.LIST) return await listMasq(cmd, sys, world)
+      return await change(cmd, sys, world)
+    }
+    if (cmd.inv.command & CMD.LIST) return await list(cmd, cmd.category, sys, world)
+    if (cmd.inv.command === CMD.CHECK) {
+      const ctx = { names: await resolveHosts(names, []), interfaces: world.interfaces() }
+      return print(sys, execute(cmd, decodeState(world.store.read()), ctx))
+    }
+    return await change(cmd, sys, world)
+  } catch (e) {
+    if (e instanceof CommitRejected) return print(sys, { stdout: '', stderr: `ipfwadm: setsockopt failed: ${e.reason}\n`, status: 255 })
+    if (e instanceof Unsupported) return print(sys, { stdout: '', stderr: `ipfwadm: ${e.message}\n`, status: 1 })
+    if (e instanceof KernelUnavailable || e instanceof NftMissing) return unavailable(sys, e, cmd)
+    throw e
+  }
+}
+
+export const ipfwadmMain = async (args: readonly string[], sys: Sys, world: FwadmWorld): Promise<number> => {
+  try {
+    return await run(args, sys, world)
+  } catch (e) {
+    if (e instanceof Exit) return print(sys, e)
+    if (e instanceof DecodeError) {
+      sys.err(`ipfwadm: ${e.message}\n`)
+      return 1
+    }
+    throw e
+  }
+}
