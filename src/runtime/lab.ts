@@ -25,6 +25,7 @@ export const WAN = '203.0.113.50'
 
 const LABTOOL = projectPath('tools', 'labtool.py')
 const IPCHAINS = projectPath('bin', 'ipchains')
+const IPFWADM = projectPath('bin', 'ipfwadm')
 const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3'
 
 export type Place = 'lan' | 'gw' | 'wan'
@@ -142,6 +143,11 @@ export class Lab {
   /** bin/ipchains in the gateway. */
   ipchains(...args: string[]): Run {
     return this.exec('gw', [IPCHAINS, ...args])
+  }
+
+  /** bin/ipfwadm in the gateway. */
+  ipfwadm(...args: string[]): Run {
+    return this.exec('gw', [IPFWADM, ...args])
   }
 
   /** Starts labtool servers and resolves once they listen. */
