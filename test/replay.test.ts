@@ -10,7 +10,7 @@ import { FIXTURE_ETC } from './helpers/sys.ts'
 import { readFileSync } from 'node:fs'
 
 const BIN = new URL('../bin/', import.meta.url).pathname
-const TOOLS = ['ipchains', 'ipchains-save', 'ipchains-restore', 'ipfwadm']
+const TOOLS = ['ipchains', 'ipchains-save', 'ipchains-restore', 'ipfwadm', 'ipautofw', 'ipmasqadm']
 
 // A new session whose controlling terminal is a pty at which argv[1] is
 // typed (then end-of-file); the command keeps its own stdin, stdout, stderr.
