@@ -16,6 +16,7 @@
 // chain loop where nftables refuses loops outright. So a user chain is
 // rendered once per calling context and per set of chains on the call path
 // that it could loop back to; in the usual case that is a single chain.
+import { FORWARDED_LABEL } from '../ipmasqadm/table.ts'
 import { identifierPart } from '../nft/escape.ts'
 import { type Match, NEVER, addrMatch, combine, ifaceString, rangeMatch } from '../nft/match.ts'
 import { MASQ_CHAIN, masqChain, masqTimeoutObjects, natVerdictChain, redirectChain, redirectChainName, redirectLabels as redirectLabelsFor } from '../nft/nat.ts'
@@ -371,7 +372,11 @@ export const renderState = (state: State, cache: RenderCache = new WeakMap()): N
     const policy = graph.chains.get(name)?.policy ?? 'ACCEPT'
     const prologue: NftRule[] =
       name === 'forward'
-        ? [{ matches: ['ct direction reply', `ct label ${MASQ_LABEL}`], stmts: ['accept'], comment: 'de-masqueraded replies skip forward (2.2)' }]
+        ? [
+            { matches: ['ct direction reply', `ct label ${MASQ_LABEL}`], stmts: ['accept'], comment: 'de-masqueraded replies skip forward (2.2)' },
+            // Connections autofw/portfw/mfw forward to an internal host were de-masqueraded too.
+            { matches: ['ct direction original', `ct label ${FORWARDED_LABEL}`], stmts: ['accept'], comment: 'forwarded by autofw/portfw/mfw: skips forward (2.2)' },
+          ]
         : []
     const policyRule: NftRule = { matches: [], counter: policyCounter(name), stmts: policyStatements(policy, name), comment: `policy ${policy}` }
     return { name, base: BASE[name], rules: [...prologue, { matches: [], stmts: [`jump ${rulesChainName(name)}`] }, policyRule] }

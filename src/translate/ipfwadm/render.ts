@@ -18,6 +18,7 @@
 // outgoing traffic into the same named counters.
 //
 // -V (interface address): see via.ts.
+import { FORWARDED_LABEL } from '../ipmasqadm/table.ts'
 import { type Match, NEVER, addrMatch, combine, ifaceString } from '../nft/match.ts'
 import {
   MASQ_CHAIN,
@@ -255,7 +256,11 @@ const baseChain = (hook: Hook, state: State): NftChain => {
   if (hook === 'acct_in' || hook === 'acct_out') return { name: hook, base: BASE[hook], rules: [jump] }
   const prologue: NftRule[] =
     hook === 'forward'
-      ? [{ matches: ['ct direction reply', `ct label ${MASQ_LABEL}`], stmts: ['accept'], comment: 'de-masqueraded replies skip forward (2.0)' }]
+      ? [
+            { matches: ['ct direction reply', `ct label ${MASQ_LABEL}`], stmts: ['accept'], comment: 'de-masqueraded replies skip forward (2.0)' },
+            // Connections autofw/portfw/mfw forward to an internal host were de-masqueraded too.
+            { matches: ['ct direction original', `ct label ${FORWARDED_LABEL}`], stmts: ['accept'], comment: 'forwarded by autofw/portfw/mfw: skips forward (2.0)' },
+          ]
       : []
   return { name: hook, base: BASE[hook], rules: [...prologue, jump, policyRule(state.chains[hook].policy, hook)] }
 }
