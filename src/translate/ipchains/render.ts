@@ -400,7 +400,7 @@ export const renderState = (state: State, cache: RenderCache = new WeakMap()): N
   const allRules = state.chains.flatMap((c) => c.entries.map((e) => e.rule))
   const masqUsed = allRules.some((r) => r.label === 'MASQ') || graph.chains.get('forward')?.policy === 'MASQ'
   const timeoutsChanged = JSON.stringify(state.timeouts) !== JSON.stringify(DEFAULT_TIMEOUTS)
-  const ctTimeouts = masqUsed || timeoutsChanged ? masqTimeoutObjects(state.timeouts) : []
+  const ctTimeouts = masqUsed || timeoutsChanged ? masqTimeoutObjects(state.timeouts, '2.2') : []
   const natChains: NftChain[] = [
     ...(redirectLabels.size ? [redirectChain(redirectLabels)] : []),
     ...(masqUsed ? [masqChain(MASQ_LABEL, ctTimeouts, '2.2')] : []),

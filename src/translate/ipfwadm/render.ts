@@ -290,7 +290,7 @@ export const renderState = (state: State, interfaces: Interfaces): NftTable => {
 
   const masqUsed = chains.forward.policy & FW.MASQ || chains.forward.entries.some((e) => e.rule.flg & FW.ACCEPT && e.rule.flg & FW.MASQ)
   const timeoutsChanged = JSON.stringify(state.timeouts) !== JSON.stringify(DEFAULT_TIMEOUTS)
-  const ctTimeouts = masqUsed || timeoutsChanged ? masqTimeoutObjects(state.timeouts) : []
+  const ctTimeouts = masqUsed || timeoutsChanged ? masqTimeoutObjects(state.timeouts, '2.0') : []
   const natChains: NftChain[] = [
     ...(redirectLabels.size ? [redirectChain(redirectLabels)] : []),
     ...(masqUsed ? [masqChain(MASQ_LABEL, ctTimeouts, '2.0')] : []),

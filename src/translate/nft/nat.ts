@@ -70,21 +70,37 @@ export interface MasqTimeouts {
   readonly udp: number
 }
 
-/** ct timeout policies for masqueraded connections; the other TCP states keep the fixed old values. */
-export const masqTimeoutObjects = ({ tcp, tcpfin, udp }: MasqTimeouts): NftCtTimeout[] => [
+/**
+ * ct timeout policies for masqueraded connections. 2.2 kept a timeout per
+ * TCP state and -M -S set two of them; 2.0 used the TCP timeout until FIN
+ * had been seen both ways, then the FIN timeout (an RST ended the entry).
+ */
+export const masqTimeoutObjects = ({ tcp, tcpfin, udp }: MasqTimeouts, kernel: '2.0' | '2.2'): NftCtTimeout[] => [
   {
     name: `masq_tcp_${tcp}_${tcpfin}`,
     protocol: 'tcp',
-    policy: [
-      ['established', tcp],
-      ['syn_sent', 120],
-      ['syn_recv', 60],
-      ['fin_wait', tcpfin],
-      ['time_wait', 120],
-      ['close', 10],
-      ['close_wait', 60],
-      ['last_ack', 30],
-    ],
+    policy:
+      kernel === '2.2'
+        ? [
+            ['established', tcp],
+            ['syn_sent', 120],
+            ['syn_recv', 60],
+            ['fin_wait', tcpfin],
+            ['time_wait', 120],
+            ['close', 10],
+            ['close_wait', 60],
+            ['last_ack', 30],
+          ]
+        : [
+            ['established', tcp],
+            ['syn_sent', tcp],
+            ['syn_recv', tcp],
+            ['fin_wait', tcp],
+            ['close_wait', tcp],
+            ['last_ack', tcpfin],
+            ['time_wait', tcpfin],
+            ['close', 1],
+          ],
   },
   { name: `masq_udp_${udp}`, protocol: 'udp', policy: [['unreplied', udp], ['replied', udp]] },
 ]
