@@ -153,14 +153,17 @@ def serve(args):
             else:
                 data, anc, _, peer = s.recvmsg(65535, socket.CMSG_SPACE(12))
                 local_ip = "0.0.0.0"
+                reply_from = []
                 for level, kind, value in anc:
                     if level == socket.IPPROTO_IP and kind == IP_PKTINFO:
                         local_ip = socket.inet_ntoa(value[8:12])
+                        # Answer from the address asked (a host with several addresses).
+                        reply_from = [(socket.IPPROTO_IP, IP_PKTINFO, bytes(4) + value[8:12] + bytes(4))]
                 local = (local_ip, s.getsockname()[1])
                 out({"ev": "udp", "peer": addr(peer), "local": addr(local), "len": len(data)})
                 text = "peer=%s local=%s" % (addr(peer), addr(local))
                 try:
-                    s.sendto(text.encode(), peer)
+                    s.sendmsg([text.encode()], reply_from, 0, peer)
                 except OSError as e:
                     out({"ev": "udp-reply-failed", "error": e.strerror})
 
