@@ -37,7 +37,6 @@ export const decodeState = (table: KernelTable | undefined): State => {
     const accounting = category === 'accounting'
     return {
       policy: accounting ? FW.ACCEPT : policyOf(category),
-      policyCounts: ZERO,
       entries: entriesOf(table, kernelChain(rulesChainName(accounting ? 'acct_in' : category)), accounting),
     }
   }

@@ -25,15 +25,11 @@ export const KIND = { ALL: 0, TCP: 1, UDP: 2, ICMP: 3 } as const
 export const KIND_NAMES = ['all', 'tcp', 'udp', 'icmp'] as const
 export const KIND_PROTOCOLS = [0, 6, 17, 1] as const
 
-/** The verdict bits a policy or rule carries. */
-export const POLICY_BITS = FW.ACCEPT | FW.ICMPRPL | FW.MASQ
-
 export const MAX_PORTS = 10
 
 export const CATEGORIES = ['forward', 'input', 'output', 'accounting'] as const
 export type Category = (typeof CATEGORIES)[number]
 export type Firewall = Exclude<Category, 'accounting'>
-export const isFirewall = (c: Category): c is Firewall => c !== 'accounting'
 
 export interface Rule {
   readonly src: number
@@ -71,7 +67,6 @@ export interface Entry {
 export interface Chain {
   /** Firewall chains: policy bits (accept 4, deny 0, reject 0x100, accept|masq 0x204). */
   readonly policy: number
-  readonly policyCounts: Counters
   readonly entries: readonly Entry[]
 }
 
@@ -86,7 +81,7 @@ export interface State {
   readonly counterSeq: number
 }
 
-const emptyChain: Chain = { policy: FW.ACCEPT, policyCounts: ZERO, entries: [] }
+const emptyChain: Chain = { policy: FW.ACCEPT, entries: [] }
 
 export const INITIAL_STATE: State = {
   chains: { forward: emptyChain, input: emptyChain, output: emptyChain, accounting: emptyChain },
