@@ -26,6 +26,7 @@ import { tmpdir } from 'node:os'
 import { basename, dirname, join } from 'node:path'
 import { withoutTapLoader } from './netns.ts'
 import { projectPath } from './project.ts'
+import { prepareServeDir } from './serve.ts'
 
 const BIN = projectPath('bin')
 /** Tools that run bin/<tool> when bin has it. */
@@ -55,6 +56,8 @@ export interface ScriptRun {
   readonly stubs: string[][]
   /** `nft -j list ruleset` after the script, when asked for (ScriptOptions.capture). */
   readonly ruleset?: unknown
+  /** What the resident server wrote (ScriptOptions.serve). */
+  readonly result?: unknown
 }
 
 /**
@@ -70,6 +73,14 @@ export interface ScriptOptions {
   readonly files?: Readonly<Record<string, string>>
   /** Read the final ruleset of the script's network namespace into ScriptRun.ruleset. */
   readonly capture?: boolean
+  /**
+   * Serve these legacy commands from one resident `legacyfw serve` process
+   * inside the sandbox (src/runtime/serve.ts) instead of running bin/ per
+   * call; what it leaves in DIR/result.json becomes ScriptRun.result.
+   */
+  readonly serve?: { readonly commands: readonly string[] }
+  /** Interfaces to create before the script runs (veth ends, up), with an address each ('' for none). */
+  readonly interfaces?: readonly { readonly name: string; readonly cidr: string }[]
 }
 
 const namespaceArgv = (place: Place): string[] => {
@@ -153,12 +164,25 @@ while read -r _ _ _ _ m _; do
 done < <(cat /proc/self/mountinfo)
 mount --bind /proc/sys/net /proc/sys/net && mount -o remount,bind,rw /proc/sys/net || exit 98
 ip link set lo up 2>/dev/null
+# Interfaces the script expects, each one end of a veth pair.
+i=0
+while read -r name cidr; do
+  if ! ip link show "$name" >/dev/null 2>&1; then
+    ip link add "$name" type veth peer name "lfwpeer$i" && ip link set "$name" up && ip link set "lfwpeer$i" up || exit 95
+    i=$((i + 1))
+  fi
+  [ -z "$cidr" ] || ip addr add "$cidr" dev "$name" || exit 95
+done < <(cat "$D/interfaces" 2>/dev/null)
 [ -w / ] && exit 99
 cd "$D/work" || exit 97
 : >"$D/started"
 export BASH_ENV="$D/env.bash" PATH="$D/bin:$PATH" TMPDIR="$D/work" HOME="$D/work"
+# legacy commands served by one resident process (ScriptOptions.serve)
+srv=
+if [ -n "\${LFW_SERVER:-}" ]; then $LFW_SERVER "$D" </dev/null & srv=$!; fi
 bash "$D/script" "$@" </dev/null
 rc=$?
+if [ -n "$srv" ]; then printf 'end\\0%s\\0' "$rc" >"$D/req"; wait "$srv"; fi
 # The firewall the script left behind, read before the namespace goes away.
 [ -n "\${LFW_CAPTURE:-}" ] && nft -j list ruleset >"$D/ruleset.json"
 exit $rc
@@ -196,12 +220,16 @@ const readLines = (path: string): string[] => (existsSync(path) ? readFileSync(p
  */
 export const runScriptText = (place: Place, scriptText: string, name: string, options: ScriptOptions = {}): Promise<ScriptRun> => {
   const dir = mkdtempSync(join(tmpdir(), `lfw-script-${basename(name).replace(/[^A-Za-z0-9_.-]/g, '_')}-`))
-  mkdirSync(join(dir, 'bin'))
   mkdirSync(join(dir, 'work'))
-  for (const tool of LEGACY_TOOLS.filter((t) => existsSync(join(BIN, t)))) writeFileSync(join(dir, 'bin', tool), wrapperScript(tool))
-  for (const tool of STUBBED_TOOLS) writeFileSync(join(dir, 'bin', tool), stubScript(tool))
-  for (const f of [...LEGACY_TOOLS, ...STUBBED_TOOLS]) if (existsSync(join(dir, 'bin', f))) chmodSync(join(dir, 'bin', f), 0o755)
-  writeFileSync(join(dir, 'env.bash'), envBash(dir))
+  if (options.serve) prepareServeDir(dir, options.serve.commands)
+  else {
+    mkdirSync(join(dir, 'bin'))
+    for (const tool of LEGACY_TOOLS.filter((t) => existsSync(join(BIN, t)))) writeFileSync(join(dir, 'bin', tool), wrapperScript(tool))
+    for (const tool of STUBBED_TOOLS) writeFileSync(join(dir, 'bin', tool), stubScript(tool))
+    for (const f of [...LEGACY_TOOLS, ...STUBBED_TOOLS]) if (existsSync(join(dir, 'bin', f))) chmodSync(join(dir, 'bin', f), 0o755)
+    writeFileSync(join(dir, 'env.bash'), envBash(dir))
+  }
+  writeFileSync(join(dir, 'interfaces'), (options.interfaces ?? []).map((i) => `${i.name} ${i.cidr}\n`).join(''))
   writeFileSync(join(dir, 'setup.sh'), SETUP)
   writeFileSync(join(dir, 'script'), scriptText, 'latin1')
   for (const [path, source] of Object.entries(options.files ?? {})) {
@@ -213,7 +241,7 @@ export const runScriptText = (place: Place, scriptText: string, name: string, op
   }
   const argv = [
     ...namespaceArgv(place),
-    ...withoutTapLoader(['env', `LFW_DIR=${dir}`, ...(options.capture ? ['LFW_CAPTURE=1'] : []), 'unshare', '--mount', '--uts', '--pid', '--fork', '--kill-child', '--mount-proc', '--propagation', 'private',
+    ...withoutTapLoader(['env', `LFW_DIR=${dir}`, ...(options.capture ? ['LFW_CAPTURE=1'] : []), ...(options.serve ? [`LFW_SERVER=${process.execPath} ${join(BIN, 'legacyfw')} serve`] : []), 'unshare', '--mount', '--uts', '--pid', '--fork', '--kill-child', '--mount-proc', '--propagation', 'private',
       'bash', join(dir, 'setup.sh'), dir, ...(options.args ?? [])]),
   ]
   return new Promise((resolve) => {
@@ -240,8 +268,14 @@ export const runScriptText = (place: Place, scriptText: string, name: string, op
       const toolStderr = existsSync(join(dir, 'tool-stderr')) ? readFileSync(join(dir, 'tool-stderr'), 'utf8') : ''
       const rulesetFile = join(dir, 'ruleset.json')
       const ruleset: unknown = existsSync(rulesetFile) ? JSON.parse(readFileSync(rulesetFile, 'utf8')) : undefined
+      const resultFile = join(dir, 'result.json')
+      const result: unknown = existsSync(resultFile) ? JSON.parse(readFileSync(resultFile, 'utf8')) : undefined
       rmSync(dir, { recursive: true, force: true })
-      resolve({ stdout, stderr, status, signal, timedOut, started, calls, toolStderr, stubs, ...(ruleset === undefined ? {} : { ruleset }) })
+      resolve({
+        stdout, stderr, status, signal, timedOut, started, calls, toolStderr, stubs,
+        ...(ruleset === undefined ? {} : { ruleset }),
+        ...(result === undefined ? {} : { result }),
+      })
     })
   })
 }

@@ -1,0 +1,166 @@
+// One resident process serving every legacy command of a shell script.
+//
+// The script's shell finds the legacy commands as bash functions (defined
+// through BASH_ENV; bash allows names like /sbin/ipchains), and a bash
+// program of the same name stands in PATH for shells that exec them. A call
+// costs no process at all: the function writes its request to the fifo
+// DIR/req (one write, so calls from background jobs do not interleave),
+// the server answers through the caller's own fifo DIR/f.<pid> (made once
+// per shell process and held open) with "STATUS HAS_OUT HAS_ERR", and the caller prints
+// the output files DIR/o.<pid> and DIR/e.<pid>. A request is NUL-separated:
+//
+//   call PID COMMAND AS FILE:LINE TTY ARGC ARG...      end STATUS
+//
+// Kernel-global tools (modprobe, ...) are functions that only append their
+// call to DIR/stubs.
+import { spawnSync } from 'node:child_process'
+import { closeSync, constants, existsSync, openSync, readFileSync, readSync, rmSync, writeFileSync, writeSync } from 'node:fs'
+import { join } from 'node:path'
+import type { Request, Session } from './session.ts'
+
+/** Kernel-global tools: recorded, never run. */
+export const STUBBED_TOOLS = ['modprobe', 'insmod', 'rmmod', 'depmod', 'lsmod'] as const
+/** Where the old tools lived: the absolute names scripts call them by. */
+export const TOOL_DIRS = ['/sbin', '/usr/sbin', '/bin', '/usr/bin', '/usr/local/sbin', '/usr/local/bin']
+
+const CALL = `__legacyfw_call() {
+  # Options of the script (set -e, -u, -x) do not apply in here.
+  local - __tty=0 __s __o __e __text
+  set +eux
+  local __cmd=$1 __as=$2
+  shift 2
+  # This shell's reply fifo, held open read-write: opening never blocks and
+  # no reply is lost between calls.
+  if [ "\${__legacyfw_pid:-}" != "$BASHPID" ]; then
+    [ -p "$LFW_DIR/f.$BASHPID" ] || mkfifo -m 600 "$LFW_DIR/f.$BASHPID" || return 126
+    exec {__legacyfw_fd}<>"$LFW_DIR/f.$BASHPID" || return 126
+    __legacyfw_pid=$BASHPID
+  fi
+  [ -t 0 ] && __tty=1
+  printf '%s\\0' call "$BASHPID" "$__cmd" "$__as" "\${BASH_SOURCE[2]:-?}:\${BASH_LINENO[1]:-?}" "$__tty" "$#" "$@" >"$LFW_DIR/req"
+  read -r -u "$__legacyfw_fd" __s __o __e
+  if [ "$__o" = 1 ]; then IFS= read -r -d '' __text <"$LFW_DIR/o.$BASHPID"; printf '%s' "$__text"; fi
+  if [ "$__e" = 1 ]; then IFS= read -r -d '' __text <"$LFW_DIR/e.$BASHPID"; printf '%s' "$__text" >&2; fi
+  return "\${__s:-126}"
+}
+__legacyfw_stub() {
+  local - __w="\${BASH_SOURCE[2]:-?}:\${BASH_LINENO[1]:-?}"
+  set +eux
+  printf '%s\\0' "$__w" "$@" >>"$LFW_DIR/stubs"
+  printf '\\n' >>"$LFW_DIR/stubs"
+  [ "$1" = lsmod ] && echo 'Module                  Size  Used by'
+  return 0
+}
+`
+
+const names = (tool: string): string[] => [tool, ...TOOL_DIRS.map((d) => `${d}/${tool}`)]
+
+/** The BASH_ENV file: the call functions and every name of every legacy and stubbed tool. */
+export const envBash = (commands: readonly string[]): string => {
+  const lines = ['# legacyfw: legacy commands served by one resident process (src/runtime/serve.ts).', CALL]
+  for (const c of commands) for (const n of names(c)) lines.push(`${n}() { __legacyfw_call ${c} ${n} "$@"; }`)
+  for (const t of STUBBED_TOOLS) for (const n of names(t)) lines.push(`${n}() { __legacyfw_stub ${t} "$@"; }`)
+  return `${lines.join('\n')}\n`
+}
+
+/** The PATH stand-in for a tool: a bash program calling the function (for shells without BASH_ENV). */
+export const shimScript = (tool: string, envFile: string): string => `#!/bin/bash
+. ${shellWord(envFile)}
+${tool} "$@"
+`
+
+export const shellWord = (text: string): string => `'${text.replaceAll("'", `'\\''`)}'`
+
+/** Makes DIR/req and DIR/bin (the PATH stand-ins) and DIR/env.bash. */
+export const prepareServeDir = (dir: string, commands: readonly string[]): void => {
+  const made = spawnSync('mkfifo', ['-m', '600', join(dir, 'req')])
+  if (made.status !== 0) throw new Error(`mkfifo: ${made.stderr}`)
+  writeFileSync(join(dir, 'env.bash'), envBash(commands))
+  spawnSync('mkdir', ['-p', join(dir, 'bin')])
+  for (const tool of [...commands, ...STUBBED_TOOLS]) writeFileSync(join(dir, 'bin', tool), shimScript(tool, join(dir, 'env.bash')), { mode: 0o755 })
+}
+
+/** Reads NUL-terminated fields from the request fifo. */
+class Fields {
+  private buffer = Buffer.alloc(0)
+  constructor(private readonly fd: number) {}
+
+  next(): string {
+    for (;;) {
+      const nul = this.buffer.indexOf(0)
+      if (nul >= 0) {
+        const field = this.buffer.toString('utf8', 0, nul)
+        this.buffer = this.buffer.subarray(nul + 1)
+        return field
+      }
+      const chunk = Buffer.alloc(65536)
+      const n = readSync(this.fd, chunk)
+      this.buffer = Buffer.concat([this.buffer, chunk.subarray(0, n)])
+    }
+  }
+}
+
+/** Opens the caller's fifo (it holds it open while it lives), or undefined if the caller is gone. */
+const openReplyFifo = (path: string): number | undefined => {
+  try {
+    return openSync(path, constants.O_WRONLY | constants.O_NONBLOCK)
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENXIO' || (e as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw e
+  }
+}
+
+const outputFile = (dir: string, stream: 'o' | 'e', pid: number, text: string): 0 | 1 => {
+  const path = join(dir, `${stream}.${pid}`)
+  if (text === '') return 0
+  writeFileSync(path, text)
+  return 1
+}
+
+/**
+ * Serves requests until the `end` message; returns the script's status.
+ * Blocks the thread between requests (nothing else runs meanwhile).
+ */
+export const serve = async (dir: string, session: Session): Promise<number> => {
+  const fd = openSync(join(dir, 'req'), 'r+')
+  const fields = new Fields(fd)
+  try {
+    for (;;) {
+      const kind = fields.next()
+      if (kind === 'end') return Number(fields.next())
+      if (kind !== 'call') throw new Error(`legacyfw serve: bad request ${JSON.stringify(kind)}`)
+      const pid = Number(fields.next())
+      const command = fields.next()
+      const as = fields.next()
+      const where = fields.next()
+      const stdinIsTty = fields.next() === '1'
+      const argc = Number(fields.next())
+      const args = Array.from({ length: argc }, () => fields.next())
+      const req: Request = { pid, command, as, where, stdinIsTty, args }
+      const reply = await session.call(req)
+      const o = outputFile(dir, 'o', pid, reply.stdout)
+      const e = outputFile(dir, 'e', pid, reply.stderr)
+      const out = openReplyFifo(join(dir, `f.${pid}`))
+      if (out === undefined) continue // the caller is gone
+      writeSync(out, `${reply.status} ${o} ${e}\n`)
+      closeSync(out)
+    }
+  } finally {
+    closeSync(fd)
+  }
+}
+
+/** The calls the stub functions recorded: where, and the argv. */
+export const readStubs = (dir: string): { where: string; argv: string[] }[] => {
+  const path = join(dir, 'stubs')
+  if (!existsSync(path)) return []
+  return readFileSync(path, 'utf8')
+    .split('\0\n')
+    .filter((r) => r !== '')
+    .map((r) => {
+      const [where, ...argv] = r.split('\0')
+      return { where: where ?? '?', argv }
+    })
+}
+
+export const removeDir = (dir: string): void => rmSync(dir, { recursive: true, force: true })

@@ -1,0 +1,132 @@
+// The legacy commands of one script, served from memory by one process:
+// each owned table lives in a MemoryStore for the length of the script, and
+// every command runs the tool's own main against it, so it prints, fails
+// and lists exactly as it would against the kernel. The session remembers
+// which script line made each rule, chain and policy, and every call.
+import { readFileSync } from 'node:fs'
+import { type KernelTable, kernelTableFromNft } from '../translate/nft/kernel-table.ts'
+import { type OwnedTable, commandTable } from '../cli/owned.ts'
+import { readConntrack } from './conntrack.ts'
+import { MemoryStore } from './memory-store.ts'
+import { type Sys, realSys } from './sys.ts'
+
+export interface Request {
+  /** The calling shell process (its stdin is read through /proc). */
+  readonly pid: number
+  /** The legacy command, e.g. "ipchains". */
+  readonly command: string
+  /** The word the script used, e.g. "/sbin/ipchains" or "$IPCHAINS"'s value. */
+  readonly as: string
+  /** "FILE:LINE" of the call, or "?" when unknown. */
+  readonly where: string
+  readonly stdinIsTty: boolean
+  readonly args: readonly string[]
+}
+
+export interface Reply {
+  readonly status: number
+  readonly stdout: string
+  readonly stderr: string
+}
+
+export interface CallRecord extends Reply {
+  readonly where: string
+  readonly argv: readonly string[]
+  /** No legacyfw tool serves this command yet. */
+  readonly unsupported: boolean
+}
+
+/** Where each rule (by counter name) and chain (by name) of a table came from. */
+export interface Origins {
+  readonly rules: Map<string, string>
+  readonly chains: Map<string, string>
+}
+
+const ruleComments = (table: KernelTable): Map<string, string | undefined> =>
+  new Map(table.chains.flatMap((c) => c.rules.flatMap((r) => (r.counter === undefined ? [] : [[r.counter, r.comment] as const]))))
+
+export class Session {
+  readonly calls: CallRecord[] = []
+  private readonly stores = new Map<OwnedTable, MemoryStore>()
+  private readonly origins = new Map<OwnedTable, Origins>()
+  private readonly names = realSys('legacyfw').names
+
+  /** Starts a table from what the kernel holds (legacyfw run). */
+  seed(owned: OwnedTable, table: KernelTable): void {
+    this.storeOf(owned).seed(owned.rendered(table), table.counters)
+  }
+
+  storeOf(owned: OwnedTable): MemoryStore {
+    let store = this.stores.get(owned)
+    if (!store) this.stores.set(owned, (store = new MemoryStore()))
+    return store
+  }
+
+  originsOf(owned: OwnedTable): Origins {
+    let origins = this.origins.get(owned)
+    if (!origins) this.origins.set(owned, (origins = { rules: new Map(), chains: new Map() }))
+    return origins
+  }
+
+  /** The tables the script changed, with what they hold now. */
+  changed(): [OwnedTable, KernelTable][] {
+    return [...this.stores].flatMap(([owned, store]) => {
+      const table = store.changed ? store.read() : undefined
+      return table ? [[owned, table] as [OwnedTable, KernelTable]] : []
+    })
+  }
+
+  async call(req: Request, stdin?: string): Promise<Reply> {
+    const owned = commandTable(req.command)
+    if (!owned) {
+      const reply = { status: 127, stdout: '', stderr: `${req.as}: not supported by legacyfw yet\n` }
+      this.calls.push({ ...reply, where: req.where, argv: [req.as, ...req.args], unsupported: true })
+      return reply
+    }
+    let stdout = ''
+    let stderr = ''
+    const sys: Sys = {
+      ...realSys(req.as),
+      out: (text) => (stdout += text),
+      err: (text) => (stderr += text),
+      stdinIsTty: () => req.stdinIsTty,
+      readStdin: () => stdin ?? readStdinOf(req.pid),
+      names: this.names,
+    }
+    const store = this.storeOf(owned)
+    const before = store.read() ?? kernelTableFromNft(owned.initial, new Map())
+    const main = owned.commands[req.command] as NonNullable<OwnedTable['commands'][string]>
+    const status = await main(req.args, sys, { store, conntrack: readConntrack })
+    this.remember(owned, before, store.read(), req.where)
+    const reply = { status, stdout, stderr }
+    this.calls.push({ ...reply, where: req.where, argv: [req.as, ...req.args], unsupported: false })
+    return reply
+  }
+
+  // A rule whose counter is new, or whose record changed (a policy), came
+  // from this call; so did a chain that did not exist before.
+  private remember(owned: OwnedTable, before: KernelTable, after: KernelTable | undefined, where: string): void {
+    if (!after) return
+    const origins = this.originsOf(owned)
+    const old = ruleComments(before)
+    for (const [counter, comment] of ruleComments(after)) if (!old.has(counter) || old.get(counter) !== comment) origins.rules.set(counter, where)
+    const oldChains = new Set(before.chains.map((c) => c.name))
+    for (const c of after.chains) if (!oldChains.has(c.name)) origins.chains.set(c.name, where)
+  }
+}
+
+const readStdinOf = (pid: number): string => {
+  try {
+    return readFileSync(`/proc/${pid}/fd/0`, 'utf8')
+  } catch {
+    return ''
+  }
+}
+
+/** How a calling file is named in reports: the script itself is "script". */
+export const displayWhere = (where: string, scriptPath: string): string => {
+  const colon = where.lastIndexOf(':')
+  if (colon < 0) return where
+  const file = where.slice(0, colon)
+  return `${file === scriptPath ? 'script' : file === '' || file === 'main' ? '?' : file}:${where.slice(colon + 1)}`
+}

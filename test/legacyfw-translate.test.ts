@@ -1,0 +1,175 @@
+// legacyfw translate: a script run in a sandbox becomes an nft file whose
+// rules name their script lines; loaded with plain `nft -f` into a fresh
+// namespace, ipchains lists it exactly as after the same script run live.
+import t from 'tap'
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { deleteNetns, inNetns, newNetns, requireRootAndNft, withoutTapLoader } from './helpers/netns.ts'
+import { runScript } from '../src/runtime/sandbox.ts'
+import { LEGACY_COMMANDS, commandTable } from '../src/cli/owned.ts'
+
+const ROOT = new URL('..', import.meta.url).pathname
+const LEGACYFW = join(ROOT, 'bin/legacyfw')
+const IPCHAINS = join(ROOT, 'bin/ipchains')
+const IPCHAINS_SAVE = join(ROOT, 'bin/ipchains-save')
+const EXAMPLE = join(ROOT, 'examples/rc.firewall-2.2-strong.sh')
+const SAVED = '/work/shared/corpus/ipchains-save/diald-howto-orig.chains'
+
+const tmp = mkdtempSync(join(tmpdir(), 'lfw-translate-test-'))
+const script = (name: string, text: string): string => {
+  const path = join(tmp, name)
+  writeFileSync(path, text)
+  return path
+}
+
+const translate = (args: string[], asUser = false) =>
+  spawnSync(asUser ? 'setpriv' : 'env', [...(asUser ? ['--reuid=nobody', '--regid=nogroup', '--clear-groups'] : []), ...withoutTapLoader([LEGACYFW, 'translate', ...args])], {
+    encoding: 'utf8',
+    cwd: ROOT,
+  })
+
+/** What the legacy tools show of a namespace's firewall. */
+const listings = (ns: string): string[] =>
+  [[IPCHAINS, '-L', '-n', '-v', '-x'], [IPCHAINS, '-L', '-v'], [IPCHAINS_SAVE]].map((argv) => {
+    const r = inNetns(ns, argv)
+    return `${r.status}\n${r.stdout}${r.stderr}`
+  })
+
+/** Loads a file with plain nft into a fresh namespace and lists it. */
+const loadAndList = (file: string): { status: number | null; stderr: string; lists: string[] } => {
+  const ns = newNetns('translate')
+  try {
+    const load = inNetns(ns, ['nft', '-f', '-'], file)
+    return { status: load.status, stderr: load.stderr, lists: listings(ns) }
+  } finally {
+    deleteNetns(ns)
+  }
+}
+
+/** Runs a script live (bin/ipchains against the kernel) in a fresh namespace and lists the result. */
+const liveLists = async (path: string): Promise<string[]> => {
+  const ns = newNetns('live')
+  try {
+    const run = await runScript(ns, path)
+    if (!run.started) throw new Error(`live run did not start: ${run.stderr}`)
+    return listings(ns)
+  } finally {
+    deleteNetns(ns)
+  }
+}
+
+const LINES = `ipchains -N tcpin
+ipchains -A tcpin -p tcp -s 10.0.0.0/8 -j ACCEPT
+jumpto() { ipchains -A input -i eth0 -j "$1"; }
+jumpto tcpin
+ipchains -A nosuch -j ACCEPT
+ipautofw -A -r udp 7000 7010 -h 10.0.0.2
+IPCHAINS=/sbin/ipchains
+$IPCHAINS -P forward DENY
+/usr/sbin/ipchains -A output -j REJECT
+modprobe ip_masq_ftp
+exit 3
+`
+
+const missing = requireRootAndNft()
+if (missing) t.fail(missing)
+else {
+  t.teardown(() => spawnSync('rm', ['-rf', tmp]))
+
+  t.test('the example: same listing as the live run, as root and as an ordinary user', async (t) => {
+    const root = translate([EXAMPLE])
+    t.equal(root.status, 0, root.stderr)
+    t.match(root.stdout, /^# rc\.firewall-2\.2-strong\.sh, translated by legacyfw/)
+    t.match(root.stdout, /\ntable ip legacyfw_ipchains\ndelete table ip legacyfw_ipchains\ntable ip legacyfw_ipchains \{\n/)
+    t.match(root.stdout, /iifname "lan0" ip saddr 192\.168\.1\.0\/24 counter name "r1" accept comment "-s 192\.168\.1\.0\/24 -i lan0 -j ACCEPT" # script:184\n/)
+    t.match(root.stdout, /counter name "policy_input" reject with icmp type port-unreachable comment "policy REJECT" # script:180\n/)
+    t.match(root.stderr, /^script:19: recorded, not run: modprobe ip_masq_ftp$/m)
+    t.match(root.stderr, /^script:208: divergence: policy REJECT on output drops instead/m)
+    t.match(root.stderr, /line 75: \/proc\/sys\/net\/ipv4\/ip_always_defrag: No such file or directory/, "the script's own errors")
+    const user = translate([EXAMPLE], true)
+    t.equal(user.status, 0, user.stderr)
+    t.equal(user.stdout, root.stdout, 'identical nft file without root (user namespaces)')
+    const loaded = loadAndList(root.stdout)
+    t.equal(loaded.status, 0, `plain nft -f loads it: ${loaded.stderr}`)
+    t.same(loaded.lists, await liveLists(EXAMPLE), 'ipchains -L and ipchains-save show what the live run left')
+    const again = loadAndList(root.stdout + root.stdout)
+    t.equal(again.status, 0, `loading it twice replaces the table: ${again.stderr}`)
+    t.same(again.lists, loaded.lists)
+  })
+
+  t.test('script lines, errors, unsupported commands and recorded tools', async (t) => {
+    const path = script('lines.sh', LINES)
+    const r = translate(['--no-mirror', path])
+    t.equal(r.status, 3, "the script's exit status")
+    t.match(r.stdout, /\tchain u_tcpin \{ # script:1\n/)
+    t.match(r.stdout, /counter name "policy_input" accept comment "policy ACCEPT"\n/, 'what every table starts with has no line')
+    t.match(r.stdout, /\tchain input \{\n/)
+    t.match(r.stdout, /ip saddr 10\.0\.0\.0\/8 ip protocol tcp counter name "r\d+" accept comment "[^"]*" # script:2\n/)
+    t.match(r.stdout, /iifname "eth0" counter name "r\d+" jump u_tcpin comment "[^"]*" # script:3\n/, 'a call inside a function: the line of the call')
+    t.match(r.stdout, /counter name "policy_forward" drop comment "policy DENY" # script:8\n/, 'through $IPCHAINS')
+    t.match(r.stdout, /counter name "r\d+" drop comment "-j REJECT" # script:9\n/, 'an absolute path')
+    t.match(r.stderr, /^script:5: error: ipchains -A nosuch -j ACCEPT exited 1: ipchains: No target by that name$/m)
+    if (commandTable('ipautofw')) t.notMatch(r.stderr, /unsupported/, 'ipautofw is served')
+    else t.match(r.stderr, /^script:6: unsupported: ipautofw -A -r udp 7000 7010 -h 10\.0\.0\.2 \(not run: no legacyfw ipautofw yet\)$/m)
+    t.match(r.stderr, /^script:9: divergence: REJECT reached from output drops instead/m)
+    t.match(r.stderr, /^script:10: recorded, not run: modprobe ip_masq_ftp$/m)
+    t.match(r.stderr, /^ipchains: No target by that name\n/m, "the command's own message reaches the script's stderr")
+    const lines = r.stderr.split('\n').filter((l) => /^script:\d+:/.test(l)).map((l) => Number(/^script:(\d+)/.exec(l)?.[1]))
+    t.same(lines, [...lines].sort((a, b) => a - b), 'the report is in script order')
+  })
+
+  t.test('interfaces: the host mirror by default, --iface overrides, --no-mirror', async (t) => {
+    const path = script('iface.sh', `EXTIP=$(ip -4 -o addr show ppp0 | awk '{print $4}' | cut -d/ -f1)
+ipchains -A input -i ppp0 -d "$EXTIP" -j ACCEPT
+ip -o link show | awk -F': ' '{print $2}' | cut -d@ -f1 >&2
+`)
+    const r = translate(['--iface', 'ppp0=198.51.100.7/32', path])
+    t.equal(r.status, 0, r.stderr)
+    t.match(r.stdout, /iifname "ppp0" ip daddr 198\.51\.100\.7 counter name "r1" accept/)
+    const host = JSON.parse(spawnSync('ip', ['-j', 'link', 'show'], { encoding: 'utf8' }).stdout) as { ifname: string }[]
+    for (const { ifname } of host) t.match(r.stderr, new RegExp(`^${ifname}$`, 'm'), `the sandbox has the host's ${ifname}`)
+    const hostAddr = JSON.parse(spawnSync('ip', ['-j', '-4', 'addr', 'show'], { encoding: 'utf8' }).stdout) as { ifname: string; addr_info: { local: string }[] }[]
+    const shown = script('addrs.sh', 'ip -4 -o addr show >&2\n')
+    const addrs = translate([shown])
+    for (const { ifname, addr_info } of hostAddr) for (const a of addr_info) t.match(addrs.stderr, new RegExp(`${ifname} +inet ${a.local.replaceAll('.', '\\.')}/`), `${ifname} has ${a.local}`)
+    const bare = translate(['--no-mirror', '--iface', 'ppp0=198.51.100.7/32', path])
+    t.same(bare.stderr.split('\n').filter((l) => /^\w/.test(l) && !l.startsWith('script:')).sort(), ['lfwpeer0', 'lo', 'ppp0'], 'only lo and the --iface interface (with its veth peer)')
+    const bad = translate(['--iface', 'ppp0=nonsense', path])
+    t.equal(bad.status, 2)
+    t.match(bad.stderr, /^usage: legacyfw/)
+  })
+
+  t.test('--from ipchains-save', async (t) => {
+    const r = translate(['--from', 'ipchains-save', SAVED])
+    t.equal(r.status, 0, r.stderr)
+    t.match(r.stdout, /ip daddr 192\.168\.1\.1 counter name "r1" comment "-d 192\.168\.1\.1" # script:6\n/)
+    t.match(r.stdout, /ip saddr 192\.168\.1\.1 counter name "r2" comment "-s 192\.168\.1\.1" # script:7\n/)
+    const loaded = loadAndList(r.stdout)
+    t.equal(loaded.status, 0, loaded.stderr)
+    t.match(loaded.lists[2], /^0\n:input ACCEPT\n:forward ACCEPT\n:output ACCEPT\n-A input -s 0\.0\.0\.0\/0\.0\.0\.0 -d 192\.168\.1\.1\/255\.255\.255\.255\n-A output -s 192\.168\.1\.1\/255\.255\.255\.255 -d 0\.0\.0\.0\/0\.0\.0\.0\n/)
+    const unknown = translate(['--from', 'iptables-save', SAVED])
+    t.equal(unknown.status, 1)
+    t.match(unknown.stderr, /unknown saved format iptables-save \(known: ipchains-save\)/)
+  })
+
+  t.test('--check', async (t) => {
+    const path = script('check.sh', 'ipchains -A input -s 10.1.2.3 -j DENY\n')
+    const first = translate(['--no-mirror', path])
+    const expected = script('check.nft', first.stdout)
+    const same = translate(['--no-mirror', '--check', expected, path])
+    t.equal(same.status, 0, same.stderr)
+    t.equal(same.stdout, first.stdout)
+    writeFileSync(expected, first.stdout.replace('10.1.2.3', '10.1.2.4'))
+    const differs = translate(['--no-mirror', '--check', expected, path])
+    t.equal(differs.status, 1)
+    t.match(differs.stderr, /the translation differs from .*check\.nft:\n/)
+    t.match(differs.stderr, /^- .*ip saddr 10\.1\.2\.4 /m)
+    t.match(differs.stderr, /^\+ .*ip saddr 10\.1\.2\.3 /m)
+  })
+
+  t.test('every legacy command is intercepted', async (t) => {
+    t.same([...LEGACY_COMMANDS].sort(), ['ipautofw', 'ipchains', 'ipchains-restore', 'ipchains-save', 'ipfwadm', 'ipmasqadm'])
+  })
+}
