@@ -7,11 +7,23 @@
 // version) only costs time. The bin files are CommonJS: Node then never
 // starts its ES module loader.
 const Module = require('node:module')
-const { readFileSync, renameSync, writeFileSync } = require('node:fs')
+const { existsSync, readFileSync, renameSync, writeFileSync } = require('node:fs')
 const { dirname, join } = require('node:path')
 const { Script } = require('node:vm')
 
+// Inside `legacyfw run` (which sets LFW_DIR), a legacy tool started by a
+// program other than bash (bash calls the functions it defines instead) is
+// served by the run's resident process all the same, through its bash client.
+const servedByRun = (name) => {
+  const dir = process.env.LFW_DIR
+  if (name === 'legacyfw' || !dir || !existsSync(join(dir, 'req')) || !existsSync(join(dir, 'env.bash'))) return false
+  const r = require('node:child_process').spawnSync('bash', ['-c', '. "$LFW_DIR/env.bash" && "$0" "$@"', name, ...process.argv.slice(2)], { stdio: 'inherit' })
+  process.exitCode = r.status ?? 1
+  return true
+}
+
 exports.boot = (name) => {
+  if (servedByRun(name)) return
   const file = join(__dirname, '..', 'dist', `entry-${name}.cjs`)
   const cacheFile = `${file}.cache`
   let cachedData

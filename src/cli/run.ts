@@ -49,7 +49,7 @@ export const runMain = async (script: string, args: readonly string[], io: Io): 
   }
   const dir = mkdtempSync(join(tmpdir(), 'lfw-run-'))
   try {
-    prepareServeDir(dir, LEGACY_COMMANDS)
+    prepareServeDir(dir, LEGACY_COMMANDS, false)
     writeFileSync(join(dir, 'run.sh'), wrapper(dir))
     const env = { ...process.env, LFW_DIR: dir, PATH: `${join(dir, 'bin')}:${process.env['PATH'] ?? ''}` }
     const child = spawn('bash', [join(dir, 'run.sh'), script, ...args], { stdio: 'inherit', env })

@@ -125,7 +125,8 @@ export const setVariables = (text: string, vars: Readonly<Record<string, string>
 const wrapperScript = (tool: string): string => `#!/bin/bash
 # ${tool} -> ${join(BIN, tool)}, recorded with its exit status and stderr.
 err=$(mktemp "$LFW_DIR/err.XXXXXX")
-${process.execPath} ${join(BIN, tool)} "$@" 2>"$err"
+# The program name the script used (as \`legacyfw run\` gives it).
+LEGACYFW_ARGV0="\${LFW_AS:-${tool}}" ${process.execPath} ${join(BIN, tool)} "$@" 2>"$err"
 rc=$?
 cat "$err" >&2
 cat "$err" >>"$LFW_DIR/tool-stderr"
@@ -221,7 +222,7 @@ const readLines = (path: string): string[] => (existsSync(path) ? readFileSync(p
 export const runScriptText = (place: Place, scriptText: string, name: string, options: ScriptOptions = {}): Promise<ScriptRun> => {
   const dir = mkdtempSync(join(tmpdir(), `lfw-script-${basename(name).replace(/[^A-Za-z0-9_.-]/g, '_')}-`))
   mkdirSync(join(dir, 'work'))
-  if (options.serve) prepareServeDir(dir, options.serve.commands)
+  if (options.serve) prepareServeDir(dir, options.serve.commands, true)
   else {
     mkdirSync(join(dir, 'bin'))
     for (const tool of LEGACY_TOOLS.filter((t) => existsSync(join(BIN, t)))) writeFileSync(join(dir, 'bin', tool), wrapperScript(tool))

@@ -14,7 +14,7 @@
 // Kernel-global tools (modprobe, ...) are functions that only append their
 // call to DIR/stubs.
 import { spawnSync } from 'node:child_process'
-import { closeSync, constants, existsSync, openSync, readFileSync, readSync, rmSync, writeFileSync, writeSync } from 'node:fs'
+import { closeSync, constants, existsSync, mkdirSync, openSync, readFileSync, readSync, rmSync, writeFileSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Request, Session } from './session.ts'
 
@@ -55,11 +55,11 @@ __legacyfw_stub() {
 
 const names = (tool: string): string[] => [tool, ...TOOL_DIRS.map((d) => `${d}/${tool}`)]
 
-/** The BASH_ENV file: the call functions and every name of every legacy and stubbed tool. */
-export const envBash = (commands: readonly string[]): string => {
+/** The BASH_ENV file: the call functions and every name of every legacy (and stubbed) tool. */
+export const envBash = (commands: readonly string[], stubbed: readonly string[]): string => {
   const lines = ['# legacyfw: legacy commands served by one resident process (src/runtime/serve.ts).', CALL]
   for (const c of commands) for (const n of names(c)) lines.push(`${n}() { __legacyfw_call ${c} ${n} "$@"; }`)
-  for (const t of STUBBED_TOOLS) for (const n of names(t)) lines.push(`${n}() { __legacyfw_stub ${t} "$@"; }`)
+  for (const t of stubbed) for (const n of names(t)) lines.push(`${n}() { __legacyfw_stub ${t} "$@"; }`)
   return `${lines.join('\n')}\n`
 }
 
@@ -71,13 +71,18 @@ ${tool} "$@"
 
 export const shellWord = (text: string): string => `'${text.replaceAll("'", `'\\''`)}'`
 
-/** Makes DIR/req and DIR/bin (the PATH stand-ins) and DIR/env.bash. */
-export const prepareServeDir = (dir: string, commands: readonly string[]): void => {
+/**
+ * Makes DIR/req, DIR/env.bash and DIR/bin (the PATH stand-ins). `stub`:
+ * the kernel-global tools are recorded instead of run (translate; `run`
+ * lets them act, as at boot).
+ */
+export const prepareServeDir = (dir: string, commands: readonly string[], stub: boolean): void => {
   const made = spawnSync('mkfifo', ['-m', '600', join(dir, 'req')])
   if (made.status !== 0) throw new Error(`mkfifo: ${made.stderr}`)
-  writeFileSync(join(dir, 'env.bash'), envBash(commands))
-  spawnSync('mkdir', ['-p', join(dir, 'bin')])
-  for (const tool of [...commands, ...STUBBED_TOOLS]) writeFileSync(join(dir, 'bin', tool), shimScript(tool, join(dir, 'env.bash')), { mode: 0o755 })
+  const stubbed = stub ? STUBBED_TOOLS : []
+  writeFileSync(join(dir, 'env.bash'), envBash(commands, stubbed))
+  mkdirSync(join(dir, 'bin'), { recursive: true })
+  for (const tool of [...commands, ...stubbed]) writeFileSync(join(dir, 'bin', tool), shimScript(tool, join(dir, 'env.bash')), { mode: 0o755 })
 }
 
 /** Reads NUL-terminated fields from the request fifo. */
