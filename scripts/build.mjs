@@ -2,13 +2,15 @@
 // a single file; Node startup dominates the run time of a legacy command).
 // bin/boot.cjs runs the bundles with a V8 code cache.
 import { build } from 'esbuild'
-import { readdirSync, rmSync } from 'node:fs'
+import { mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs'
 
-rmSync('dist', { recursive: true, force: true })
+// Built aside, then each bundle renamed into place: a command running
+// meanwhile finds either the old bundle or the new one, never none.
+const staging = `dist.build-${process.pid}`
 const entries = readdirSync('src/cli').filter((f) => f.startsWith('entry-'))
 await build({
   entryPoints: entries.map((f) => `src/cli/${f}`),
-  outdir: 'dist',
+  outdir: staging,
   entryNames: '[name]',
   bundle: true,
   splitting: false,
@@ -21,3 +23,10 @@ await build({
   define: { 'import.meta.url': '__importMetaUrl' },
   logLevel: 'warning',
 })
+
+mkdirSync('dist', { recursive: true })
+const built = readdirSync(staging)
+for (const file of built) renameSync(`${staging}/${file}`, `dist/${file}`)
+// Code caches of the old bundles would be rejected anyway; bundles of removed entries go.
+for (const file of readdirSync('dist')) if (!built.includes(file)) rmSync(`dist/${file}`, { force: true })
+rmSync(staging, { recursive: true, force: true })

@@ -4,15 +4,12 @@
 // does not touch.
 import t from 'tap'
 import { spawn } from 'node:child_process'
-import { inNetns, requireRootAndNft, withNetns, withoutTapLoader } from './helpers/netns.ts'
+import { inNetns, pingLoopback, requireRootAndNft, ruleset, withNetns, withoutTapLoader } from './helpers/netns.ts'
 import { LAN_ADDRS, WAN, withLab } from '../src/runtime/lab.ts'
 
 const IPCHAINS = new URL('../bin/ipchains', import.meta.url).pathname
 
 const ipchains = (ns: string, ...args: string[]) => inNetns(ns, [IPCHAINS, ...args])
-
-// The generation set's elements expire; their remaining time is not state.
-const ruleset = (ns: string): string => inNetns(ns, ['nft', 'list', 'ruleset']).stdout.replace(/ expires [0-9hms]+/g, '')
 
 /** `ipchains -L chain -n -v -x` as rows of [packets, bytes, rest of line]. */
 const counters = (ns: string, chain: string): [number, number, string][] =>
@@ -24,10 +21,6 @@ const counters = (ns: string, chain: string): [number, number, string][] =>
       const [packets, bytes, ...rest] = line.trim().split(/\s+/)
       return [Number(packets), Number(bytes), rest.join(' ')]
     })
-
-const pingLoopback = (ns: string, count: number): void => {
-  inNetns(ns, ['ping', '-c', String(count), '-i', '0.01', '-W', '1', '127.0.0.1'])
-}
 
 const missing = requireRootAndNft()
 if (missing) t.fail(missing)

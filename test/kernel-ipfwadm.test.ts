@@ -5,16 +5,13 @@
 // privileges the tool fails the way 2.0's did.
 import t from 'tap'
 import { spawn } from 'node:child_process'
-import { inNetns, requireRootAndNft, withNetns, withoutTapLoader } from './helpers/netns.ts'
+import { inNetns, pingLoopback, requireRootAndNft, ruleset, withNetns, withoutTapLoader } from './helpers/netns.ts'
 
 const IPFWADM = new URL('../bin/ipfwadm', import.meta.url).pathname
 const IPCHAINS = new URL('../bin/ipchains', import.meta.url).pathname
 
 const ipfwadm = (ns: string, ...args: string[]) => inNetns(ns, [IPFWADM, ...args])
 const ipchains = (ns: string, ...args: string[]) => inNetns(ns, [IPCHAINS, ...args])
-
-// The generation set's elements expire; their remaining time is not state.
-const ruleset = (ns: string): string => inNetns(ns, ['nft', 'list', 'ruleset']).stdout.replace(/ expires [0-9hms]+/g, '')
 
 /** `ipfwadm CATEGORY -l -e -x -n` as rows of [packets, bytes, rest of line]. */
 const counters = (ns: string, category: string): [number, number, string][] =>
@@ -26,10 +23,6 @@ const counters = (ns: string, category: string): [number, number, string][] =>
       const [packets, bytes, ...rest] = line.trim().split(/\s+/)
       return [Number(packets), Number(bytes), rest.join(' ')]
     })
-
-const pingLoopback = (ns: string, count: number): void => {
-  inNetns(ns, ['ping', '-c', String(count), '-i', '0.01', '-W', '1', '127.0.0.1'])
-}
 
 /** Sends one UDP datagram over lo; true if it arrived. */
 const udpArrives = (ns: string, port: number): boolean => {

@@ -8,7 +8,7 @@
 // silent, REDIRECT, and counters that match what was sent.
 import t from 'tap'
 import { spawnSync } from 'node:child_process'
-import { GW_LAN, GW_WAN, LAN_ADDRS, type Lab, type Listing, type Probe, WAN, counters, rule, withLab } from './helpers/lab.ts'
+import { GW_LAN, GW_WAN, LAN_ADDRS, type Lab, type Listing, type Probe, WAN, counters, rule, seen, withLab, withRouteBack } from './helpers/lab.ts'
 import { requireRootAndNft } from './helpers/netns.ts'
 import { runScript } from '../src/runtime/sandbox.ts'
 
@@ -21,13 +21,6 @@ const SILENCE = 1
 const [LAN10, LAN11, LAN12] = LAN_ADDRS
 
 const missing = requireRootAndNft() ?? (spawnSync('python3', ['-c', '1']).status === 0 ? undefined : 'these tests need python3')
-
-/** "peer=A:P local=B:Q" as written by labtool.py servers. */
-const seen = (text: string | undefined): { peer: string; port: number; local: string } => {
-  const m = /^peer=([\d.]+):(\d+) local=(\S+)$/.exec(text ?? '')
-  if (!m) return { peer: '', port: -1, local: '' }
-  return { peer: m[1] as string, port: Number(m[2]), local: m[3] as string }
-}
 
 type TapTest = Parameters<Parameters<typeof t.test>[0]>[0]
 
@@ -55,17 +48,6 @@ const runInGateway = async (t: TapTest, lab: Lab, file: string, vars: Record<str
     stderr: run.toolStderr,
   })
   return run
-}
-
-/** A temporary route in wan to one lan host through the gateway. */
-const withRouteBack = async <T>(lab: Lab, host: string, body: () => Promise<T>): Promise<T> => {
-  const add = lab.exec('wan', ['ip', 'route', 'add', `${host}/32`, 'via', GW_WAN])
-  if (add.status !== 0) throw new Error(add.stderr)
-  try {
-    return await body()
-  } finally {
-    lab.exec('wan', ['ip', 'route', 'del', `${host}/32`])
-  }
 }
 
 if (missing) t.fail(missing)

@@ -8,7 +8,7 @@ import t from 'tap'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { GW_LAN, GW_WAN, LAN_ADDRS, type Lab, WAN, withLab } from './helpers/lab.ts'
+import { GW_LAN, GW_WAN, LAN_ADDRS, type Lab, WAN, seen, withLab, withRouteBack } from './helpers/lab.ts'
 import { requireRootAndNft } from './helpers/netns.ts'
 import { runScript, setVariables } from '../src/runtime/sandbox.ts'
 
@@ -19,12 +19,6 @@ const SILENCE = 1
 const [LAN10, LAN11, LAN12] = LAN_ADDRS as unknown as [string, string, string]
 
 type TapTest = Parameters<Parameters<typeof t.test>[0]>[0]
-
-/** "peer=A:P local=B:Q" as written by labtool.py servers. */
-const seen = (text: string | undefined): { peer: string; port: number } => {
-  const m = /^peer=([\d.]+):(\d+) local=/.exec(text ?? '')
-  return m ? { peer: m[1] as string, port: Number(m[2]) } : { peer: '', port: -1 }
-}
 
 type Listed = { pkts: number; bytes: number; line: string }[]
 
@@ -73,16 +67,6 @@ const runInGateway = async (t: TapTest, lab: Lab, file: string, vars: Record<str
     return run
   } finally {
     rmSync(dir, { recursive: true, force: true })
-  }
-}
-
-const withRouteBack = async <T>(lab: Lab, host: string, body: () => Promise<T>): Promise<T> => {
-  const add = lab.exec('wan', ['ip', 'route', 'add', `${host}/32`, 'via', GW_WAN])
-  if (add.status !== 0) throw new Error(add.stderr)
-  try {
-    return await body()
-  } finally {
-    lab.exec('wan', ['ip', 'route', 'del', `${host}/32`])
   }
 }
 

@@ -1,6 +1,6 @@
 // The lab for tests: the runtime lab (src/runtime/lab.ts) plus parsing of
 // the gateway's `ipchains -L -v -x -n` counters.
-import type { Lab } from '../../src/runtime/lab.ts'
+import { GW_WAN, type Lab } from '../../src/runtime/lab.ts'
 
 export * from '../../src/runtime/lab.ts'
 
@@ -53,4 +53,25 @@ export const rule = (l: Listing, chain: string, num: number): ListedRule => {
   const found = l.rules.find((r) => r.chain === chain && r.num === num)
   if (!found) throw new Error(`no rule ${chain} #${num} in the listing`)
   return found
+}
+
+// ---------------------------------------------------------------------------
+// Traffic helpers
+
+/** "peer=A:P local=B:Q" as written by labtool.py servers. */
+export const seen = (text: string | undefined): { peer: string; port: number; local: string } => {
+  const m = /^peer=([\d.]+):(\d+) local=(\S+)$/.exec(text ?? '')
+  if (!m) return { peer: '', port: -1, local: '' }
+  return { peer: m[1] as string, port: Number(m[2]), local: m[3] as string }
+}
+
+/** A temporary route in wan to one lan host through the gateway. */
+export const withRouteBack = async <T>(lab: Lab, host: string, body: () => Promise<T>): Promise<T> => {
+  const add = lab.exec('wan', ['ip', 'route', 'add', `${host}/32`, 'via', GW_WAN])
+  if (add.status !== 0) throw new Error(add.stderr)
+  try {
+    return await body()
+  } finally {
+    lab.exec('wan', ['ip', 'route', 'del', `${host}/32`])
+  }
 }

@@ -1,6 +1,7 @@
 // The Linux 2.2 firewall-chains state, field for field as the kernel kept it
 // (struct ip_fw in include/linux/ip_fw.h), so that listings, deletion by
 // specification and the -C simulator behave exactly as they did.
+import { type Counters, type Entry as StoredEntry, ZERO } from '../common/entry.ts'
 import type { MasqTimeouts } from '../nft/nat.ts'
 
 
@@ -84,19 +85,8 @@ export const EMPTY_RULE: Rule = {
   label: '',
 }
 
-export interface Counters {
-  readonly packets: number
-  readonly bytes: number
-}
-
-export const ZERO: Counters = { packets: 0, bytes: 0 }
-
 /** A rule as stored: the record plus the identity of its counter. */
-export interface Entry {
-  readonly rule: Rule
-  readonly counter: string
-  readonly counts: Counters
-}
+export type Entry = StoredEntry<Rule>
 
 export interface Chain {
   readonly name: string
@@ -107,6 +97,7 @@ export interface Chain {
 }
 
 export type { MasqTimeouts }
+export { type Counters, ZERO }
 
 export const DEFAULT_TIMEOUTS: MasqTimeouts = { tcp: 15 * 60, tcpfin: 2 * 60, udp: 5 * 60 }
 

@@ -1,5 +1,6 @@
 // The Linux 2.0 firewall and accounting state, field for field as the kernel
 // kept it (struct ip_fw in include/linux/ip_fw.h of 2.0.40).
+import { type Counters, type Entry as StoredEntry, ZERO } from '../common/entry.ts'
 import type { MasqTimeouts } from '../nft/nat.ts'
 
 
@@ -51,18 +52,8 @@ export interface Rule {
 
 export const kindOf = (rule: Pick<Rule, 'flg'>): number => rule.flg & FW.KIND
 
-export interface Counters {
-  readonly packets: number
-  readonly bytes: number
-}
-
-export const ZERO: Counters = { packets: 0, bytes: 0 }
-
-export interface Entry {
-  readonly rule: Rule
-  readonly counter: string
-  readonly counts: Counters
-}
+/** A rule as stored: the record plus the identity of its counter. */
+export type Entry = StoredEntry<Rule>
 
 export interface Chain {
   /** Firewall chains: policy bits (accept 4, deny 0, reject 0x100, accept|masq 0x204). */
@@ -71,6 +62,7 @@ export interface Chain {
 }
 
 export type { MasqTimeouts }
+export { type Counters, ZERO }
 
 export const DEFAULT_TIMEOUTS: MasqTimeouts = { tcp: 15 * 60, tcpfin: 2 * 60, udp: 5 * 60 }
 

@@ -69,6 +69,19 @@ export interface Invocation {
 }
 
 const OPTSTRING = 'AFIMOadilzfs:p:chP:S:D:V:W:bekmnort:vxy'
+
+/** Options that only set an option bit and a rule flag (0: none). */
+const FLAG_OPTIONS = {
+  b: [OPT.BIDIR, FW.BIDIR],
+  e: [OPT.EXTENDED, 0],
+  k: [OPT.TCPACK, FW.TCPACK],
+  m: [OPT.MASQUERADE, FW.MASQ],
+  n: [OPT.NUMERIC, 0],
+  o: [OPT.PRINTK, FW.PRN],
+  v: [OPT.VERBOSE, 0],
+  x: [OPT.EXPANDED, 0],
+  y: [OPT.TCPSYN, FW.TCPSYN],
+} as const
 const IFNAMSIZ = 16
 
 /** strncmp(word, s, strlen(s)) == 0: the word starts with s (so "" matches anything). */
@@ -266,28 +279,6 @@ export const parseInvocation = async (program: string, args: readonly string[], 
         // strncpy(fw_vianame, optarg, IFNAMSIZ)
         vianame = new TextDecoder().decode(new TextEncoder().encode(optarg).slice(0, IFNAMSIZ))
         break
-      case 'b':
-        checkOption(OPT.BIDIR, 'b')
-        flg |= FW.BIDIR
-        break
-      case 'e':
-        checkOption(OPT.EXTENDED, 'e')
-        break
-      case 'k':
-        checkOption(OPT.TCPACK, 'k')
-        flg |= FW.TCPACK
-        break
-      case 'm':
-        checkOption(OPT.MASQUERADE, 'm')
-        flg |= FW.MASQ
-        break
-      case 'n':
-        checkOption(OPT.NUMERIC, 'n')
-        break
-      case 'o':
-        checkOption(OPT.PRINTK, 'o')
-        flg |= FW.PRN
-        break
       case 'r':
         checkOption(OPT.REDIRECT, 'r')
         flg |= FW.REDIR
@@ -301,16 +292,20 @@ export const parseInvocation = async (program: string, args: readonly string[], 
         tosxor = parseHexbyte(xor)
         break
       }
+      case 'b':
+      case 'e':
+      case 'k':
+      case 'm':
+      case 'n':
+      case 'o':
       case 'v':
-        checkOption(OPT.VERBOSE, 'v')
-        break
       case 'x':
-        checkOption(OPT.EXPANDED, 'x')
+      case 'y': {
+        const [option, flag] = FLAG_OPTIONS[event.code]
+        checkOption(option, event.code)
+        flg |= flag
         break
-      case 'y':
-        checkOption(OPT.TCPSYN, 'y')
-        flg |= FW.TCPSYN
-        break
+      }
       default:
         throw tryHelpOnly(program)
     }
