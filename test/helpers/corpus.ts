@@ -25,7 +25,7 @@ export const activeScripts = (dir: string): string[] => {
 /** Interface names a script mentions; they become links in its namespace. */
 const INTERFACE = /\b(?:eth|ppp|ippp|isdn|wlan|tr|cipcb|tun|tap|sl|plip|vpn|dsl|br)\d{1,2}\b/g
 
-const interfacesOf = (text: string): string[] => [...new Set(text.match(INTERFACE) ?? [])].sort()
+export const interfacesOf = (text: string): string[] => [...new Set(text.match(INTERFACE) ?? [])].sort()
 
 /** Each named interface as one end of a veth pair (the kernel here has no dummy links), up, with an address. */
 const createInterfaces = (ns: string, names: readonly string[]): void => {
@@ -44,7 +44,7 @@ const createInterfaces = (ns: string, names: readonly string[]): void => {
 }
 
 /** start/stop init scripts get "start". */
-const argsOf = (text: string): string[] => (/case\s+"?\$\{?1\}?"?\s+in/.test(text) && /^\s*['"]?start['"]?\s*[|)]/m.test(text) ? ['start'] : [])
+export const argsOf = (text: string): string[] => (/case\s+"?\$\{?1\}?"?\s+in/.test(text) && /^\s*['"]?start['"]?\s*[|)]/m.test(text) ? ['start'] : [])
 
 // What a Node crash leaves on stderr: stack frames, internal module
 // frames, an uncaught error's name line; or a fatal signal's message.
