@@ -115,7 +115,9 @@ export const translateScript = async (script: string, options: TranslateOptions 
   })
   const result = run.result as (Translation & { tables: string }) | undefined
   if (!run.started || !result) return undefined
-  return { nft: result.tables, report: result.report, file: fileText(basename(script), result.tables), status: run.status, output: run.stdout + run.stderr }
+  // The shell names the sandbox's copy of the script in its messages: call it "script", as the report does.
+  const output = (run.stdout + run.stderr).replace(/\S*\/lfw-script-[^/\s]*\/script\b/g, 'script')
+  return { nft: result.tables, report: result.report, file: fileText(basename(script), result.tables), status: run.status, output }
 }
 
 /** `legacyfw serve DIR`: serves the script's commands, then writes DIR/result.json. */

@@ -32,7 +32,7 @@ const CALL = `__legacyfw_call() {
   # This shell's reply fifo, held open read-write: opening never blocks and
   # no reply is lost between calls.
   if [ "\${__legacyfw_pid:-}" != "$BASHPID" ]; then
-    [ -p "$LFW_DIR/f.$BASHPID" ] || mkfifo -m 600 "$LFW_DIR/f.$BASHPID" || return 126
+    [ -p "$LFW_DIR/f.$BASHPID" ] || "$LFW_MKFIFO" -m 600 "$LFW_DIR/f.$BASHPID" || return 126
     exec {__legacyfw_fd}<>"$LFW_DIR/f.$BASHPID" || return 126
     __legacyfw_pid=$BASHPID
   fi
@@ -53,11 +53,18 @@ __legacyfw_stub() {
 }
 `
 
+/** mkfifo by its path: scripts may set PATH to anything (PATH=/sbin). */
+const mkfifoPath = (): string => {
+  const found = spawnSync('sh', ['-c', 'command -v mkfifo'], { encoding: 'utf8' }).stdout.trim()
+  if (!found.startsWith('/')) throw new Error('legacyfw: mkfifo not found')
+  return found
+}
+
 const names = (tool: string): string[] => [tool, ...TOOL_DIRS.map((d) => `${d}/${tool}`)]
 
 /** The BASH_ENV file: the call functions and every name of every legacy (and stubbed) tool. */
 export const envBash = (commands: readonly string[], stubbed: readonly string[]): string => {
-  const lines = ['# legacyfw: legacy commands served by one resident process (src/runtime/serve.ts).', CALL]
+  const lines = ['# legacyfw: legacy commands served by one resident process (src/runtime/serve.ts).', `LFW_MKFIFO=${shellWord(mkfifoPath())}`, CALL]
   for (const c of commands) for (const n of names(c)) lines.push(`${n}() { __legacyfw_call ${c} ${n} "$@"; }`)
   for (const t of stubbed) for (const n of names(t)) lines.push(`${n}() { __legacyfw_stub ${t} "$@"; }`)
   return `${lines.join('\n')}\n`
