@@ -3,6 +3,7 @@
 //   legacyfw demo                          the bundled 2.2 rc.firewall in a lab
 //   legacyfw translate [options] SCRIPT    run a script in a sandbox, print nft
 //   legacyfw run SCRIPT [ARGS]             run a script, apply its firewall once
+//   legacyfw proc NAME                     an old /proc/net file (src/cli/proc.ts)
 //   legacyfw serve DIR                     (internal) the resident server of translate
 import { spawnSync } from 'node:child_process'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
@@ -14,6 +15,7 @@ import { readStubs, serve } from '../runtime/serve.ts'
 import { Session } from '../runtime/session.ts'
 import { lineDiff } from './diff.ts'
 import { LEGACY_COMMANDS, OWNED_TABLES } from './owned.ts'
+import { procMain } from './proc.ts'
 import { runMain } from './run.ts'
 import { type Translation, translation } from './translation.ts'
 
@@ -27,6 +29,7 @@ const USAGE = `usage: legacyfw demo
                           [--check EXPECTED.nft] SCRIPT [ARGS...]
        legacyfw translate --from ipchains-save FILE [--check EXPECTED.nft]
        legacyfw run SCRIPT [ARGS...]
+       legacyfw proc [--kernel 2.0|2.2] NAME
 
   demo       as root: build a throwaway lan/gw/wan network of namespaces, run
              the IP-Masquerade HOWTO's 2.2 rc.firewall in the gateway through
@@ -46,6 +49,9 @@ const USAGE = `usage: legacyfw demo
   run        run SCRIPT with every legacy command served by this one process,
              exactly as the live commands behave, and apply the firewall it
              leaves behind in one transaction when it ends (also when it fails)
+  proc       print an old /proc/net file of the masquerading code in its
+             original format, read from the kernel: ip_autofw, ip_masq/autofw,
+             ip_masq/portfw, ip_masq/mfw, ip_masquerade
 `
 
 export const EXAMPLE = projectPath('examples', 'rc.firewall-2.2-strong.sh')
@@ -222,6 +228,8 @@ export const legacyfwMain = async (argv: readonly string[], io: Io): Promise<num
     case 'run':
       if (rest[0] === undefined) break
       return runMain(rest[0], rest.slice(1), io)
+    case 'proc':
+      return procMain(rest, io)
     case 'serve':
       if (rest[0] === undefined) break
       return serveMain(rest[0])
