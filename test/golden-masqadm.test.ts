@@ -1,13 +1,25 @@
 // Golden fixtures of ipautofw and ipmasqadm in pure mode: parse, apply,
 // render and decode exactly as live, against an in-memory table.
 import t from 'tap'
-import { ipautofwMain, ipmasqadmMain } from '../src/cli/ipmasqadm.ts'
+import { AUTOFW_TABLE, MASQADM_TABLE, type MasqWorld, ipautofwMain, ipmasqadmMain } from '../src/cli/ipmasqadm.ts'
+import { procMain } from '../src/cli/proc.ts'
+import type { Sys } from '../src/runtime/sys.ts'
 import { caseNames, expectFile, orphans, readCase, transcriptEntry } from './helpers/golden.ts'
 import { MemoryFwStore } from './helpers/fw-memory-store.ts'
 import { captureSys } from './helpers/sys.ts'
 
-const MAIN = { ipautofw: ipautofwMain, ipmasqadm: ipmasqadmMain } as const
-const TOOLS = Object.keys(MAIN) as (keyof typeof MAIN)[]
+const TABLE = { ipautofw: AUTOFW_TABLE, ipmasqadm: MASQADM_TABLE } as const
+const TOOLS = Object.keys(TABLE) as (keyof typeof TABLE)[]
+
+// `legacyfw proc` reads the case's table; no connections are masqueraded.
+const legacyfw = (tool: keyof typeof TABLE) => async (args: readonly string[], sys: Sys, { store }: MasqWorld) => {
+  if (args[0] !== 'proc') throw new Error(`${tool}: only legacyfw proc has a pure runner`)
+  return procMain(args.slice(1), sys, {
+    read: (table) => (table === TABLE[tool] ? store.read() : undefined),
+    conntrack: () => '',
+    tables: () => (store.read() ? [TABLE[tool]] : []),
+  })
+}
 
 for (const tool of TOOLS) {
   t.test(`${tool}: every golden file has a case`, async (t) => {
@@ -19,7 +31,7 @@ for (const tool of TOOLS) {
       let transcript = ''
       for (const cmd of readCase(tool, name)) {
         const [program = '', ...args] = cmd.argv
-        const main = MAIN[program as keyof typeof MAIN]
+        const main = { ipautofw: ipautofwMain, ipmasqadm: ipmasqadmMain, legacyfw: legacyfw(tool) }[program]
         if (!main) throw new Error(`${tool}/${name}: no pure runner for ${program}`)
         const sys = captureSys(program)
         const status = await main(args, sys, { store })
