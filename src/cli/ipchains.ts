@@ -79,6 +79,10 @@ const list = async (cmd: Command, sys: Sys, world: ChainsWorld): Promise<number>
 // (a clash makes the kernel refuse it, and the normal path runs instead).
 const freshCounter = (i: number): string => `a${Date.now().toString(36)}${process.pid.toString(36)}x${i}`
 
+// Renderings by rule object, kept across the commands of one process (the
+// rules a command did not touch are the same objects: see decodeRule).
+const renderCache: RenderCache = new WeakMap()
+
 const change = async (cmd: Command, sys: Sys, world: ChainsWorld): Promise<number> => {
   const names = await resolveHosts(sys.names(), [])
   const fast = world.store.addOnly ? fastAppendText(cmd, freshCounter) : undefined
@@ -87,8 +91,7 @@ const change = async (cmd: Command, sys: Sys, world: ChainsWorld): Promise<numbe
     const before = decodeState(current)
     const result = execute(cmd, before, { names })
     if (sameStructure(before, result.state)) return { result }
-    const cache: RenderCache = new WeakMap()
-    return { next: renderState(result.state, cache), previous: renderState(before, cache), result }
+    return { next: renderState(result.state, renderCache), previous: () => renderState(before, renderCache), result }
   })
   world.store.resetCounters(outcome.zeroed)
   return print(sys, outcome)

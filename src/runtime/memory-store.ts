@@ -8,6 +8,7 @@ import { tableText } from '../translate/nft/text.ts'
 import type { CommitResult, TableStore } from './store.ts'
 
 export class MemoryStore implements TableStore {
+  readonly ignoresPrevious = true
   private table: NftTable | undefined
   private generation = 0
   readonly counters = new Map<string, Counts>()
@@ -20,6 +21,7 @@ export class MemoryStore implements TableStore {
   /** Starts from a table the kernel holds, rendered, with its counter values. */
   seed(table: NftTable, counters: ReadonlyMap<string, Counts>): void {
     this.table = table
+    this.lastRead = undefined
     for (const name of table.counters) this.counters.set(name, counters.get(name) ?? { packets: 0, bytes: 0 })
   }
 
@@ -28,10 +30,14 @@ export class MemoryStore implements TableStore {
     return this.table
   }
 
+  // What read() returned, until the table or its counters change.
+  private lastRead: KernelTable | undefined
+
   read(): KernelTable | undefined {
     if (!this.table) return undefined
+    if (this.lastRead) return this.lastRead
     const kernel = kernelTableFromNft(this.table, this.counters)
-    return { ...kernel, sets: new Map([...kernel.sets, [GENERATION_SET, [String(this.generation)]]]) }
+    return (this.lastRead = { ...kernel, sets: new Map([...kernel.sets, [GENERATION_SET, [String(this.generation)]]]) })
   }
 
   commit(current: KernelTable | undefined, next: NftTable): CommitResult {
@@ -39,11 +45,13 @@ export class MemoryStore implements TableStore {
     for (const name of this.counters.keys()) if (!next.counters.includes(name)) this.counters.delete(name)
     for (const name of next.counters) if (!this.counters.has(name)) this.counters.set(name, { packets: 0, bytes: 0 })
     this.table = next
+    this.lastRead = undefined
     this.generation++
     return 'ok'
   }
 
   resetCounters(names: readonly string[]): Map<string, Counts> {
+    this.lastRead = undefined
     const values = new Map<string, Counts>()
     for (const name of names) {
       const value = this.counters.get(name)

@@ -42,8 +42,16 @@ export interface Origins {
   readonly chains: Map<string, string>
 }
 
-const ruleComments = (table: KernelTable): Map<string, string | undefined> =>
-  new Map(table.chains.flatMap((c) => c.rules.flatMap((r) => (r.counter === undefined ? [] : [[r.counter, r.comment] as const]))))
+// Each table is indexed once: a command's "after" is the next one's "before".
+const indexed = new WeakMap<KernelTable, Map<string, string | undefined>>()
+const ruleComments = (table: KernelTable): Map<string, string | undefined> => {
+  let comments = indexed.get(table)
+  if (comments) return comments
+  comments = new Map()
+  for (const chain of table.chains) for (const rule of chain.rules) if (rule.counter !== undefined) comments.set(rule.counter, rule.comment)
+  indexed.set(table, comments)
+  return comments
+}
 
 export class Session {
   readonly calls: CallRecord[] = []
@@ -94,10 +102,11 @@ export class Session {
       names: this.names,
     }
     const store = this.storeOf(owned)
-    const before = store.read() ?? kernelTableFromNft(owned.initial, new Map())
+    const before = store.read()
     const main = owned.commands[req.command] as NonNullable<OwnedTable['commands'][string]>
     const status = await main(req.args, sys, { store, conntrack: readConntrack })
-    this.remember(owned, before, store.read(), req.where)
+    const after = store.read()
+    if (after !== before) this.remember(owned, before ?? kernelTableFromNft(owned.initial, new Map()), after, req.where)
     const reply = { status, stdout, stderr }
     this.calls.push({ ...reply, where: req.where, argv: [req.as, ...req.args], unsupported: false })
     return reply

@@ -15,6 +15,8 @@ export interface TableStore {
   resetCounters(names: readonly string[]): Map<string, Counts>
   /** Applies a transaction that only adds, without reading first; false if the kernel refused it. */
   addOnly?(text: string): boolean
+  /** The store has no use for `previous` (so plans need not render it). */
+  readonly ignoresPrevious?: boolean
 }
 
 /** Why the kernel cannot be used at all; the tools word it their own way. */
@@ -83,7 +85,8 @@ const sleep = (ms: number): void => {
 export interface Plan<T> {
   readonly next?: NftTable
   /** The rendering of the state read, when the plan has it (see replaceTableText). */
-  readonly previous?: NftTable
+  /** Rendered only when the store uses it. */
+  readonly previous?: NftTable | (() => NftTable)
   readonly result: T
 }
 
@@ -94,7 +97,8 @@ export const transact = <T>(store: TableStore, plan: (current: KernelTable | und
     const { next, previous, result } = plan(current)
     if (!next) return result
     // Generation elements expire; never commit against a read that old.
-    const outcome = Date.now() - readAt > STALE_AFTER_MS ? 'conflict' : store.commit(current, next, previous)
+    const before = store.ignoresPrevious || previous === undefined ? undefined : typeof previous === 'function' ? previous() : previous
+    const outcome = Date.now() - readAt > STALE_AFTER_MS ? 'conflict' : store.commit(current, next, before)
     if (outcome === 'ok') return result
     if (outcome !== 'conflict') throw new CommitRejected(outcome.failure)
     if (attempt > 200) throw new Error('gave up after 200 concurrent updates')

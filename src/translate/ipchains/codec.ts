@@ -54,8 +54,20 @@ export const encodeRule = (rule: Rule): string => {
   return fitsComment(text) ? text : `=${packRule(rule)}`
 }
 
-export const decodeRule = (text: string): Rule | undefined =>
-  text.startsWith('=') ? unpackRule(text.slice(1)) : parseCanonical(text)
+// A table is decoded again for every command (hundreds in a row under
+// legacyfw run). Rules are immutable, so one record always decodes to the
+// same rule object: decoding is then a lookup, and the renderings cached by
+// rule object (render.ts) carry over from one command to the next.
+const decoded = new Map<string, Rule | undefined>()
+const DECODED_MAX = 100_000
+
+export const decodeRule = (text: string): Rule | undefined => {
+  if (decoded.has(text)) return decoded.get(text)
+  if (decoded.size >= DECODED_MAX) decoded.clear()
+  const rule = text.startsWith('=') ? unpackRule(text.slice(1)) : parseCanonical(text)
+  decoded.set(text, rule)
+  return rule
+}
 
 const parsePorts = (text: string | undefined): PortRange | undefined => {
   const m = /^(\d+)(?::(\d+))?$/.exec(text ?? '')
