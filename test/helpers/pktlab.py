@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-# Packet tools for test/differential-ipchains.test.ts (python3 standard
-# library only; run inside the test's network namespaces).
+# Packet tools for the differential tests (test/differential-*.test.ts),
+# python3 standard library only, run inside the tests' network namespaces.
 #
 #   pktlab.py send IFACE=SRCMAC>DSTMAC ...   packets (JSON array on stdin) as
 #                                            Ethernet frames on the named links

@@ -1,0 +1,277 @@
+// The namespace lab of the differential tests: a gateway GW between a sender
+// side S and a receiver side R, generated packets injected as Ethernet
+// frames by pktlab.py, and what became of each one observed without
+// touching GW's firewall.
+//
+//   S                   GW (rules under test)                  R
+//   s0 10.1.0.2 ---- eth0 10.1.0.1       ppp0 10.3.0.1 ---- r0 10.3.0.2
+//   s1 10.2.0.2 ---- eth1 10.2.0.1       ppp1 10.4.0.1 ---- r1 10.4.0.2
+//
+// GW routes 192.168.0.0/16 to S over eth0, 172.16.0.0/12 to S over eth1,
+// 10.5.0.0/16 to R over ppp0 and 10.6.0.0/16 to R over ppp1; rp_filter is
+// off, so S and R may send any source address of their side on either
+// link. Raw sockets in GW see what is delivered locally (after the input
+// path, so a redirect shows as a changed destination), sniffers on S's and
+// R's links see what was forwarded and the ICMP errors GW answered with.
+// S and R drop everything they receive (after the sniffers), so they never
+// answer.
+import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process'
+import { createInterface } from 'node:readline'
+import { deleteNetns, newNetns, withoutTapLoader } from './netns.ts'
+
+const PKTLAB = new URL('./pktlab.py', import.meta.url).pathname
+
+// ---------------------------------------------------------------------------
+// Deterministic randomness
+
+export type Rng = () => number
+export const mulberry32 =
+  (seed: number): Rng =>
+  () => {
+    seed = (seed + 0x6d2b79f5) | 0
+    let x = Math.imul(seed ^ (seed >>> 15), 1 | seed)
+    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x
+    return ((x ^ (x >>> 14)) >>> 0) / 4294967296
+  }
+export const int = (r: Rng, lo: number, hi: number): number => lo + Math.floor(r() * (hi - lo + 1))
+export const pick = <T>(r: Rng, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)] as T
+export const chance = (r: Rng, p: number): boolean => r() < p
+export const weighted = <T>(r: Rng, xs: readonly (readonly [T, number])[]): T => {
+  let x = r() * xs.reduce((a, [, w]) => a + w, 0)
+  for (const [v, w] of xs) if ((x -= w) < 0) return v
+  return (xs[xs.length - 1] as readonly [T, number])[0]
+}
+
+// ---------------------------------------------------------------------------
+// Topology
+
+export type Iface = 'eth0' | 'eth1' | 'ppp0' | 'ppp1'
+export const LINKS = [
+  { gw: 'eth0', peer: 's0', side: 'S', net: '10.1.0', n: 1 },
+  { gw: 'eth1', peer: 's1', side: 'S', net: '10.2.0', n: 2 },
+  { gw: 'ppp0', peer: 'r0', side: 'R', net: '10.3.0', n: 3 },
+  { gw: 'ppp1', peer: 'r1', side: 'R', net: '10.4.0', n: 4 },
+] as const
+const gwMac = (n: number): string => `02:00:00:00:0${n}:01`
+const peerMac = (n: number): string => `02:00:00:00:0${n}:02`
+export const GW_ADDRS = LINKS.map((l) => `${l.net}.1`)
+export const isLocal = (dst: string): boolean => GW_ADDRS.includes(dst)
+/** GW's route to an address that is not its own. */
+export const outIf = (dst: string): Iface => {
+  if (dst.startsWith('10.3.') || dst.startsWith('10.5.')) return 'ppp0'
+  if (dst.startsWith('10.4.') || dst.startsWith('10.6.')) return 'ppp1'
+  if (dst.startsWith('10.1.') || dst.startsWith('192.168.')) return 'eth0'
+  return 'eth1'
+}
+export const linkOf = (iface: Iface): (typeof LINKS)[number] => LINKS.find((l) => l.gw === iface) as (typeof LINKS)[number]
+/** GW's (only, so primary) address on an interface. */
+export const ifaceAddr = (iface: Iface): string => `${linkOf(iface).net}.1`
+export const outAddr = (dst: string): string => ifaceAddr(outIf(dst))
+
+export interface Lab {
+  readonly s: string
+  readonly gw: string
+  readonly r: string
+}
+
+export const run = (ns: string, argv: readonly string[], input?: string): string => {
+  const res = spawnSync('ip', ['netns', 'exec', ns, ...withoutTapLoader(argv)], { encoding: 'utf8', input })
+  if (res.status !== 0) throw new Error(`${ns}: ${argv.join(' ')}: exit ${res.status}\n${res.stderr}`)
+  return res.stdout
+}
+
+const SINK = 'table ip sink {\n chain pre {\n  type filter hook prerouting priority -500; policy drop;\n }\n}\n'
+
+export const newLab = (tag: string): Lab => ({ s: newNetns(`${tag}S`), gw: newNetns(`${tag}GW`), r: newNetns(`${tag}R`) })
+
+export const deleteLab = (lab: Lab): void => {
+  for (const ns of Object.values(lab)) deleteNetns(ns)
+}
+
+export const buildLab = (lab: Lab): void => {
+  // Forwarding, no reverse-path filter and no ICMP rate limit in GW only.
+  run(lab.gw, [
+    'sysctl', '-qw',
+    'net.ipv4.ip_forward=1',
+    'net.ipv4.conf.all.rp_filter=0',
+    'net.ipv4.conf.default.rp_filter=0',
+    'net.ipv4.conf.all.send_redirects=0',
+    'net.ipv4.conf.default.send_redirects=0',
+    'net.ipv4.icmp_ratemask=0',
+  ])
+  for (const l of LINKS) {
+    const peerNs = l.side === 'S' ? lab.s : lab.r
+    execFileSync('ip', ['-n', lab.gw, 'link', 'add', l.gw, 'address', gwMac(l.n), 'type', 'veth', 'peer', 'name', l.peer, 'address', peerMac(l.n), 'netns', peerNs])
+    execFileSync('ip', ['-n', lab.gw, 'addr', 'add', `${l.net}.1/24`, 'dev', l.gw])
+    execFileSync('ip', ['-n', peerNs, 'addr', 'add', `${l.net}.2/24`, 'dev', l.peer])
+    execFileSync('ip', ['-n', lab.gw, 'link', 'set', l.gw, 'up'])
+    execFileSync('ip', ['-n', peerNs, 'link', 'set', l.peer, 'up'])
+    execFileSync('ip', ['-n', lab.gw, 'neigh', 'replace', `${l.net}.2`, 'lladdr', peerMac(l.n), 'dev', l.gw, 'nud', 'permanent'])
+    run(lab.gw, ['sysctl', '-qw', `net.ipv4.conf.${l.gw}.rp_filter=0`])
+  }
+  for (const [net, via] of [
+    ['192.168.0.0/16', '10.1.0.2'],
+    ['172.16.0.0/12', '10.2.0.2'],
+    ['10.5.0.0/16', '10.3.0.2'],
+    ['10.6.0.0/16', '10.4.0.2'],
+  ] as const)
+    execFileSync('ip', ['-n', lab.gw, 'route', 'add', net, 'via', via])
+  run(lab.s, ['nft', '-f', '-'], SINK)
+  run(lab.r, ['nft', '-f', '-'], SINK)
+}
+
+// ---------------------------------------------------------------------------
+// Packets
+
+export const TCP = 6
+export const UDP = 17
+export const ICMP = 1
+export const GRE = 47
+export const F = { FIN: 0x01, SYN: 0x02, RST: 0x04, PSH: 0x08, ACK: 0x10 } as const
+/** TCP flags conntrack takes as the first packet of a connection (loose pickup). */
+export const TRACKABLE_FLAGS = [F.SYN, F.SYN, F.ACK, F.PSH | F.ACK]
+export const ALL_FLAGS = [F.SYN, F.SYN, F.ACK, F.PSH | F.ACK, F.SYN | F.ACK, F.RST, F.RST | F.ACK, F.SYN | F.RST, F.FIN | F.ACK, F.SYN | F.FIN]
+export const ICMP_KINDS: readonly (readonly [number, number])[] = [
+  [8, 0], [8, 0], [0, 0], [3, 0], [3, 1], [3, 3], [3, 13], [4, 0], [11, 0], [11, 1], [12, 0], [13, 0], [14, 0], [17, 0], [18, 0],
+]
+export const ICMP_ERROR_TYPES = [3, 4, 5, 11, 12]
+/** Types the masquerading code rewrote (ip_fw_masq_icmp); it left the others alone. */
+export const ICMP_QUERY_TYPES = [8, 13, 15, 17]
+
+export interface Packet {
+  readonly id: number
+  /** The peer's end of the link it is sent on (s0, s1, r0, r1). */
+  readonly link: string
+  /** GW's end of that link. */
+  readonly inIf: Iface
+  readonly src: string
+  readonly dst: string
+  readonly proto: number
+  readonly sport: number
+  readonly dport: number
+  readonly flags: number
+  readonly type: number
+  readonly code: number
+}
+
+export const protoName = (p: Pick<Packet, 'proto'>): string => ({ [TCP]: 'tcp', [UDP]: 'udp', [ICMP]: 'icmp' })[p.proto] ?? String(p.proto)
+export const hasPorts = (p: Pick<Packet, 'proto'>): boolean => p.proto === TCP || p.proto === UDP
+/** SYN without ACK and RST: what -y (ipchains, ipfwadm) asks for. */
+export const tcpsyn = (p: Pick<Packet, 'proto' | 'flags'>): boolean => p.proto === TCP && (p.flags & F.SYN) !== 0 && (p.flags & (F.ACK | F.RST)) === 0
+/** Would GW answer this packet with an ICMP error? (Never an ICMP error.) */
+export const answered = (p: Pick<Packet, 'proto' | 'type'>): boolean => p.proto !== ICMP || !ICMP_ERROR_TYPES.includes(p.type)
+
+export const describe = (p: Packet): string => {
+  const flags = Object.entries(F)
+    .filter(([, bit]) => p.flags & bit)
+    .map(([name]) => name)
+    .join('|')
+  const l4 = hasPorts(p) ? ` ${p.sport} -> ${p.dport}${p.proto === TCP ? ` [${flags}]` : ''}` : p.proto === ICMP ? ` type ${p.type} code ${p.code}` : ''
+  return `#${p.id} ${protoName(p)} ${p.src} -> ${p.dst}${l4} in ${p.inIf}${isLocal(p.dst) ? ' (to gw)' : ` (transit, out ${outIf(p.dst)})`}`
+}
+
+// ---------------------------------------------------------------------------
+// Observation
+
+interface Seen {
+  readonly link?: string
+  readonly id: number
+  readonly proto: number
+  readonly src: string
+  readonly dst: string
+  readonly sport?: number
+  readonly dport?: number
+  readonly type?: number
+  readonly code?: number
+  readonly icmpid?: number
+  readonly inner?: { readonly id: number; readonly proto: number; readonly src: string; readonly dst: string }
+}
+
+export interface Observations {
+  /** Delivered in GW. */
+  readonly local: readonly Seen[]
+  /** Received by S and R. */
+  readonly peers: readonly Seen[]
+}
+
+export const MASQ_LOW = 61000
+export const MASQ_HIGH = 65095
+
+/**
+ * What became of a packet: local, redirected (delivered locally with
+ * another destination address or port), forwarded, masqueraded (source =
+ * GW's outgoing address, port or ICMP query id from 61000-65095),
+ * port-unreachable / host-unreachable (GW's answer), dropped, or several
+ * joined with " + ".
+ */
+export const observed = (p: Packet, obs: Observations): string => {
+  const outcomes: string[] = []
+  for (const o of obs.local.filter((o) => o.id === p.id && o.proto === p.proto && o.src === p.src)) {
+    const moved = o.dst !== p.dst || (hasPorts(p) && o.dport !== p.dport)
+    outcomes.push(moved ? 'redirected' : 'local')
+  }
+  const farSide = linkOf(outIf(p.dst)).peer
+  for (const o of obs.peers.filter((o) => o.link === farSide && o.id === p.id && o.proto === p.proto && o.dst === p.dst)) {
+    const port = hasPorts(p) ? o.sport : p.proto === ICMP && ICMP_QUERY_TYPES.includes(p.type) ? o.icmpid : undefined
+    const sent = hasPorts(p) ? p.sport : p.id
+    if (o.src === p.src && (port === undefined || port === sent)) outcomes.push('forwarded')
+    else if (o.src === outAddr(p.dst) && (port === undefined || (port >= MASQ_LOW && port <= MASQ_HIGH))) outcomes.push('masqueraded')
+    else outcomes.push(`forwarded from ${o.src}${port === undefined ? '' : ` port/id ${port}`}`)
+  }
+  for (const o of obs.peers.filter((o) => o.inner?.id === p.id && o.inner.proto === p.proto && o.inner.src === p.src && o.inner.dst === p.dst)) {
+    if (o.type === 3 && o.code === 3) outcomes.push('port-unreachable')
+    else if (o.type === 3 && o.code === 1) outcomes.push('host-unreachable')
+    else outcomes.push(`icmp ${o.type}/${o.code}`)
+  }
+  // Local delivery may itself be answered (port/protocol unreachable, RST).
+  const unique = [...new Set(outcomes)]
+  if (unique.includes('local') || unique.includes('redirected')) return unique.filter((o) => !o.includes('unreachable') && !o.startsWith('icmp')).join(' + ')
+  return unique.length ? unique.join(' + ') : 'dropped'
+}
+
+interface Helper {
+  readonly child: ChildProcess
+  readonly lines: string[]
+  readonly ready: Promise<void>
+  readonly done: Promise<void>
+}
+
+const startHelper = (ns: string, args: readonly string[]): Helper => {
+  const child = spawn('ip', ['netns', 'exec', ns, ...withoutTapLoader(['python3', PKTLAB, ...args])], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const lines: string[] = []
+  let stderr = ''
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()))
+  const rl = createInterface({ input: child.stdout as NodeJS.ReadableStream })
+  const ready = new Promise<void>((resolve, reject) => {
+    rl.on('line', (line) => {
+      if (line === 'ready') resolve()
+      else if (line !== 'done') lines.push(line)
+    })
+    child.on('exit', (code) => reject(new Error(`pktlab ${args.join(' ')} in ${ns} exited ${code}: ${stderr}`)))
+  })
+  const done = new Promise<void>((resolve) => rl.on('close', resolve))
+  return { child, lines, ready, done }
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+
+/** Sends the packets from S and R and collects what GW delivered and the peers received. */
+export const sendAndObserve = async (lab: Lab, packets: readonly Packet[]): Promise<Observations> => {
+  const helpers = [startHelper(lab.gw, ['observe', '1', '6', '17', '47']), startHelper(lab.r, ['sniff', 'r0', 'r1']), startHelper(lab.s, ['sniff', 's0', 's1'])]
+  try {
+    await Promise.all(helpers.map((h) => h.ready))
+    for (const side of ['S', 'R'] as const) {
+      const links = LINKS.filter((l) => l.side === side)
+      const mine = packets.filter((p) => links.some((l) => l.peer === p.link))
+      const macs = links.map((l) => `${l.peer}=${peerMac(l.n)}>${gwMac(l.n)}`)
+      run(side === 'S' ? lab.s : lab.r, ['python3', PKTLAB, 'send', ...macs], JSON.stringify(mine.map((p) => ({ ...p, gap: 0.002 }))))
+    }
+    await sleep(400)
+  } finally {
+    for (const h of helpers) if (h.child.exitCode === null && h.child.pid) h.child.kill('SIGTERM')
+  }
+  await Promise.all(helpers.map((h) => h.done))
+  const parse = (h: Helper): Seen[] => h.lines.map((l) => JSON.parse(l) as Seen)
+  const [gw, r, s] = helpers as [Helper, Helper, Helper]
+  return { local: parse(gw), peers: [...parse(r), ...parse(s)] }
+}
