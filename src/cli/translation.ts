@@ -43,7 +43,13 @@ export const translation = (session: Session, where: (raw: string) => string, st
     const { table: canonical, renamed } = owned.canonical(table)
     const origins = session.originsOf(owned)
     const rules = new Map<string, string>()
-    for (const [counter, raw] of origins.rules) rules.set(renamed.get(counter) ?? counter, where(raw))
+    // Counters keep their names unless renumbered; an origin of a rule that
+    // is gone must not land on the rule that now has its old name.
+    const newNames = new Set(renamed.values())
+    for (const [counter, raw] of origins.rules) {
+      const name = renamed.get(counter) ?? (newNames.has(counter) ? undefined : counter)
+      if (name !== undefined) rules.set(name, where(raw))
+    }
     const chains = new Map([...origins.chains].map(([chain, raw]) => [chain, where(raw)]))
     files.push(annotatedTableText(canonical, { rules, chains }))
     for (const [counter, notes] of owned.notes(table)) {

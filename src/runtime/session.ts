@@ -66,7 +66,7 @@ export class Session {
 
   storeOf(owned: OwnedTable): MemoryStore {
     let store = this.stores.get(owned)
-    if (!store) this.stores.set(owned, (store = new MemoryStore()))
+    if (!store) this.stores.set(owned, (store = new MemoryStore({ appends: true })))
     return store
   }
 
@@ -102,11 +102,13 @@ export class Session {
       names: this.names,
     }
     const store = this.storeOf(owned)
+    const version = store.version
     const before = store.read()
     const main = owned.commands[req.command] as NonNullable<OwnedTable['commands'][string]>
     const status = await main(req.args, sys, { store, conntrack: readConntrack })
-    const after = store.read()
-    if (after !== before) this.remember(owned, before ?? kernelTableFromNft(owned.initial, new Map()), after, req.where)
+    // An append names its new rules; anything else is found by comparing.
+    if (store.version === version + 1 && store.appended) for (const counter of store.appended) this.originsOf(owned).rules.set(counter, req.where)
+    else if (store.version !== version) this.remember(owned, before ?? kernelTableFromNft(owned.initial, new Map()), store.read(), req.where)
     const reply = { status, stdout, stderr }
     this.calls.push({ ...reply, where: req.where, argv: [req.as, ...req.args], unsupported: false })
     return reply
