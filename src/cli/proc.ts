@@ -46,6 +46,9 @@ export const PROC_USAGE = `usage: legacyfw proc [--kernel 2.0|2.2] NAME
 export const masqKernelOf = (tables: readonly string[]): MasqKernel =>
   tables.includes(IPFWADM_TABLE) && !tables.includes(IPCHAINS_TABLE) ? '2.0' : '2.2'
 
+/** A file that cannot be made, for a reason worth telling. */
+class ProcProblem extends Error {}
+
 type Reader = (world: ProcWorld, kernel: MasqKernel | undefined) => string
 
 const READERS: Record<string, Reader> = {
@@ -65,8 +68,6 @@ const READERS: Record<string, Reader> = {
     return masqProc(masqEntriesFromConntrack(text), kernel ?? masqKernelOf(w.tables()))
   },
 }
-
-class ProcProblem extends Error {}
 
 const parseArgs = (args: readonly string[]): { name: string; kernel?: MasqKernel } | undefined => {
   const rest = [...args]
