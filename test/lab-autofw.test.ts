@@ -193,44 +193,45 @@ else {
     return seen
   }
 
-  const portfw21 = (t: Tap, lab: Lab): void => {
-    ipchainsGateway(t, lab)
+  const portfw21 = (t: Tap, lab: Lab, gateway = ipchainsGateway): void => {
+    gateway(t, lab)
     t.equal(masqadm(lab, 'portfw', '-a', '-P', 'tcp', '-L', GW_WAN, '80', '-R', LAN10, '80', '-p', '2').status, 0)
     t.equal(masqadm(lab, 'portfw', '-a', '-P', 'tcp', '-L', GW_WAN, '80', '-R', LAN11, '80', '-p', '1').status, 0)
   }
 
-  t.test('portfw on an ipchains gateway: prefs 2:1 split 30 connections 20/10', async (t) => {
-    await withLab(async (lab) => {
-      portfw21(t, lab)
-      await lab.serve('lan', { tcp: [80] })
-      const seen = await portfwRound(t, lab, 30)
-      const count = (s: string) => seen.filter((x) => x === s).length
-      t.equal(count(`${LAN10}:80 from ${WAN}`), 20, 'pref 2: 20 connections, with the real client address')
-      t.equal(count(`${LAN11}:80 from ${WAN}`), 10, 'pref 1: 10 connections, with the real client address')
-      t.same(seen.slice(0, 3).map((s) => s.split(':')[0]), [LAN11, LAN10, LAN10], 'in 2.2 order: the newest entry first, then its turn passes')
-      const one = await lab.tcp('wan', GW_WAN, 80, { timeout: 10 })
-      t.equal(localOf(one.text), `${LAN11}:80`, 'the 31st starts the next round')
-      const listing = masqadm(lab, 'portfw', '-l', '-n')
-      t.equal(
-        listing.stdout,
-        'prot localaddr            rediraddr               lport    rport  pcnt  pref\n' +
-          `TCP  ${GW_WAN.padEnd(20)} ${LAN10.padEnd(20)}       80       80     2     2\n` +
-          `TCP  ${GW_WAN.padEnd(20)} ${LAN11.padEnd(20)}       80       80     1     1\n`,
-        'portfw -l reads the rotation back from the kernel',
-      )
-      t.equal(
-        proc(lab, 'ip_masq/portfw'),
-        [
-          'Prot LAddr    LPort > RAddr    RPort PrCnt  Pref',
-          `TCP  ${hex8(GW_WAN)}    80 > ${hex8(LAN10)}    80     2     2`,
-          `TCP  ${hex8(GW_WAN)}    80 > ${hex8(LAN11)}    80     1     1`,
-        ]
-          .map((l) => `${l.padEnd(63)}\n`)
-          .join(''),
-        'proc ip_masq/portfw: the same rotation',
-      )
+  for (const [name, gateway] of [['ipchains', ipchainsGateway], ['ipfwadm', ipfwadmGateway]] as const)
+    t.test(`portfw on an ${name} gateway: prefs 2:1 split 30 connections 20/10`, async (t) => {
+      await withLab(async (lab) => {
+        portfw21(t, lab, gateway)
+        await lab.serve('lan', { tcp: [80] })
+        const seen = await portfwRound(t, lab, 30)
+        const count = (s: string) => seen.filter((x) => x === s).length
+        t.equal(count(`${LAN10}:80 from ${WAN}`), 20, 'pref 2: 20 connections, with the real client address')
+        t.equal(count(`${LAN11}:80 from ${WAN}`), 10, 'pref 1: 10 connections, with the real client address')
+        t.same(seen.slice(0, 3).map((s) => s.split(':')[0]), [LAN11, LAN10, LAN10], 'in 2.2 order: the newest entry first, then its turn passes')
+        const one = await lab.tcp('wan', GW_WAN, 80, { timeout: 10 })
+        t.equal(localOf(one.text), `${LAN11}:80`, 'the 31st starts the next round')
+        const listing = masqadm(lab, 'portfw', '-l', '-n')
+        t.equal(
+          listing.stdout,
+          'prot localaddr            rediraddr               lport    rport  pcnt  pref\n' +
+            `TCP  ${GW_WAN.padEnd(20)} ${LAN10.padEnd(20)}       80       80     2     2\n` +
+            `TCP  ${GW_WAN.padEnd(20)} ${LAN11.padEnd(20)}       80       80     1     1\n`,
+          'portfw -l reads the rotation back from the kernel',
+        )
+        t.equal(
+          proc(lab, 'ip_masq/portfw'),
+          [
+            'Prot LAddr    LPort > RAddr    RPort PrCnt  Pref',
+            `TCP  ${hex8(GW_WAN)}    80 > ${hex8(LAN10)}    80     2     2`,
+            `TCP  ${hex8(GW_WAN)}    80 > ${hex8(LAN11)}    80     1     1`,
+          ]
+            .map((l) => `${l.padEnd(63)}\n`)
+            .join(''),
+          'proc ip_masq/portfw: the same rotation',
+        )
+      })
     })
-  })
 
   // The SYN-ACK of every connection's first try is lost on the lan side, so
   // each connection retransmits: a retransmission belongs to its connection
