@@ -1,6 +1,7 @@
 // legacyfw translate: a script run in a sandbox becomes an nft file whose
 // rules name their script lines; loaded with plain `nft -f` into a fresh
-// namespace, ipchains lists it exactly as after the same script run live.
+// namespace, ipchains (ipfwadm, ipmasqadm, ...) lists it exactly as after
+// the same script run live, and the kernel holds the same tables.
 import t from 'tap'
 import { spawnSync } from 'node:child_process'
 import { mkdtempSync, writeFileSync } from 'node:fs'
@@ -14,6 +15,8 @@ const ROOT = new URL('..', import.meta.url).pathname
 const LEGACYFW = join(ROOT, 'bin/legacyfw')
 const IPCHAINS = join(ROOT, 'bin/ipchains')
 const IPCHAINS_SAVE = join(ROOT, 'bin/ipchains-save')
+const IPFWADM = join(ROOT, 'bin/ipfwadm')
+const IPMASQADM = join(ROOT, 'bin/ipmasqadm')
 const EXAMPLE = join(ROOT, 'examples/rc.firewall-2.2-strong.sh')
 const SAVED = '/work/shared/corpus/ipchains-save/diald-howto-orig.chains'
 
@@ -60,6 +63,82 @@ const liveLists = async (path: string): Promise<string[]> => {
   }
 }
 
+/** What ipfwadm, ipmasqadm and legacyfw proc show of a namespace, and its 2.0/2.2 tables as nft lists them (generation sets aside). */
+const masqListings = (ns: string): string[] => {
+  const tools = [
+    ...['-A', '-I', '-O', '-F'].map((c) => [IPFWADM, c, '-l', '-n', '-e', '-x']),
+    [IPMASQADM, 'portfw', '-l', '-n'],
+    [IPMASQADM, 'mfw', '-L', '-n'],
+    [LEGACYFW, 'proc', 'ip_autofw'],
+    [LEGACYFW, 'proc', 'ip_masq/autofw'],
+  ].map((argv) => {
+    const r = inNetns(ns, argv)
+    return `${argv.slice(1).join(' ')}: ${r.status}\n${r.stdout}${r.stderr}`
+  })
+  const tables = ['legacyfw_ipfwadm', 'legacyfw_ipautofw', 'legacyfw_ipmasqadm'].map((name) => {
+    const r = inNetns(ns, ['nft', 'list', 'table', 'ip', name])
+    if (r.status !== 0) return r.stderr
+    // Blocks in an order that does not depend on when each was made; counter
+    // names neither; the generation set's elements expire. (A table comment
+    // does not survive the tools' create-then-add, so it is left aside.)
+    const body = r.stdout.slice(r.stdout.indexOf('{\n') + 2, r.stdout.lastIndexOf('\n}'))
+    return body
+      .replace(/counter name "[^"]+"/g, 'counter name "C"')
+      .split('\n\n')
+      .map((b) => b.replace(/^\tcomment "[^"]*"\n/, ''))
+      .filter((b) => !/^\t(set generation|counter) /.test(b))
+      .sort()
+      .join('\n\n')
+  })
+  return [...tools, ...tables]
+}
+
+const IFACE = { name: 'eth0', cidr: '10.64.0.1/24' }
+
+/** A namespace with the interface the 2.0/2.2 script expects (one end of a veth pair, as in the sandbox). */
+const nsWithIface = (prefix: string): string => {
+  const ns = newNetns(prefix)
+  inNetns(ns, ['ip', 'link', 'add', IFACE.name, 'type', 'veth', 'peer', 'name', 'lfwpeer0'])
+  inNetns(ns, ['ip', 'link', 'set', 'lfwpeer0', 'up'])
+  inNetns(ns, ['ip', 'addr', 'add', IFACE.cidr, 'dev', IFACE.name])
+  inNetns(ns, ['ip', 'link', 'set', IFACE.name, 'up'])
+  return ns
+}
+
+const MASQ_SCRIPT = `#!/bin/sh
+IPFWADM=/sbin/ipfwadm
+EXT=\`ip -4 -o addr show eth0 | awk '{print $4}' | cut -d/ -f1\`
+$IPFWADM -F -p deny
+$IPFWADM -F -a m -S 192.168.1.0/24 -D 0.0.0.0/0 -W eth0
+$IPFWADM -I -a accept -V $EXT -P tcp -S 0/0 -D $EXT/32 22 25 80
+$IPFWADM -I -a reject -V $EXT -S 192.168.1.0/24 -D 0/0 -o
+$IPFWADM -I -a accept -P tcp -S 0/0 -D $EXT 8080 -r 3128
+$IPFWADM -O -a reject -P tcp -D 10.1.2.3 23 -o
+$IPFWADM -O -i deny -S 192.168.1.0/24 -W eth0
+$IPFWADM -A in -a -P tcp -S 0/0 80 -D $EXT
+$IPFWADM -A out -i -P udp -D 0/0 53
+$IPFWADM -A both -a -S 10.0.0.0/8
+$IPFWADM -A -d -S 10.0.0.0/8
+$IPFWADM -M -s 3600 60 120
+$IPFWADM -I -l -n -e
+$IPFWADM -F -a accept -P icmp -S 0/0 8 -b
+$IPFWADM -I -d reject -V $EXT -S 192.168.1.0/24 -D 0/0 -o
+$IPFWADM -F -a accept -P nosuch
+ipautofw -A -r udp 6970 7170 -c tcp 7070
+ipautofw -A -r udp 7648 7649 -c udp 7648 -u
+ipautofw -A -r tcp 6000 6010 -h 192.168.1.9
+ipmasqadm portfw -a -P tcp -L $EXT 80 -R 192.168.1.2 80 -p 2
+ipmasqadm portfw -a -P tcp -L $EXT 80 -R 192.168.1.3 8080 -p 1
+ipmasqadm portfw -a -P udp -L $EXT 53 -R 192.168.1.4 53
+ipmasqadm portfw -d -P udp -L $EXT 53
+ipmasqadm portfw -l -n
+ipmasqadm mfw -I -m 1 -r 192.168.1.5 21 -p 3
+ipmasqadm mfw -A -m 1 -r 192.168.1.6 21
+ipmasqadm mfw -L -n
+ipmasqadm autofw -A -r tcp 7000 7010 -h 192.168.1.7
+ipmasqadm nosuch
+`
+
 const LINES = `ipchains -N tcpin
 ipchains -A tcpin -p tcp -s 10.0.0.0/8 -j ACCEPT
 jumpto() { ipchains -A input -i eth0 -j "$1"; }
@@ -97,6 +176,55 @@ else {
     const again = loadAndList(root.stdout + root.stdout)
     t.equal(again.status, 0, `loading it twice replaces the table: ${again.stderr}`)
     t.same(again.lists, loaded.lists)
+  })
+
+  t.test('ipfwadm, ipautofw and ipmasqadm: the same listings and tables as the live run', async (t) => {
+    const path = script('masq.sh', MASQ_SCRIPT)
+    const r = translate(['--no-mirror', '--iface', `${IFACE.name}=${IFACE.cidr}`, path])
+    t.equal(r.status, 1, `the script's exit status (its last command fails): ${r.stderr}`)
+    t.notMatch(r.stderr, /unsupported/, 'every command is served')
+    t.match(r.stdout, /\ttable ip legacyfw_ipfwadm \{|\ntable ip legacyfw_ipfwadm \{\n/)
+    t.match(r.stdout, /\tset via_10_64_0_1 \{\n\t\ttype ifname\n\t\telements = \{ "eth0" \}\n\t\}/, 'the -V set holds the sandbox interface')
+    t.match(r.stdout, /ip daddr 10\.64\.0\.1 iifname @via_10_64_0_1 tcp dport \{ 22, 25, 80 \} counter name "r\d+" accept comment "[^"]*" # script:6\n/)
+    t.match(r.stdout, /counter name "r\d+" drop comment "deny -S 192\.168\.1\.0\/24 -W eth0" # script:10\n/)
+    t.match(r.stdout, /\tcounter r1 \{ \}\n\tcounter r2 \{ \}\n/, 'counters renumbered')
+    t.notMatch(r.stdout, /"a[0-9a-z]+x\d+"/, 'no counter keeps the name of a read-free append')
+    t.match(r.stdout, /\ntable ip legacyfw_ipautofw \{\n[^]*\tset generation \{/, 'an entry table carries its generation set')
+    t.match(r.stdout, /continue comment "autofw \d+ [^"]*" # script:20\n/)
+    t.match(r.stdout, /continue comment "portfw 6 [^"]*" # script:23\n/)
+    t.match(r.stdout, /continue comment "mfw 1 [^"]*" # script:28\n/)
+    t.notMatch(r.stdout, /portfw 17 /, 'the deleted portfw entry is gone')
+    t.match(r.stderr, /^script:6: divergence: -V 10\.64\.0\.1 matches the set via_10_64_0_1, filled with the translating sandbox's interfaces; after nft -f of this file the first ipfwadm command, or its via watcher, brings it up to date for this host/m)
+    t.match(r.stderr, /^script:9: divergence: reject in the output list drops instead/m)
+    t.match(r.stderr, /^script:9: divergence: -o logs in nftables' format/m)
+    t.match(r.stderr, /^script:5: divergence: masquerading is decided on a connection's first packet/m)
+    t.match(r.stderr, /^script:19: error: \/sbin\/ipfwadm -F -a accept -P nosuch exited 2: /m)
+    t.match(r.stderr, /^script:20: divergence: autofw learns the host that used the control port per external address/m)
+    t.match(r.stderr, /^script:32: error: ipmasqadm nosuch exited 1: dlopen\(\)/m)
+    const ns = nsWithIface('translated')
+    const liveNs = nsWithIface('live')
+    try {
+      const load = inNetns(ns, ['nft', '-f', '-'], r.stdout)
+      t.equal(load.status, 0, `plain nft -f loads it: ${load.stderr}`)
+      const live = await runScript(liveNs, path)
+      t.ok(live.started, live.stderr)
+      t.equal(live.status, 1)
+      const translated = masqListings(ns)
+      const expected = masqListings(liveNs)
+      t.same(translated, expected, 'ipfwadm -l, ipmasqadm portfw -l / mfw -L, legacyfw proc and the kernel tables as after the live run')
+      t.match(expected.join('\n'), /TCP  10\.64\.0\.1 +192\.168\.1\.3 +80 +8080/, 'the live run made the portfw entries')
+      // The tools take it from there: the next commands commit on top of the loaded tables.
+      for (const argv of [[IPFWADM, '-I', '-a', 'deny', '-S', '10.9.9.9'], [IPMASQADM, 'portfw', '-f'], [join(ROOT, 'bin/ipautofw'), '-F']]) {
+        const a = inNetns(ns, argv)
+        const b = inNetns(liveNs, argv)
+        t.equal(a.status, 0, `${argv.slice(1).join(' ')} on the loaded table: ${a.stderr}`)
+        t.equal(`${a.stdout}${a.stderr}`, `${b.stdout}${b.stderr}`)
+      }
+      t.same(masqListings(ns), masqListings(liveNs), 'still the same after further commands')
+    } finally {
+      deleteNetns(ns)
+      deleteNetns(liveNs)
+    }
   })
 
   t.test('script lines, errors, unsupported commands and recorded tools', async (t) => {

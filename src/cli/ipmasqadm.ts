@@ -13,7 +13,7 @@ import { applyMfw, parseMfw } from '../translate/ipmasqadm/mfw.ts'
 import { applyPortfw, parsePortfw } from '../translate/ipmasqadm/portfw.ts'
 import { mfwListing, mfwProc, portfwListing, portfwProc, procAddresses } from '../translate/ipmasqadm/proc.ts'
 import { DecodeError, type MasqState, decodeMasq, renderMasq } from '../translate/ipmasqadm/state.ts'
-import type { FwKernel } from '../translate/ipmasqadm/table.ts'
+import type { FwKernel, FwTable } from '../translate/ipmasqadm/table.ts'
 import { type FwStore, transactFw } from '../runtime/fwstore.ts'
 import { NftMissing } from '../runtime/nft.ts'
 import { CommitRejected, KernelUnavailable } from '../runtime/store.ts'
@@ -29,6 +29,10 @@ const COMMENT = {
   [MASQADM_TABLE]: 'ipmasqadm autofw/portfw/mfw (Linux 2.2) managed by legacyfw; list with ipmasqadm portfw -l, mfw -L, legacyfw proc',
   [AUTOFW_TABLE]: 'ipautofw entries (Linux 2.0) managed by legacyfw; list them with legacyfw proc ip_autofw',
 }
+
+/** The table as this project renders what the kernel holds in table `name`. */
+export const renderedMasq = (name: typeof MASQADM_TABLE | typeof AUTOFW_TABLE, kernel: FwKernel | undefined): FwTable =>
+  renderMasq(name, COMMENT[name], decodeMasq(kernel))
 
 /** ipmasqadm's compiled-in module directory (man page FILES). */
 export const LIBDIR = '/usr/lib/ipmasqadm'

@@ -14,7 +14,7 @@ import { type Place, runScript } from '../runtime/sandbox.ts'
 import { readStubs, serve } from '../runtime/serve.ts'
 import { Session } from '../runtime/session.ts'
 import { lineDiff } from './diff.ts'
-import { LEGACY_COMMANDS, OWNED_TABLES } from './owned.ts'
+import { LEGACY_COMMANDS, RULE_TABLES } from './owned.ts'
 import { procMain } from './proc.ts'
 import { runMain } from './run.ts'
 import { type Translation, translation } from './translation.ts'
@@ -144,9 +144,9 @@ const serveMain = async (dir: string): Promise<number> => {
 
 /** `--from FORMAT FILE`: the saved ruleset loaded by its restore command, in memory. */
 const translateSaved = async (format: string, file: string): Promise<ScriptTranslation | string> => {
-  const owned = OWNED_TABLES.find((t) => Object.hasOwn(t.saved, format))
+  const owned = RULE_TABLES.find((t) => Object.hasOwn(t.saved, format))
   const saved = owned?.saved[format]
-  if (!owned || !saved) return `legacyfw translate: unknown saved format ${format} (known: ${OWNED_TABLES.flatMap((t) => Object.keys(t.saved)).join(', ')})`
+  if (!owned || !saved) return `legacyfw translate: unknown saved format ${format} (known: ${RULE_TABLES.flatMap((t) => Object.keys(t.saved)).join(', ')})`
   if (!existsSync(file)) return `legacyfw translate: ${file}: no such file`
   const text = readFileSync(file, 'utf8')
   const session = new Session()

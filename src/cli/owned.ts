@@ -1,7 +1,9 @@
 // The tables legacyfw owns, and the legacy commands acting on each: what
 // `legacyfw translate` and `legacyfw run` need to serve a script's commands
-// from memory and to write or apply the state they leave. Each tool adds
-// its table here (ipfwadm, ipautofw/ipmasqadm plug in the same way).
+// from memory and to write or apply the state they leave. Two kinds: rule
+// tables (ipchains, ipfwadm: TableStore, named counters) and entry tables
+// (ipautofw, ipmasqadm: FwStore, one record per legacy entry).
+import type { MasqForwarding } from '../translate/common/masq.ts'
 import type { NftTable } from '../translate/nft/ir.ts'
 import type { KernelTable } from '../translate/nft/kernel-table.ts'
 import { decodeState } from '../translate/ipchains/decode.ts'
@@ -10,7 +12,18 @@ import { TABLE_NAME as IPCHAINS_TABLE, renderState } from '../translate/ipchains
 import { ipchainsNotes, savedRuleLines } from '../translate/ipchains/notes.ts'
 import type { TableStore } from '../runtime/store.ts'
 import type { Sys } from '../runtime/sys.ts'
+import { decodeState as decodeFwadm } from '../translate/ipfwadm/decode.ts'
+import { INITIAL_STATE as FWADM_INITIAL, type State as FwadmState } from '../translate/ipfwadm/model.ts'
+import { TABLE_NAME as IPFWADM_TABLE, renderState as renderFwadm } from '../translate/ipfwadm/render.ts'
+import { ipfwadmNotes } from '../translate/ipfwadm/notes.ts'
+import { type Interfaces, viaAddrOf } from '../translate/ipfwadm/via.ts'
+import type { FwKernel, FwTable } from '../translate/ipmasqadm/table.ts'
+import type { FwStore } from '../runtime/fwstore.ts'
+import { readInterfaces } from '../runtime/interfaces.ts'
 import { ipchainsMain } from './ipchains.ts'
+import { ipfwadmMain } from './ipfwadm.ts'
+import { AUTOFW_TABLE, MASQADM_TABLE, ipautofwMain, ipmasqadmMain, renderedMasq } from './ipmasqadm.ts'
+import { masqNotes } from '../translate/ipmasqadm/notes.ts'
 import { ipchainsRestoreMain } from './ipchains-restore.ts'
 import { ipchainsSaveMain } from './ipchains-save.ts'
 
@@ -19,6 +32,10 @@ export interface LegacyWorld {
   readonly store: TableStore
   /** conntrack table lines, or undefined if it cannot be read. */
   readonly conntrack: () => string | undefined
+  /** What the ipautofw/ipmasqadm tables forward (the masquerade listings). */
+  readonly forwarding: () => MasqForwarding
+  /** Called after a commit that leaves ipfwadm -V rules (keeps their sets current); absent in the sandbox. */
+  readonly watchVia?: () => void
 }
 
 export type LegacyMain = (args: readonly string[], sys: Sys, world: LegacyWorld) => Promise<number>
@@ -40,6 +57,7 @@ export interface SavedFormat {
 }
 
 export interface OwnedTable {
+  readonly kind: 'rules'
   readonly family: 'ip'
   readonly name: string
   readonly commands: Readonly<Record<string, LegacyMain>>
@@ -52,6 +70,22 @@ export interface OwnedTable {
   readonly notes: (table: KernelTable) => ReadonlyMap<string, readonly string[]>
   readonly saved: Readonly<Record<string, SavedFormat>>
 }
+
+/** A legacy command acting on an entry table. */
+export type EntriesMain = (args: readonly string[], sys: Sys, world: { readonly store: FwStore }) => Promise<number>
+
+export interface EntryTable {
+  readonly kind: 'entries'
+  readonly family: 'ip'
+  readonly name: string
+  readonly commands: Readonly<Record<string, EntriesMain>>
+  /** The table as this project renders what the kernel holds (a script's starting point). */
+  readonly rendered: (kernel: FwKernel) => FwTable
+  /** What nftables makes differ from the old kernel, by record. */
+  readonly notes: (table: FwTable) => ReadonlyMap<string, readonly string[]>
+}
+
+export type Owned = OwnedTable | EntryTable
 
 const renumberCounters = (state: State): { state: State; renamed: Map<string, string> } => {
   const renamed = new Map<string, string>()
@@ -67,6 +101,7 @@ const renumberCounters = (state: State): { state: State; renamed: Map<string, st
 }
 
 const IPCHAINS: OwnedTable = {
+  kind: 'rules',
   family: 'ip',
   name: IPCHAINS_TABLE,
   commands: { ipchains: ipchainsMain, 'ipchains-save': ipchainsSaveMain, 'ipchains-restore': ipchainsRestoreMain },
@@ -80,10 +115,73 @@ const IPCHAINS: OwnedTable = {
   saved: { 'ipchains-save': { command: 'ipchains-restore', args: ['-p'], ruleLines: (text, table) => savedRuleLines(text, decodeState(table)) } },
 }
 
-export const OWNED_TABLES: readonly OwnedTable[] = [IPCHAINS]
+// ipfwadm: counters renumbered in the order the table declares them
+// (accounting, input, forward, output); -V sets get the interfaces of the
+// namespace the script runs in (the sandbox's, in translate).
+const renumberFwadm = (state: FwadmState): { state: FwadmState; renamed: Map<string, string> } => {
+  const renamed = new Map<string, string>()
+  const order = ['accounting', 'input', 'forward', 'output'] as const
+  const chains = { ...state.chains }
+  for (const category of order)
+    chains[category] = {
+      ...state.chains[category],
+      entries: state.chains[category].entries.map((e) => {
+        const name = `r${renamed.size + 1}`
+        renamed.set(e.counter, name)
+        return { ...e, counter: name }
+      }),
+    }
+  return { state: { ...state, chains, counterSeq: renamed.size }, renamed }
+}
+
+/** The interfaces in the sets of the table's -V rules, as the kernel (or memory) holds them. */
+const viaInterfaces = (table: KernelTable): Interfaces => {
+  const interfaces = new Map<string, number>()
+  for (const [name, values] of table.sets) {
+    const addr = viaAddrOf(name)
+    if (addr !== undefined) for (const iface of values) interfaces.set(iface, addr)
+  }
+  return interfaces
+}
+
+const IPFWADM: OwnedTable = {
+  kind: 'rules',
+  family: 'ip',
+  name: IPFWADM_TABLE,
+  commands: {
+    ipfwadm: (args, sys, world) => ipfwadmMain(args, sys, { ...world, interfaces: readInterfaces, ...(world.watchVia ? { watchVia: world.watchVia } : {}) }),
+  },
+  canonical: (table) => {
+    const { state, renamed } = renumberFwadm(decodeFwadm(table))
+    return { table: renderFwadm(state, viaInterfaces(table)), renamed }
+  },
+  initial: renderFwadm(FWADM_INITIAL, new Map()),
+  rendered: (table) => renderFwadm(decodeFwadm(table), viaInterfaces(table)),
+  notes: (table) => ipfwadmNotes(decodeFwadm(table)),
+  saved: {},
+}
+
+const entryTable = (name: typeof AUTOFW_TABLE | typeof MASQADM_TABLE, commands: Record<string, EntriesMain>): EntryTable => ({
+  kind: 'entries',
+  family: 'ip',
+  name,
+  commands,
+  rendered: (kernel) => renderedMasq(name, kernel),
+  notes: masqNotes,
+})
+
+export const OWNED_TABLES: readonly Owned[] = [
+  IPCHAINS,
+  IPFWADM,
+  entryTable(AUTOFW_TABLE, { ipautofw: ipautofwMain }),
+  entryTable(MASQADM_TABLE, { ipmasqadm: ipmasqadmMain }),
+]
+
+export const RULE_TABLES: readonly OwnedTable[] = OWNED_TABLES.filter((t): t is OwnedTable => t.kind === 'rules')
+export const ENTRY_TABLES: readonly EntryTable[] = OWNED_TABLES.filter((t): t is EntryTable => t.kind === 'entries')
 
 /** The legacy commands legacyfw serves, and the table each acts on. */
-export const commandTable = (command: string): OwnedTable | undefined => OWNED_TABLES.find((t) => Object.hasOwn(t.commands, command))
+export const commandTable = (command: string): Owned | undefined => OWNED_TABLES.find((t) => Object.hasOwn(t.commands, command))
 
 /** Every legacy command name, served or not yet: the script's calls to them are intercepted. */
 export const LEGACY_COMMANDS = ['ipchains', 'ipchains-save', 'ipchains-restore', 'ipfwadm', 'ipmasqadm', 'ipautofw'] as const

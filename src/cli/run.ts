@@ -8,11 +8,13 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { CommitRejected, KernelUnavailable, nftTableStore, transact } from '../runtime/store.ts'
+import { nftFwStore, transactFw } from '../runtime/fwstore.ts'
 import { NftMissing } from '../runtime/nft.ts'
 import { prepareServeDir, removeDir, serve, shellWord } from '../runtime/serve.ts'
 import { Session } from '../runtime/session.ts'
+import { startViaWatch } from '../runtime/via-watch.ts'
 import type { Io } from './legacyfw.ts'
-import { LEGACY_COMMANDS, OWNED_TABLES, type OwnedTable } from './owned.ts'
+import { ENTRY_TABLES, type EntryTable, LEGACY_COMMANDS, type Owned, type OwnedTable, RULE_TABLES } from './owned.ts'
 
 // The script under bash with the functions (BASH_ENV), then the end message.
 const wrapper = (dir: string): string => `BASH_ENV=${shellWord(join(dir, 'env.bash'))} bash "$@"
@@ -27,6 +29,12 @@ const apply = (owned: OwnedTable, session: Session): void => {
   transact(nftTableStore(owned.family, owned.name), (current) => ({ next, ...(current ? { previous: owned.rendered(current) } : {}), result: undefined }))
 }
 
+// The kernel keeps what its packet path learned in maps that stay (transactionText).
+const applyEntries = (owned: EntryTable, session: Session): void => {
+  const next = session.fwStoreOf(owned).current()
+  if (next) transactFw(nftFwStore(owned.name), () => ({ next, result: undefined }))
+}
+
 const failure = (e: unknown): string | undefined => {
   if (e instanceof CommitRejected) return `the kernel refused the firewall the script left: ${e.reason}`
   if (e instanceof KernelUnavailable) return e.reason === 'permission' ? 'Permission denied (you must be root)' : 'this kernel has no nftables'
@@ -36,10 +44,16 @@ const failure = (e: unknown): string | undefined => {
 
 export const runMain = async (script: string, args: readonly string[], io: Io): Promise<number> => {
   const session = new Session()
+  let viaUsed = false
+  session.watchVia = () => (viaUsed = true)
   try {
-    for (const owned of OWNED_TABLES) {
+    for (const owned of RULE_TABLES) {
       const table = nftTableStore(owned.family, owned.name).read()
       if (table) session.seed(owned, table)
+    }
+    for (const owned of ENTRY_TABLES) {
+      const kernel = nftFwStore(owned.name).read()
+      if (kernel) session.seedEntries(owned, kernel)
     }
   } catch (e) {
     const why = failure(e)
@@ -57,15 +71,21 @@ export const runMain = async (script: string, args: readonly string[], io: Io): 
     const status = await serve(dir, session)
     await exited
     let failed = false
-    for (const [owned] of session.changed())
+    const changed: [Owned, () => void][] = [
+      ...session.changed().map(([owned]): [Owned, () => void] => [owned, () => apply(owned, session)]),
+      ...session.changedEntries().map(([owned]): [Owned, () => void] => [owned, () => applyEntries(owned, session)]),
+    ]
+    for (const [owned, applyIt] of changed)
       try {
-        apply(owned, session)
+        applyIt()
       } catch (e) {
         const why = failure(e)
         if (why === undefined) throw e
         io.err(`legacyfw run: ${why}; table ${owned.name} left as it was\n`)
         failed = true
       }
+    // As ipfwadm does after a commit with -V rules: the watcher keeps their sets current.
+    if (viaUsed && !failed) startViaWatch(join(__dirname, 'entry-via-watch.cjs'))
     return failed && status === 0 ? 1 : status
   } finally {
     removeDir(dir)

@@ -5,6 +5,8 @@ import type { NftRule, NftTable } from '../translate/nft/ir.ts'
 import { type Counts, type KernelTable, kernelTableFromNft } from '../translate/nft/kernel-table.ts'
 import { GENERATION_SET, generationOf } from '../translate/nft/transaction.ts'
 import { tableText } from '../translate/nft/text.ts'
+import { type FwKernel, type FwTable, type MapElement, fwKernelFromTable } from '../translate/ipmasqadm/table.ts'
+import type { FwCommit, FwStore } from './fwstore.ts'
 import type { CommitResult, TableStore } from './store.ts'
 
 export interface MemoryStoreOptions {
@@ -142,5 +144,58 @@ const ruleFromText = (text: string): NftRule => {
     ...(counter ? { counter: counter[1] as string } : {}),
     stmts: after.trim() ? [after.trim()] : [],
     ...(comment ? { comment: comment[1] as string } : {}),
+  }
+}
+
+/**
+ * An ipautofw/ipmasqadm table kept in memory (legacyfw translate and run):
+ * the FwStore the tools use against the kernel, with its generation check.
+ * What the packet path learned (map elements) and counted is what the seed
+ * brought; a commit keeps the elements of maps that stay, as the kernel
+ * does, and restarts the counters, whose rules it adds again.
+ */
+export class FwMemoryStore implements FwStore {
+  private table: FwTable | undefined
+  private generation = 0
+  private learned = new Map<string, readonly MapElement[]>()
+  private counts = new Map<string, number>()
+  private seeded = false
+  /** Counts every change (commit, seed). */
+  version = 0
+
+  get changed(): boolean {
+    return this.version > (this.seeded ? 1 : 0)
+  }
+
+  /** Starts from what the kernel holds (rendered), with what it learned and counted. */
+  seed(table: FwTable, kernel: FwKernel): void {
+    this.table = table
+    this.generation = kernel.generation
+    this.learned = new Map(kernel.maps)
+    this.counts = new Map(kernel.counts)
+    this.seeded = true
+    this.version++
+  }
+
+  /** The table as the last commit (or the seed) left it. */
+  current(): FwTable | undefined {
+    return this.table
+  }
+
+  read(): FwKernel | undefined {
+    if (!this.table) return undefined
+    const kernel = fwKernelFromTable(this.table, this.generation)
+    return { ...kernel, maps: new Map(this.table.maps.map((m) => [m.name, this.learned.get(m.name) ?? []])), counts: this.counts }
+  }
+
+  commit(current: FwKernel | undefined, next: FwTable): FwCommit {
+    if ((current === undefined) !== (this.table === undefined) || (current?.generation ?? 0) !== this.generation) return 'conflict'
+    const kept = new Set(next.maps.map((m) => m.name))
+    this.learned = new Map([...this.learned].filter(([name]) => kept.has(name)))
+    this.counts = new Map()
+    this.table = next
+    this.generation++
+    this.version++
+    return 'ok'
   }
 }

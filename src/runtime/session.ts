@@ -5,9 +5,12 @@
 // which script line made each rule, chain and policy, and every call.
 import { readFileSync } from 'node:fs'
 import { type KernelTable, kernelTableFromNft } from '../translate/nft/kernel-table.ts'
-import { type OwnedTable, commandTable } from '../cli/owned.ts'
+import type { EntryTable, Owned, OwnedTable } from '../cli/owned.ts'
+import { commandTable } from '../cli/owned.ts'
+import type { FwKernel, FwTable } from '../translate/ipmasqadm/table.ts'
+import { readForwarding } from '../cli/forwarding.ts'
 import { readConntrack } from './conntrack.ts'
-import { MemoryStore } from './memory-store.ts'
+import { FwMemoryStore, MemoryStore } from './memory-store.ts'
 import { type Sys, realSys } from './sys.ts'
 
 export interface Request {
@@ -36,7 +39,7 @@ export interface CallRecord extends Reply {
   readonly unsupported: boolean
 }
 
-/** Where each rule (by counter name) and chain (by name) of a table came from. */
+/** Where each rule (by counter name, or record of an entry table) and chain (by name) of a table came from. */
 export interface Origins {
   readonly rules: Map<string, string>
   readonly chains: Map<string, string>
@@ -56,12 +59,26 @@ const ruleComments = (table: KernelTable): Map<string, string | undefined> => {
 export class Session {
   readonly calls: CallRecord[] = []
   private readonly stores = new Map<OwnedTable, MemoryStore>()
-  private readonly origins = new Map<OwnedTable, Origins>()
+  private readonly fwStores = new Map<EntryTable, FwMemoryStore>()
+  private readonly origins = new Map<Owned, Origins>()
+  /** Called after an ipfwadm commit that leaves -V rules (legacyfw run: the kernel gets them at the end). */
+  watchVia: (() => void) | undefined
   private readonly names = realSys('legacyfw').names
 
   /** Starts a table from what the kernel holds (legacyfw run). */
   seed(owned: OwnedTable, table: KernelTable): void {
     this.storeOf(owned).seed(owned.rendered(table), table.counters)
+  }
+
+  /** Starts an entry table from what the kernel holds (legacyfw run). */
+  seedEntries(owned: EntryTable, kernel: FwKernel): void {
+    this.fwStoreOf(owned).seed(owned.rendered(kernel), kernel)
+  }
+
+  fwStoreOf(owned: EntryTable): FwMemoryStore {
+    let store = this.fwStores.get(owned)
+    if (!store) this.fwStores.set(owned, (store = new FwMemoryStore()))
+    return store
   }
 
   storeOf(owned: OwnedTable): MemoryStore {
@@ -70,7 +87,7 @@ export class Session {
     return store
   }
 
-  originsOf(owned: OwnedTable): Origins {
+  originsOf(owned: Owned): Origins {
     let origins = this.origins.get(owned)
     if (!origins) this.origins.set(owned, (origins = { rules: new Map(), chains: new Map() }))
     return origins
@@ -81,6 +98,14 @@ export class Session {
     return [...this.stores].flatMap(([owned, store]) => {
       const table = store.changed ? store.read() : undefined
       return table ? [[owned, table] as [OwnedTable, KernelTable]] : []
+    })
+  }
+
+  /** The entry tables the script changed, with what they hold now. */
+  changedEntries(): [EntryTable, FwTable][] {
+    return [...this.fwStores].flatMap(([owned, store]) => {
+      const table = store.changed ? store.current() : undefined
+      return table ? [[owned, table] as [EntryTable, FwTable]] : []
     })
   }
 
@@ -101,17 +126,34 @@ export class Session {
       readStdin: () => stdin ?? readStdinOf(req.pid),
       names: this.names,
     }
+    const status = owned.kind === 'rules' ? await this.callRules(owned, req, sys) : await this.callEntries(owned, req, sys)
+    const reply = { status, stdout, stderr }
+    this.calls.push({ ...reply, where: req.where, argv: [req.as, ...req.args], unsupported: false })
+    return reply
+  }
+
+  private async callRules(owned: OwnedTable, req: Request, sys: Sys): Promise<number> {
     const store = this.storeOf(owned)
     const version = store.version
     const before = store.read()
     const main = owned.commands[req.command] as NonNullable<OwnedTable['commands'][string]>
-    const status = await main(req.args, sys, { store, conntrack: readConntrack })
+    const status = await main(req.args, sys, { store, conntrack: readConntrack, forwarding: readForwarding, ...(this.watchVia ? { watchVia: this.watchVia } : {}) })
     // An append names its new rules; anything else is found by comparing.
     if (store.version === version + 1 && store.appended) for (const counter of store.appended) this.originsOf(owned).rules.set(counter, req.where)
     else if (store.version !== version) this.remember(owned, before ?? kernelTableFromNft(owned.initial, new Map()), store.read(), req.where)
-    const reply = { status, stdout, stderr }
-    this.calls.push({ ...reply, where: req.where, argv: [req.as, ...req.args], unsupported: false })
-    return reply
+    return status
+  }
+
+  // A record that is new came from this call.
+  private async callEntries(owned: EntryTable, req: Request, sys: Sys): Promise<number> {
+    const store = this.fwStoreOf(owned)
+    const version = store.version
+    const before = new Set(store.current()?.records)
+    const main = owned.commands[req.command] as NonNullable<EntryTable['commands'][string]>
+    const status = await main(req.args, sys, { store })
+    if (store.version !== version)
+      for (const record of store.current()?.records ?? []) if (!before.has(record)) this.originsOf(owned).rules.set(record, req.where)
+    return status
   }
 
   // A rule whose counter is new, or whose record changed (a policy), came

@@ -14,7 +14,8 @@ const PREFIX = 'via_'
 
 export const viaSetName = (addr: number): string => `${PREFIX}${addrToDotted(addr).replaceAll('.', '_')}`
 
-const viaAddrOf = (setName: string): number | undefined =>
+/** The address a via set stands for, undefined for other sets. */
+export const viaAddrOf = (setName: string): number | undefined =>
   setName.startsWith(PREFIX) ? dottedToAddr(setName.slice(PREFIX.length).replaceAll('_', '.')) : undefined
 
 /** The set's elements as nft text: the interfaces whose primary address is `addr`. */

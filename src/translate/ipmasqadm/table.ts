@@ -77,15 +77,32 @@ const mapBody = (m: FwMap): string[] => [
 
 const allChains = (t: FwTable): FwChain[] => [{ name: RECORDS_CHAIN, rules: t.records.map(recordRule) }, ...t.chains]
 
-/** The table as an nft file. */
-export const tableText = (t: FwTable): string => {
+const tableBlocks = (t: FwTable, recordOrigin: (record: string) => string | undefined = () => undefined): string[] => {
   const blocks = [`\tcomment ${quote(t.comment)}`]
   for (const m of t.maps) blocks.push(`\tmap ${m.name} {\n${mapBody(m).map((l) => `\t\t${l}\n`).join('')}\t}`)
   for (const c of allChains(t)) {
-    const lines = [`\tchain ${c.name} {`, ...(c.base ? [`\t\t${c.base}`] : []), ...c.rules.map((r) => `\t\t${r}`), '\t}']
-    blocks.push(lines.join('\n'))
+    const rules = c.rules.map((r, i) => {
+      const where = c.name === RECORDS_CHAIN ? recordOrigin(t.records[i] as string) : undefined
+      return `\t\t${r}${where === undefined ? '' : ` # ${where}`}`
+    })
+    blocks.push([`\tchain ${c.name} {`, ...(c.base ? [`\t\t${c.base}`] : []), ...rules, '\t}'].join('\n'))
   }
-  return `table ip ${t.name} {\n${blocks.join('\n\n')}\n}\n`
+  return blocks
+}
+
+/** The table as an nft file. */
+export const tableText = (t: FwTable): string => `table ip ${t.name} {\n${tableBlocks(t).join('\n\n')}\n}\n`
+
+/**
+ * The table as a file for /etc/nftables.conf: loading it replaces the table
+ * whole, with an empty generation set (the tools' next commit starts it),
+ * and each record says which script line made it.
+ */
+export const annotatedFwTableText = (t: FwTable, recordOrigin: (record: string) => string | undefined): string => {
+  const id = `ip ${t.name}`
+  const generation = `\tset ${GENERATION_SET} {\n\t\ttype mark\n\t\tflags timeout\n\t\ttimeout 1h\n\t}`
+  const [comment, ...rest] = tableBlocks(t, recordOrigin)
+  return `table ${id}\ndelete table ${id}\ntable ${id} {\n${[comment, generation, ...rest].join('\n\n')}\n}\n`
 }
 
 /**
