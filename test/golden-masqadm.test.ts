@@ -3,6 +3,7 @@
 import t from 'tap'
 import { AUTOFW_TABLE, MASQADM_TABLE, type MasqWorld, ipautofwMain, ipmasqadmMain } from '../src/cli/ipmasqadm.ts'
 import { procMain } from '../src/cli/proc.ts'
+import { NO_FORWARDING } from '../src/translate/common/masq.ts'
 import type { Sys } from '../src/runtime/sys.ts'
 import { caseNames, expectFile, orphans, readCase, transcriptEntry } from './helpers/golden.ts'
 import { MemoryFwStore } from './helpers/fw-memory-store.ts'
@@ -17,6 +18,7 @@ const legacyfw = (tool: keyof typeof TABLE) => async (args: readonly string[], s
   return procMain(args.slice(1), sys, {
     read: (table) => (table === TABLE[tool] ? store.read() : undefined),
     conntrack: () => '',
+    forwarding: () => NO_FORWARDING,
     tables: () => (store.read() ? [TABLE[tool]] : []),
   })
 }

@@ -6,6 +6,8 @@
 // -d port preservation and the /proc files of `legacyfw proc`; then portfw
 // with preferences 2:1 (also when SYNs are retransmitted), and mfw with
 // marks set by ipchains -m (absolute and relative) and -S forcing a turn.
+// The masquerading table (ipchains -M -L, ipfwadm -M -l, legacyfw proc
+// ip_masquerade) lists every forwarded connection as 2.0/2.2 did.
 import t from 'tap'
 import { spawnSync } from 'node:child_process'
 import { projectPath } from '../src/runtime/project.ts'
@@ -66,6 +68,9 @@ interface Gateway {
   readonly procFile: string
   /** /proc/net/ip_masquerade: free ports per protocol before any entry. */
   readonly freeAtStart: number
+  /** The masquerading table as the gateway's tool lists it, numeric. */
+  readonly listMasq: (lab: Lab) => Run
+  readonly kernel: '2.0' | '2.2'
 }
 
 const GATEWAYS: readonly Gateway[] = [
@@ -75,6 +80,8 @@ const GATEWAYS: readonly Gateway[] = [
     autofw: (lab, args) => masqadm(lab, 'autofw', ...args),
     procFile: 'ip_masq/autofw',
     freeAtStart: 40960,
+    listMasq: (lab) => lab.ipchains('-M', '-L', '-n'),
+    kernel: '2.2',
   },
   {
     name: 'ipautofw on an ipfwadm gateway (2.0)',
@@ -82,6 +89,8 @@ const GATEWAYS: readonly Gateway[] = [
     autofw: (lab, args) => lab.exec('gw', [IPAUTOFW, ...args]),
     procFile: 'ip_autofw',
     freeAtStart: 4096,
+    listMasq: (lab) => lab.ipfwadm('-M', '-l', '-n'),
+    kernel: '2.0',
   },
 ]
 
@@ -90,6 +99,54 @@ const procEntry = (text: string, low: number): string[] => {
   const line = text.split('\n').find((l) => l.includes(` ${hex4(low)}-`))
   if (!line) throw new Error(`no autofw entry for port ${low} in:\n${text}`)
   return line.trim().split(/\s+/)
+}
+
+/** A masq entry: the inside host and port, the outside one, the gateway's port. */
+interface Entry {
+  readonly proto: 'TCP' | 'UDP'
+  readonly inside: string
+  readonly iport: number
+  readonly outside: string
+  readonly oport: number
+  readonly mport: number
+  /** Forwarded, or autofw -d: the port was asked for, not taken from 61000-65095. */
+  readonly specific: boolean
+}
+
+const portOf = (src: string): number => Number(src.split(':')[1])
+
+/** A connection wan opened to the gateway, forwarded to `to` ("host:port" the server saw). */
+const forwardedEntry = (proto: Entry['proto'], p: { src: string; text?: string }, mport: number): Entry => {
+  const [inside = '', iport = ''] = localOf(p.text).split(':')
+  return { proto, inside, iport: Number(iport), outside: WAN, oport: portOf(p.src), mport, specific: true }
+}
+
+/** A connection the lan opened to wan, masqueraded (the server saw the masq port). */
+const outgoingEntry = (proto: Entry['proto'], p: { src: string; text?: string }, dport: number, specific = false): Entry => {
+  const [inside = '', iport = ''] = p.src.split(':')
+  return { proto, inside, iport: Number(iport), outside: WAN, oport: dport, mport: peerPortOf(p.text), specific }
+}
+
+/** The listing's rows without the expiry, sorted: "PROT SRC DST SPORT (MPORT) -> DPORT". */
+const listedRows = (text: string): string[] =>
+  text
+    .split('\n')
+    .slice(2)
+    .filter((l) => l !== '')
+    .map((l) => l.replace(/^(\S+)\s+\d\d:\d\d\.\d\d /, '$1 ').replace(/\s+/g, ' '))
+    .sort()
+
+const rowOf = (e: Entry, lower: boolean): string =>
+  `${lower ? e.proto.toLowerCase() : e.proto} ${e.inside} ${e.outside} ${e.iport} (${e.mport}) -> ${e.oport}`
+
+/** The /proc/net/ip_masquerade line of an entry, any expiry. */
+const procLine = (e: Entry): RegExp =>
+  new RegExp(`^${e.proto} ${hex8(e.inside)}:${hex4(e.iport)} ${hex8(e.outside)}:${hex4(e.oport)} ${hex4(e.mport)} 00000000      0      0 +\\d+ *$`)
+
+/** 2.0 took a free port for every entry, 2.2 only for those from 61000-65095. */
+const freeTitle = (entries: readonly Entry[], kernel: '2.0' | '2.2', atStart: number, icmp = 0): string => {
+  const used = (proto: Entry['proto']) => entries.filter((e) => e.proto === proto && (kernel === '2.0' || !e.specific)).length
+  return `Prc FromIP   FPrt ToIP     TPrt Masq Init-seq  Delta PDelta Expires (free=${atStart - used('UDP')},${atStart - used('TCP')},${atStart - icmp})`
 }
 
 const sleepUntil = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms - Date.now())))
@@ -155,13 +212,27 @@ else {
         t.ok(mport >= 61000 && mport <= 65095, `outside the -d range the masquerading port is from 61000-65095 (${mport})`)
         t.equal(peerOf(masq.text), GW_WAN, 'masqueraded to the gateway address')
 
+        const entries: Entry[] = [
+          forwardedEntry('UDP', fixed, 7300),
+          forwardedEntry('TCP', bounced, 8080),
+          outgoingEntry('TCP', ra, 7070),
+          forwardedEntry('UDP', audio, 6970),
+          outgoingEntry('UDP', trigger, 7648),
+          forwardedEntry('UDP', data, 7649),
+          forwardedEntry('UDP', ctl, 7648),
+          outgoingEntry('UDP', takeover, 7648),
+          forwardedEntry('UDP', moved, 7649),
+          outgoingEntry('UDP', direct, 5005, true),
+          outgoingEntry('UDP', masq, 9000),
+        ]
+        const listing = gw.listMasq(lab)
+        t.equal(listing.status, 0, 'masquerading table listed')
+        t.same(listedRows(listing.stdout), entries.map((e) => rowOf(e, gw.kernel === '2.0')).sort(), 'it lists the forwarded (-h, -p, learned), -d and masqueraded connections, and nothing else')
         const masquerade = proc(lab, 'ip_masquerade').split('\n').filter((l) => l !== '')
         t.ok(masquerade.every((l) => l.length === 127), 'proc ip_masquerade: every line padded to 127 characters')
-        const udpEntries = masquerade.filter((l) => l.startsWith('UDP '))
-        const tcpEntries = masquerade.filter((l) => l.startsWith('TCP '))
-        t.match(masquerade[0], new RegExp(`^Prc FromIP   FPrt ToIP     TPrt Masq Init-seq  Delta PDelta Expires \\(free=${gw.freeAtStart - udpEntries.length},${gw.freeAtStart - tcpEntries.length},\\d+\\) *$`), 'proc ip_masquerade: the title with this kernel\'s free ports')
-        const line = udpEntries.find((l) => l.startsWith(`UDP ${hex8(LAN10)}:${hex4(40124)} ${hex8(WAN)}:${hex4(9000)} `))
-        t.match(line, new RegExp(`^UDP ${hex8(LAN10)}:${hex4(40124)} ${hex8(WAN)}:${hex4(9000)} ${hex4(mport)} 00000000      0      0 +\\d+ *$`), 'proc ip_masquerade: the masqueraded flow with the port wan saw')
+        t.equal(masquerade[0]?.trimEnd(), freeTitle(entries, gw.kernel, gw.freeAtStart), `proc ip_masquerade: the free ports of ${gw.kernel}`)
+        t.equal(masquerade.length, entries.length + 1, 'proc ip_masquerade: one line per entry')
+        for (const e of entries) t.ok(masquerade.some((l) => procLine(e).test(l)), `proc ip_masquerade: ${rowOf(e, false)}`)
 
         await sleepUntil(start + 16000)
         const late = await lab.udp('wan', GW_WAN, 6990, { timeout: 1 })
@@ -199,7 +270,7 @@ else {
     t.equal(masqadm(lab, 'portfw', '-a', '-P', 'tcp', '-L', GW_WAN, '80', '-R', LAN11, '80', '-p', '1').status, 0)
   }
 
-  for (const [name, gateway] of [['ipchains', ipchainsGateway], ['ipfwadm', ipfwadmGateway]] as const)
+  for (const [name, gateway, gw] of [['ipchains', ipchainsGateway, GATEWAYS[0] as Gateway], ['ipfwadm', ipfwadmGateway, GATEWAYS[1] as Gateway]] as const)
     t.test(`portfw on an ${name} gateway: prefs 2:1 split 30 connections 20/10`, async (t) => {
       await withLab(async (lab) => {
         portfw21(t, lab, gateway)
@@ -211,6 +282,11 @@ else {
         t.same(seen.slice(0, 3).map((s) => s.split(':')[0]), [LAN11, LAN10, LAN10], 'in 2.2 order: the newest entry first, then its turn passes')
         const one = await lab.tcp('wan', GW_WAN, 80, { timeout: 10 })
         t.equal(localOf(one.text), `${LAN11}:80`, 'the 31st starts the next round')
+        const rows = listedRows(gw.listMasq(lab).stdout)
+        const to = (host: string) => rows.filter((r) => new RegExp(`^${gw.kernel === '2.0' ? 'tcp' : 'TCP'} ${host} ${WAN} 80 \\(80\\) -> \\d+$`).test(r)).length
+        t.same([to(LAN10), to(LAN11), rows.length], [20, 11, 31], 'the masquerading table lists each forwarded connection: inside host:80, the client, masq port 80')
+        const title = proc(lab, 'ip_masquerade').split('\n')[0]?.trimEnd()
+        t.equal(title, freeTitle(Array(31).fill({ proto: 'TCP', specific: true }), gw.kernel, gw.freeAtStart), `proc ip_masquerade: the free ports of ${gw.kernel}`)
         const listing = masqadm(lab, 'portfw', '-l', '-n')
         t.equal(
           listing.stdout,
@@ -275,6 +351,10 @@ else {
       t.equal(localOf(relative.text), `${LAN11}:8002`, "mark +2 (relative): to its host, on the packet's own port")
       const unmarked = await lab.tcp('wan', GW_WAN, 8001, { timeout: 2 })
       t.not(unmarked.result, 'reply', 'an unmarked port is not forwarded')
+
+      const rows = listedRows(lab.ipchains('-M', '-L', '-n').stdout)
+      t.ok(rows.includes(rowOf(forwardedEntry('TCP', marked, 8000), false)), '-M -L: the mark 1 connection, to its host and port')
+      t.ok(rows.includes(rowOf(forwardedEntry('TCP', relative, 8002), false)), '-M -L: the mark 2 connection, on its own port')
 
       const to3 = async (): Promise<string> => localOf((await lab.tcp('wan', GW_WAN, 8003, { timeout: 5 })).text).split(':')[0] ?? ''
       const first = await to3()

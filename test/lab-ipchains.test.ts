@@ -119,6 +119,10 @@ else {
         // wan has no route back to the lan: an answer proves masquerading.
         const ping = await lab.ping('lan', WAN, { src: LAN10 })
         t.same(ping, { result: 'reply', from: WAN }, 'lan pings wan')
+        // 2.2 listed an ICMP query by its id, the masq id and type << 8 | code (icmp_hv_req).
+        const esc = (a: string) => a.replaceAll('.', '\\.')
+        const icmp = new RegExp(`^ICMP\\s+\\S+ ${esc(LAN10)}\\s+${esc(WAN)}\\s+\\d+ \\((\\d+)\\) -> 2048$`, 'm').exec(lab.ipchains('-M', '-L', '-n').stdout)
+        t.ok(icmp && inMasqRange(Number(icmp[1])), `-M -L -n lists the echo request: id (masq id from 61000-65095) -> 2048 (${icmp?.[0]})`)
         const before = counters(lab)
         const p = await lab.udp('lan', WAN, 9999, { src: LAN10, sport: 40012 })
         const after = counters(lab)

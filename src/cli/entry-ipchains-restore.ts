@@ -1,6 +1,7 @@
 // bin/ipchains-restore
 import { TABLE_NAME } from '../translate/ipchains/render.ts'
 import { readConntrack } from '../runtime/conntrack.ts'
+import { readForwarding } from './forwarding.ts'
 import { nftTableStore } from '../runtime/store.ts'
 import { realSys } from '../runtime/sys.ts'
 import { ipchainsRestoreMain } from './ipchains-restore.ts'
@@ -8,6 +9,7 @@ import { ipchainsRestoreMain } from './ipchains-restore.ts'
 void ipchainsRestoreMain(process.argv.slice(2), realSys('ipchains-restore'), {
   store: nftTableStore('ip', TABLE_NAME),
   conntrack: readConntrack,
+  forwarding: readForwarding,
 }).then((status) => {
   process.exitCode = status
 })

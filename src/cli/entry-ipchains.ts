@@ -2,6 +2,7 @@
 import { basename } from 'node:path'
 import { TABLE_NAME } from '../translate/ipchains/render.ts'
 import { readConntrack } from '../runtime/conntrack.ts'
+import { readForwarding } from './forwarding.ts'
 import { nftTableStore } from '../runtime/store.ts'
 import { realSys } from '../runtime/sys.ts'
 import { ipchainsMain } from './ipchains.ts'
@@ -10,6 +11,7 @@ const program = process.env['LEGACYFW_ARGV0'] ?? basename(process.argv[1] ?? 'ip
 void ipchainsMain(process.argv.slice(2), realSys(program), {
   store: nftTableStore('ip', TABLE_NAME),
   conntrack: readConntrack,
+  forwarding: readForwarding,
 }).then((status) => {
   process.exitCode = status
 })

@@ -2,6 +2,7 @@
 import { basename, join } from 'node:path'
 import { TABLE_NAME } from '../translate/ipfwadm/render.ts'
 import { readConntrack } from '../runtime/conntrack.ts'
+import { readForwarding } from './forwarding.ts'
 import { readInterfaces } from '../runtime/interfaces.ts'
 import { nftTableStore } from '../runtime/store.ts'
 import { realSys } from '../runtime/sys.ts'
@@ -12,6 +13,7 @@ const program = process.env['LEGACYFW_ARGV0'] ?? basename(process.argv[1] ?? 'ip
 void ipfwadmMain(process.argv.slice(2), realSys(program), {
   store: nftTableStore('ip', TABLE_NAME),
   conntrack: readConntrack,
+  forwarding: readForwarding,
   interfaces: readInterfaces,
   watchVia: () => startViaWatch(join(__dirname, 'entry-via-watch.cjs')),
 }).then((status) => {

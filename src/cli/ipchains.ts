@@ -2,7 +2,7 @@
 // listing read from the kernel.
 import { Exit } from '../translate/common/exit.ts'
 import { resolveHosts } from '../translate/common/listnames.ts'
-import { masqEntriesFromConntrack } from '../translate/common/masq.ts'
+import { type MasqForwarding, masqEntriesFromConntrack } from '../translate/common/masq.ts'
 import { DecodeError, decodeState } from '../translate/ipchains/decode.ts'
 import { type Outcome, execute } from '../translate/ipchains/execute.ts'
 import { formatMasq, listedAddresses } from '../translate/ipchains/list.ts'
@@ -22,6 +22,8 @@ export interface ChainsWorld {
   readonly store: TableStore
   /** conntrack table lines, or undefined if it cannot be read. */
   readonly conntrack: () => string | undefined
+  /** What the ipautofw/ipmasqadm tables forward (their connections are masq entries too). */
+  readonly forwarding: () => MasqForwarding
 }
 
 // Did the command change what the kernel holds (rules, policies, timeouts)?
@@ -51,7 +53,7 @@ const print = (sys: Sys, outcome: Pick<Outcome, 'stdout' | 'stderr' | 'status'>)
 const listMasq = async (cmd: Command, sys: Sys, world: ChainsWorld): Promise<number> => {
   const text = world.conntrack()
   if (text === undefined) throw otherProblem(sys.program, "cannot open file `/proc/net/ip_masquerade'")
-  const entries = masqEntriesFromConntrack(text)
+  const entries = masqEntriesFromConntrack(text, world.forwarding())
   const numeric = (cmd.inv.options & OPT.NUMERIC) !== 0
   const names = await resolveHosts(sys.names(), numeric ? [] : entries.flatMap((e) => [e.src, e.dst]))
   sys.out(formatMasq(entries, numeric, (cmd.inv.options & OPT.VERBOSE) !== 0, names))

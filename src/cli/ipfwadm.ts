@@ -2,7 +2,7 @@
 // or a listing read from the kernel.
 import { Exit } from '../translate/common/exit.ts'
 import { resolveHosts } from '../translate/common/listnames.ts'
-import { masqEntriesFromConntrack } from '../translate/common/masq.ts'
+import { type MasqForwarding, masqEntriesFromConntrack } from '../translate/common/masq.ts'
 import { DecodeError, decodeState } from '../translate/ipfwadm/decode.ts'
 import { type Outcome, execute } from '../translate/ipfwadm/execute.ts'
 import { fastAppendText } from '../translate/ipfwadm/fastpath.ts'
@@ -23,6 +23,8 @@ export interface FwadmWorld {
   readonly store: TableStore
   /** conntrack table lines, or undefined if it cannot be read. */
   readonly conntrack: () => string | undefined
+  /** What the ipautofw/ipmasqadm tables forward (their connections are masq entries too). */
+  readonly forwarding: () => MasqForwarding
   /** The interfaces and their primary IPv4 addresses. */
   readonly interfaces: () => Interfaces
   /** Called after a commit that leaves -V rules in the table (keeps their sets current). */
@@ -58,7 +60,7 @@ const print = (sys: Sys, outcome: Pick<Outcome, 'stdout' | 'stderr' | 'status'>)
 const listMasq = async (cmd: Command, sys: Sys, world: FwadmWorld): Promise<number> => {
   const text = world.conntrack()
   if (text === undefined) return print(sys, { stdout: '', stderr: `${sys.program}: cannot open file ${PROC_FILES.masquerading}\n`, status: 1 })
-  const entries = masqEntriesFromConntrack(text)
+  const entries = masqEntriesFromConntrack(text, world.forwarding())
   const numeric = (cmd.inv.options & OPT.NUMERIC) !== 0
   const names = await resolveHosts(sys.names(), numeric ? [] : entries.flatMap((e) => [e.src, e.dst]))
   sys.out('IP masquerading entries\n')

@@ -8,7 +8,7 @@
 //   ip_masquerade    masqueraded connections, from conntrack; the 2.0
 //                    format on a gateway masquerading with ipfwadm only,
 //                    else 2.2 (--kernel 2.0|2.2 chooses)
-import { masqEntriesFromConntrack } from '../translate/common/masq.ts'
+import { type MasqForwarding, masqEntriesFromConntrack } from '../translate/common/masq.ts'
 import { type MasqKernel, masqProc } from '../translate/common/masq-proc.ts'
 import { TABLE_NAME as IPFWADM_TABLE } from '../translate/ipfwadm/render.ts'
 import { TABLE_NAME as IPCHAINS_TABLE } from '../translate/ipchains/render.ts'
@@ -20,6 +20,7 @@ import { nftFwStore } from '../runtime/fwstore.ts'
 import { NftMissing, runNft } from '../runtime/nft.ts'
 import { KernelUnavailable } from '../runtime/store.ts'
 import { readConntrack } from '../runtime/conntrack.ts'
+import { readForwarding } from './forwarding.ts'
 import { AUTOFW_TABLE, MASQADM_TABLE, autofwLive } from './ipmasqadm.ts'
 
 export interface ProcIo {
@@ -33,6 +34,8 @@ export interface ProcWorld {
   readonly read: (table: typeof AUTOFW_TABLE | typeof MASQADM_TABLE) => FwKernel | undefined
   /** conntrack table lines, undefined when unreadable. */
   readonly conntrack: () => string | undefined
+  /** What the ipautofw/ipmasqadm tables forward (their connections are masq entries too). */
+  readonly forwarding: () => MasqForwarding
   /** The names of the kernel's ip tables. */
   readonly tables: () => readonly string[]
 }
@@ -65,7 +68,7 @@ const READERS: Record<string, Reader> = {
   ip_masquerade: (w, kernel) => {
     const text = w.conntrack()
     if (text === undefined) throw new ProcProblem('cannot read the conntrack table (/proc/net/nf_conntrack or conntrack -L)')
-    return masqProc(masqEntriesFromConntrack(text), kernel ?? masqKernelOf(w.tables()))
+    return masqProc(masqEntriesFromConntrack(text, w.forwarding()), kernel ?? masqKernelOf(w.tables()))
   },
 }
 
@@ -114,6 +117,7 @@ export const procMain = (args: readonly string[], io: ProcIo, world: ProcWorld =
 export const realProcWorld = (): ProcWorld => ({
   read: (table) => nftFwStore(table).read(),
   conntrack: readConntrack,
+  forwarding: readForwarding,
   tables: () => {
     const r = runNft(['list', 'tables', 'ip'])
     return r.status === 0 ? [...r.stdout.matchAll(/^table ip (\S+)$/gm)].map((m) => m[1] as string) : []

@@ -5,14 +5,16 @@ import { ipchainsSaveMain } from '../../src/cli/ipchains-save.ts'
 import { ipfwadmMain } from '../../src/cli/ipfwadm.ts'
 import { MemoryStore } from './memory-store.ts'
 import { captureSys } from './sys.ts'
+import { type MasqForwarding, NO_FORWARDING } from '../../src/translate/common/masq.ts'
 
 export interface PureWorld {
   readonly store: MemoryStore
   readonly fwadmStore: MemoryStore
   conntrack: string
+  forwarding: MasqForwarding
 }
 
-export const pureWorld = (): PureWorld => ({ store: new MemoryStore(), fwadmStore: new MemoryStore(), conntrack: '' })
+export const pureWorld = (): PureWorld => ({ store: new MemoryStore(), fwadmStore: new MemoryStore(), conntrack: '', forwarding: NO_FORWARDING })
 
 export interface Run {
   readonly stdout: string
@@ -33,9 +35,9 @@ export const runPure = async (world: PureWorld, argv: readonly string[], options
     stdinIsTty: options.tty ?? false,
     files: { '/proc/sys/net/ipv4/ip_forward': '0\n' },
   })
-  const chains = { store: world.store, conntrack: () => world.conntrack }
+  const chains = { store: world.store, conntrack: () => world.conntrack, forwarding: () => world.forwarding }
   // A fresh namespace, as the replayed cases see it: lo, up.
-  const fwadm = { store: world.fwadmStore, conntrack: () => world.conntrack, interfaces: () => new Map([['lo', 0x7f000001]]) }
+  const fwadm = { store: world.fwadmStore, conntrack: () => world.conntrack, forwarding: () => world.forwarding, interfaces: () => new Map([['lo', 0x7f000001]]) }
   let status: number
   switch (program) {
     case 'ipchains':

@@ -3,6 +3,8 @@
 // protocol (UDP, TCP, ICMP), then one line per entry, each padded to 127
 // characters. 2.0 started each counter at 4096 ports, 2.2 at 4096 * 10
 // (PORT_MASQ_MUL: one port served ten connections to different hosts).
+// 2.0 counted every entry; 2.2 not those that asked for a specific port
+// (forwarded connections, autofw -d: IP_MASQ_F_MPORT).
 import { MASQ_PORT_MAX, MASQ_PORT_MIN, type MasqEntry } from './masq.ts'
 
 export type MasqKernel = '2.0' | '2.2'
@@ -14,9 +16,9 @@ const PROTOCOLS = ['UDP', 'TCP', 'ICMP'] as const
 const hex = (n: number, width: number): string => (n >>> 0).toString(16).toUpperCase().padStart(width, '0')
 const line127 = (text: string): string => `${text.padEnd(127)}\n`
 
-/** Each entry uses up one port of its protocol's counter. */
+/** The free ports per protocol after the entries took theirs. */
 export const freePorts = (entries: readonly MasqEntry[], kernel: MasqKernel): number[] =>
-  PROTOCOLS.map((p) => FREE_AT_START[kernel] - entries.filter((e) => e.proto === p).length)
+  PROTOCOLS.map((p) => FREE_AT_START[kernel] - entries.filter((e) => e.proto === p && (kernel === '2.0' || !e.specificPort)).length)
 
 export const masqProcLine = (e: MasqEntry): string =>
   line127(
