@@ -79,11 +79,14 @@ const masqListings = (ns: string): string[] => {
     const r = inNetns(ns, ['nft', 'list', 'table', 'ip', name])
     if (r.status !== 0) return r.stderr
     // Blocks in an order that does not depend on when each was made; counter
-    // names neither; the generation set's elements expire. (A table comment
+    // names and autofw ids neither; the generation set's elements expire. (A table comment
     // does not survive the tools' create-then-add, so it is left aside.)
     const body = r.stdout.slice(r.stdout.indexOf('{\n') + 2, r.stdout.lastIndexOf('\n}'))
     return body
       .replace(/counter name "[^"]+"/g, 'counter name "C"')
+      // autofw entry ids come from the table's generation, which a loaded file restarts.
+      .replace(/"autofw \d+ /g, '"autofw ID ')
+      .replace(/autofw_\d+_/g, 'autofw_ID_')
       .split('\n\n')
       .map((b) => b.replace(/^\tcomment "[^"]*"\n/, ''))
       .filter((b) => !/^\t(set generation|counter) /.test(b))
@@ -214,7 +217,7 @@ else {
       t.same(translated, expected, 'ipfwadm -l, ipmasqadm portfw -l / mfw -L, legacyfw proc and the kernel tables as after the live run')
       t.match(expected.join('\n'), /TCP  10\.64\.0\.1 +192\.168\.1\.3 +80 +8080/, 'the live run made the portfw entries')
       // The tools take it from there: the next commands commit on top of the loaded tables.
-      for (const argv of [[IPFWADM, '-I', '-a', 'deny', '-S', '10.9.9.9'], [IPMASQADM, 'portfw', '-f'], [join(ROOT, 'bin/ipautofw'), '-F']]) {
+      for (const argv of [[IPFWADM, '-I', '-a', 'deny', '-S', '10.9.9.9'], [IPMASQADM, 'portfw', '-f'], [IPMASQADM, 'autofw', '-A', '-r', 'udp', '7100', '7110', '-h', '192.168.1.8'], [join(ROOT, 'bin/ipautofw'), '-F']]) {
         const a = inNetns(ns, argv)
         const b = inNetns(liveNs, argv)
         t.equal(a.status, 0, `${argv.slice(1).join(' ')} on the loaded table: ${a.stderr}`)

@@ -64,7 +64,8 @@ export const autofwRun = (args: readonly string[], sys: Sys, world: MasqWorld, k
   const table = kernel === '2.0' ? AUTOFW_TABLE : MASQADM_TABLE
   try {
     const errno = changeTable(world, table, (s, k) => {
-      const r = applyAutofw(req.command, req.entry, s.autofw, autofwLive(k), (k?.generation ?? 0) + 1)
+      // Ids must not clash with a loaded entry's (the generation restarts when its element expires or a file is loaded).
+      const r = applyAutofw(req.command, req.entry, s.autofw, autofwLive(k), Math.max(k?.generation ?? 0, ...s.autofw.map((a) => a.id)) + 1)
       return { state: { ...s, autofw: r.slots }, errno: r.errno }
     })
     // 2.2 ip_masq_uctl() took the module's positive errno for success (docs/decisions.md).
