@@ -1,6 +1,7 @@
-// Corpus goldens: every corpus script with active commands of a tool
-// legacyfw serves goes through `legacyfw translate` (fixed interfaces, its
-// start argument and companion files) without a crash; the nft file must
+// Corpus goldens: every corpus script with active commands (ipchains,
+// ipfwadm, ipmasqadm, ipautofw, multi/ and the Debian ipmasq fragments)
+// goes through `legacyfw translate` (fixed interfaces, its start argument
+// and companion files) without a crash; the nft file must
 // equal fixtures/corpus/<path>.nft and load with `nft -c -f` in a fresh
 // namespace, and the report (errors, unsupported commands, divergences and
 // the script's own errors, each with its line) must equal <path>.report.
@@ -8,16 +9,29 @@
 // rewrites the fixtures (review the diff).
 import t from 'tap'
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { dirname, join } from 'node:path'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { basename, dirname, join } from 'node:path'
 import { requireRootAndNft } from './helpers/netns.ts'
 import { CORPUS, activeScripts, argsOf, interfacesOf } from './helpers/corpus.ts'
 import { type ScriptTranslation, translateScript } from '../src/cli/legacyfw.ts'
 
 const FIXTURES = new URL('../fixtures/corpus/', import.meta.url).pathname
 const SNAPSHOT = process.env['TAP_SNAPSHOT'] === '1'
-/** Corpus scripts using only tools legacyfw serves (ipfwadm/ and ipmasqadm/ come with their tools), and multi/ ones that choose ipchains here. */
-const FILES = [...activeScripts('ipchains').map((f) => `ipchains/${f}`), 'multi/dhcpcd-readme-rc.local-masq.sh']
+
+/** Rule fragments of the Debian ipmasq program (MANIFEST rows under multi/<dir>/) with active commands. */
+const activeFragments = (): string[] => {
+  const manifest = readFileSync(`${CORPUS}/MANIFEST.md`, 'utf8')
+  const rows = [...manifest.matchAll(/^\| *\d+ *\| *`(multi\/debian-ipmasq-[^`]+\/[^`/]+)` *\| *\d+ *\| *(\d+) *\|/gm)]
+  return rows.filter((m) => Number(m[2]) > 0).map((m) => m[1] as string)
+}
+
+/** Every corpus script with active commands of the tools legacyfw serves, and the multi/ ones. */
+const FILES = [
+  ...['ipchains', 'ipfwadm', 'ipmasqadm', 'ipautofw'].flatMap((dir) => activeScripts(dir).map((f) => `${dir}/${f}`)),
+  ...activeScripts('multi').map((f) => `multi/${f}`),
+  ...activeFragments(),
+]
 /** Files some scripts read or run from the host: the companion corpus file the MANIFEST names. */
 const COMPANIONS: Record<string, Record<string, string>> = {
   'ipchains/bastille-ipchains.sh': { '/etc/Bastille/bastille-firewall.cfg': `${CORPUS}/ipchains/bastille-firewall.cfg` },
@@ -25,13 +39,61 @@ const COMPANIONS: Record<string, Record<string, string>> = {
   'ipchains/ipmasq-howto-2005-firewall-ipchains-initscript.sh': {
     '/etc/rc.d/rc.firewall-ipchains': `${CORPUS}/ipchains/ipmasq-howto-2005-rc.firewall-ipchains.sh`,
   },
+  'ipfwadm/ipmasq-howto-2005-firewall-ipfwadm-initscript.sh': { '/etc/rc.d/rc.firewall-ipfwadm': `${CORPUS}/ipfwadm/ipmasq-howto-2005-rc.firewall-ipfwadm.sh` },
+}
+
+/**
+ * A Debian ipmasq fragment is meant to be sourced after the ones before it
+ * (the ipmasq program sources its rules directory in file-name order): it
+ * is translated as the state after sourcing its directory up to itself, on
+ * a gateway with eth0 outside (the default route) and eth1 inside. The
+ * package's interface helpers (trimmed from the corpus) are stand-ins
+ * reading `ip`; the rule method is pinned to ipfwadm after A02masqmethod.def
+ * (the Linux 2.0 branch: this kernel's /proc/net/ip_tables_names would pick
+ * iptables). The report names fragment lines by their corpus path.
+ */
+const FRAGMENT_INTERFACES = [
+  { name: 'eth0', cidr: '10.64.0.1/24' },
+  { name: 'eth1', cidr: '192.168.1.1/24' },
+]
+const HELPERS = `ip route add default via 10.64.0.254 dev eth0
+default-if() { ip -4 route show default | awk '{ for (i = 1; i < NF; i++) if ($i == "dev") print $(i + 1) }'; }
+enumerate-if() { ip -o link show up | awk -F': ' '{ print $2 }' | cut -d@ -f1; }
+cidrofif() { ip -4 -o addr show dev "$1" | awk '{ print $4; exit }'; }
+ipofif() { cidrofif "$1" | cut -d/ -f1; }
+nmofif() { local b; b=$(cidrofif "$1" | cut -d/ -f2); [ -n "$b" ] || return 0; local m=$(( (0xffffffff << (32 - b)) & 0xffffffff )); echo "$((m >> 24 & 255)).$((m >> 16 & 255)).$((m >> 8 & 255)).$((m & 255))"; }
+peerofif() { ip -4 -o addr show dev "$1" | awk '{ for (i = 1; i < NF; i++) if ($i == "peer") { print $(i + 1); exit } }' | cut -d/ -f1; }
+bcofif() { ip -4 -o addr show dev "$1" | awk '{ for (i = 1; i < NF; i++) if ($i == "brd") { print $(i + 1); exit } }'; }
+`
+const DRIVERS = mkdtempSync(join(tmpdir(), 'lfw-corpus-drivers-'))
+const fragmentDriver = (file: string): { path: string; text: string; interfaces: { name: string; cidr: string }[] } => {
+  const dir = join(CORPUS, dirname(file))
+  const upTo = readdirSync(dir)
+    .filter((f) => /\.(def|rul)$/.test(f))
+    .sort()
+    .filter((f) => f <= basename(file))
+  const path = join(DRIVERS, basename(dirname(file)), basename(file))
+  mkdirSync(dirname(path), { recursive: true })
+  const sources = upTo.map((f) => `. ${join(dir, f)}\n${f === 'A02masqmethod.def' ? 'MASQMETHOD=ipfwadm\n' : ''}`).join('')
+  const text = `# Debian ipmasq: ${dirname(file)} sourced in file-name order up to ${basename(file)}\n${HELPERS}${sources}`
+  writeFileSync(path, text)
+  return { path, text, interfaces: FRAGMENT_INTERFACES }
+}
+
+/** The script to translate, its text (for its start argument) and the sandbox's interfaces. */
+const scriptOf = (file: string): { path: string; text: string; interfaces: { name: string; cidr: string }[] } => {
+  if (file.startsWith('multi/debian-ipmasq-')) return fragmentDriver(file)
+  const text = readFileSync(join(CORPUS, file), 'latin1')
+  // The interfaces the corpus crash test gives each script: 10.64.0.1/24, 10.65.0.1/24, ...
+  return { path: join(CORPUS, file), text, interfaces: interfacesOf(text).map((name, i) => ({ name, cidr: `10.${64 + i}.0.1/24` })) }
 }
 const PARALLEL = 2
 
-/** The report golden: legacyfw's lines, then the script's own errors ("script: line N: ..."). */
+/** The report golden: legacyfw's lines, then the script's own errors ("script: line N: ...", or a fragment's). */
 const reportOf = (tr: ScriptTranslation): string => {
-  const own = tr.output.split('\n').filter((l) => /^script: line \d+: /.test(l))
-  return [...tr.report, ...own].map((l) => `${l}\n`).join('')
+  const own = tr.output.split('\n').filter((l) => /^(?:script|\/\S+\.(?:def|rul)): line \d+: /.test(l))
+  // A sandbox veth gets a random MAC, so a script that reads an IPv6 link-local address sees a random one.
+  return [...tr.report, ...own].map((l) => `${l.replace(/\bfe80::[0-9a-f:]+/g, 'fe80::LINK-LOCAL')}\n`).join('')
 }
 
 const nftCheck = (text: string) => spawnSync('unshare', ['-n', 'nft', '-c', '-f', '-'], { input: text, encoding: 'utf8' })
@@ -40,14 +102,13 @@ const files = FILES
 const missing = requireRootAndNft()
 if (missing) t.fail(missing)
 else {
-  t.ok(files.length >= 44, `${files.length} corpus scripts`)
+  t.teardown(() => rmSync(DRIVERS, { recursive: true, force: true }))
+  t.ok(files.length >= 105, `${files.length} corpus scripts`)
   const results = new Map<string, Promise<ScriptTranslation | undefined>>()
   const queue: Promise<unknown>[] = []
   for (const file of files) {
-    const text = readFileSync(join(CORPUS, file), 'latin1')
-    // The interfaces the corpus crash test gives each script: 10.64.0.1/24, 10.65.0.1/24, ...
-    const interfaces = interfacesOf(text).map((name, i) => ({ name, cidr: `10.${64 + i}.0.1/24` }))
-    const start = async () => translateScript(join(CORPUS, file), { args: argsOf(text), interfaces, files: COMPANIONS[file] ?? {}, timeoutMs: 60_000 })
+    const { path, text, interfaces } = scriptOf(file)
+    const start = async () => translateScript(path, { args: argsOf(text), interfaces, files: COMPANIONS[file] ?? {}, timeoutMs: 60_000 })
     // PARALLEL at a time: each waits for the one PARALLEL places before it.
     const before = queue[queue.length - PARALLEL] ?? Promise.resolve()
     const result = before.then(start, start)
