@@ -112,7 +112,7 @@ export const annotatedFwTableText = (t: FwTable, recordOrigin: (record: string) 
 export const transactionText = (current: FwKernel | undefined, next: FwTable): string => {
   const id = `ip ${next.name}`
   const lines: string[] = []
-  if (!current) lines.push(`create table ${id}`, `add table ${id} { comment ${quote(next.comment)}; }`)
+  if (!current) lines.push(`create table ${id} { comment ${quote(next.comment)}; }`)
   if (!current) lines.push(`add set ${id} ${GENERATION_SET} { type mark; flags timeout; timeout 1h; }`)
   const existing = new Set(current?.chains ?? [])
   const wanted = allChains(next)

@@ -99,7 +99,7 @@ export const replaceTableText = (current: KernelTable | undefined, next: NftTabl
   const incremental = current !== undefined && previous !== undefined && kernelMatches(current, previous)
   const lines: string[] = []
 
-  if (!current) lines.push(`create table ${id}`, `add table ${id} { comment ${quote(next.comment ?? '')}; }`)
+  if (!current) lines.push(`create table ${id} { comment ${quote(next.comment ?? '')}; }`)
   else if (!incremental) lines.push(`flush table ${id}`)
   if (!current?.sets.has(GENERATION_SET)) lines.push(`add set ${id} ${GENERATION_SET} { type mark; flags timeout; timeout 1h; }`)
 
