@@ -1,22 +1,9 @@
 // Differential test of `ipchains -C` against the kernel: generated rule sets
-// are loaded with bin/ipchains into a gateway namespace, and for every
+// are loaded with bin/ipchains into the gateway of the namespace lab
+// (helpers/difflab.ts: sender S, gateway GW, receiver R), and for every
 // generated packet the -C verdict (src/translate/ipchains/check.ts) must
-// predict what the kernel then does with the same packet sent for real.
-//
-//   sender S            gateway GW (rules under test)         receiver R
-//   s0 10.1.0.2 ---- eth0 10.1.0.1       ppp0 10.3.0.1 ---- r0 10.3.0.2
-//   s1 10.2.0.2 ---- eth1 10.2.0.1       ppp1 10.4.0.1 ---- r1 10.4.0.2
-//
-// GW routes 192.168.0.0/16 to S over eth0, 172.16.0.0/12 to S over eth1,
-// 10.5.0.0/16 to R over ppp0 and 10.6.0.0/16 to R over ppp1. S and R inject
-// Ethernet frames (any source address of their side, either link; rp_filter
-// is off in GW), most from S. Outcomes are observed without touching GW's
-// firewall: raw sockets in GW see what is delivered locally (after the input
-// path, so REDIRECT shows as a changed destination), sniffers on the far
-// side's links see what was forwarded (and whether the source was
-// masqueraded), sniffers on the sender's links see the ICMP errors GW
-// answered with. S and R drop everything they receive (after the sniffers),
-// so they never answer.
+// predict what the kernel then does with the same packet sent for real
+// (most packets from S), observed without touching GW's firewall.
 //
 // The expected outcome of a verdict follows spec/legacy/packet-path.md §2
 // (2.2): input runs first for every packet (REJECT → port unreachable even
@@ -41,107 +28,19 @@
 // LEGACYFW_DIFF_ONLY=<profile> runs one rule set, LEGACYFW_DIFF_VERBOSE=1
 // prints each rule set.
 import t from 'tap'
-import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process'
-import { createInterface } from 'node:readline'
-import { deleteNetns, newNetns, requireRootAndNft, withoutTapLoader } from './helpers/netns.ts'
+import { spawn, spawnSync } from 'node:child_process'
+import { requireRootAndNft, withoutTapLoader } from './helpers/netns.ts'
 import { pureWorld, runPure } from './helpers/tools.ts'
+import {
+  ALL_FLAGS, GRE, GW_ADDRS, ICMP, ICMP_KINDS, ICMP_QUERY_TYPES, type Lab, type Packet, type Rng, TCP, TRACKABLE_FLAGS, UDP,
+  answered, buildLab, chance, deleteLab, describe, int, isLocal, linkOf, mulberry32, newLab, observed, outIf, pick, protoName, run,
+  sendAndObserve, tcpsyn, weighted,
+} from './helpers/difflab.ts'
 import { checkPacket } from '../src/translate/ipchains/check.ts'
 import { decodeState } from '../src/translate/ipchains/decode.ts'
 
 const IPCHAINS = new URL('../bin/ipchains', import.meta.url).pathname
-const PKTLAB = new URL('./helpers/pktlab.py', import.meta.url).pathname
 const SEED = Number(process.env['LEGACYFW_DIFF_SEED'] ?? 1999)
-
-// ---------------------------------------------------------------------------
-// Deterministic randomness
-
-type Rng = () => number
-const mulberry32 =
-  (seed: number): Rng =>
-  () => {
-    seed = (seed + 0x6d2b79f5) | 0
-    let x = Math.imul(seed ^ (seed >>> 15), 1 | seed)
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296
-  }
-const int = (r: Rng, lo: number, hi: number): number => lo + Math.floor(r() * (hi - lo + 1))
-const pick = <T>(r: Rng, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)] as T
-const chance = (r: Rng, p: number): boolean => r() < p
-const weighted = <T>(r: Rng, xs: readonly (readonly [T, number])[]): T => {
-  let x = r() * xs.reduce((a, [, w]) => a + w, 0)
-  for (const [v, w] of xs) if ((x -= w) < 0) return v
-  return (xs[xs.length - 1] as readonly [T, number])[0]
-}
-
-// ---------------------------------------------------------------------------
-// Lab
-
-type Iface = 'eth0' | 'eth1' | 'ppp0' | 'ppp1'
-const LINKS = [
-  { gw: 'eth0', peer: 's0', side: 'S', net: '10.1.0', n: 1 },
-  { gw: 'eth1', peer: 's1', side: 'S', net: '10.2.0', n: 2 },
-  { gw: 'ppp0', peer: 'r0', side: 'R', net: '10.3.0', n: 3 },
-  { gw: 'ppp1', peer: 'r1', side: 'R', net: '10.4.0', n: 4 },
-] as const
-const gwMac = (n: number): string => `02:00:00:00:0${n}:01`
-const peerMac = (n: number): string => `02:00:00:00:0${n}:02`
-const GW_ADDRS = LINKS.map((l) => `${l.net}.1`)
-const isLocal = (dst: string): boolean => GW_ADDRS.includes(dst)
-/** GW's route to a transit destination. */
-const outIf = (dst: string): Iface => {
-  if (dst.startsWith('10.3.') || dst.startsWith('10.5.')) return 'ppp0'
-  if (dst.startsWith('10.4.') || dst.startsWith('10.6.')) return 'ppp1'
-  if (dst.startsWith('10.1.') || dst.startsWith('192.168.')) return 'eth0'
-  return 'eth1'
-}
-const linkOf = (iface: Iface): (typeof LINKS)[number] => LINKS.find((l) => l.gw === iface) as (typeof LINKS)[number]
-const outAddr = (dst: string): string => `${linkOf(outIf(dst)).net}.1`
-
-interface Lab {
-  readonly s: string
-  readonly gw: string
-  readonly r: string
-}
-
-const run = (ns: string, argv: readonly string[], input?: string): string => {
-  const res = spawnSync('ip', ['netns', 'exec', ns, ...withoutTapLoader(argv)], { encoding: 'utf8', input })
-  if (res.status !== 0) throw new Error(`${ns}: ${argv.join(' ')}: exit ${res.status}\n${res.stderr}`)
-  return res.stdout
-}
-
-const SINK = 'table ip sink {\n chain pre {\n  type filter hook prerouting priority -500; policy drop;\n }\n}\n'
-
-const buildLab = (lab: Lab): void => {
-  // Forwarding, no reverse-path filter and no ICMP rate limit in GW only.
-  run(lab.gw, [
-    'sysctl', '-qw',
-    'net.ipv4.ip_forward=1',
-    'net.ipv4.conf.all.rp_filter=0',
-    'net.ipv4.conf.default.rp_filter=0',
-    'net.ipv4.conf.all.send_redirects=0',
-    'net.ipv4.conf.default.send_redirects=0',
-    'net.ipv4.icmp_ratemask=0',
-  ])
-  for (const l of LINKS) {
-    const peerNs = l.side === 'S' ? lab.s : lab.r
-    execFileSync('ip', ['-n', lab.gw, 'link', 'add', l.gw, 'address', gwMac(l.n), 'type', 'veth', 'peer', 'name', l.peer, 'address', peerMac(l.n), 'netns', peerNs])
-    execFileSync('ip', ['-n', lab.gw, 'addr', 'add', `${l.net}.1/24`, 'dev', l.gw])
-    execFileSync('ip', ['-n', peerNs, 'addr', 'add', `${l.net}.2/24`, 'dev', l.peer])
-    execFileSync('ip', ['-n', lab.gw, 'link', 'set', l.gw, 'up'])
-    execFileSync('ip', ['-n', peerNs, 'link', 'set', l.peer, 'up'])
-    execFileSync('ip', ['-n', lab.gw, 'neigh', 'replace', `${l.net}.2`, 'lladdr', peerMac(l.n), 'dev', l.gw, 'nud', 'permanent'])
-    run(lab.gw, ['sysctl', '-qw', `net.ipv4.conf.${l.gw}.rp_filter=0`])
-  }
-  for (const [net, via] of [
-    ['192.168.0.0/16', '10.1.0.2'],
-    ['172.16.0.0/12', '10.2.0.2'],
-    ['10.5.0.0/16', '10.3.0.2'],
-    ['10.6.0.0/16', '10.4.0.2'],
-  ] as const)
-    execFileSync('ip', ['-n', lab.gw, 'route', 'add', net, 'via', via])
-  run(lab.s, ['nft', '-f', '-'], SINK)
-  run(lab.r, ['nft', '-f', '-'], SINK)
-}
 
 // ---------------------------------------------------------------------------
 // Rule sets
@@ -360,38 +259,8 @@ const genRuleSet = (r: Rng, profile: Profile): RuleSet => {
 // ---------------------------------------------------------------------------
 // Packets
 
-const TCP = 6
-const UDP = 17
-const ICMP = 1
-const GRE = 47
-const F = { FIN: 0x01, SYN: 0x02, RST: 0x04, PSH: 0x08, ACK: 0x10 } as const
-/** TCP flags conntrack takes as the first packet of a connection (loose pickup). */
-const TRACKABLE_FLAGS = [F.SYN, F.SYN, F.ACK, F.PSH | F.ACK]
-const ALL_FLAGS = [F.SYN, F.SYN, F.ACK, F.PSH | F.ACK, F.SYN | F.ACK, F.RST, F.RST | F.ACK, F.SYN | F.RST, F.FIN | F.ACK, F.SYN | F.FIN]
 const SPORTS = [53, 80, 123, 1023, 1024, 1025, 3000, 6000, 6005, 32768, 40000, 61000]
 const DPORTS = [21, 22, 23, 25, 53, 79, 80, 110, 443, 1023, 1024, 6000, 6010, 8000]
-const ICMP_KINDS: readonly (readonly [number, number])[] = [
-  [8, 0], [8, 0], [0, 0], [3, 0], [3, 1], [3, 3], [3, 13], [4, 0], [11, 0], [11, 1], [12, 0], [13, 0], [14, 0], [17, 0], [18, 0],
-]
-const ICMP_ERROR_TYPES = [3, 4, 5, 11, 12]
-/** Types ip_fw_masq_icmp masqueraded (CONFIG_IP_MASQUERADE_ICMP); it left the others alone. */
-const ICMP_QUERY_TYPES = [8, 13, 15, 17]
-
-interface Packet {
-  readonly id: number
-  /** The peer's end of the link it is sent on (s0, s1, r0, r1). */
-  readonly link: string
-  /** GW's end of that link. */
-  readonly inIf: Iface
-  readonly src: string
-  readonly dst: string
-  readonly proto: number
-  readonly sport: number
-  readonly dport: number
-  readonly flags: number
-  readonly type: number
-  readonly code: number
-}
 
 const genPackets = (r: Rng, profile: Profile, firstId: number): Packet[] => {
   const seen = new Set<string>()
@@ -446,28 +315,14 @@ const genPackets = (r: Rng, profile: Profile, firstId: number): Packet[] => {
   return out
 }
 
-const protoName = (p: Packet): string => ({ [TCP]: 'tcp', [UDP]: 'udp', [ICMP]: 'icmp' })[p.proto] ?? String(p.proto)
-const tcpsyn = (p: Packet): boolean => p.proto === TCP && (p.flags & F.SYN) !== 0 && (p.flags & (F.ACK | F.RST)) === 0
-
 /** The -C command for a packet as the given chain sees it. */
 const checkArgs = (chain: Ctx, p: Packet): string[] => {
   const ports = p.proto === TCP || p.proto === UDP ? [String(p.sport), String(p.dport)] : p.proto === ICMP ? [String(p.type), String(p.code)] : []
   return ['-C', chain, '-p', protoName(p), '-s', p.src, ...ports.slice(0, 1), '-d', p.dst, ...ports.slice(1), '-i', chain === 'input' ? p.inIf : outIf(p.dst), ...(tcpsyn(p) ? ['-y'] : [])]
 }
 
-const describe = (p: Packet): string => {
-  const flags = Object.entries(F)
-    .filter(([, bit]) => p.flags & bit)
-    .map(([name]) => name)
-    .join('|')
-  const l4 = p.proto === TCP || p.proto === UDP ? ` ${p.sport} -> ${p.dport}${p.proto === TCP ? ` [${flags}]` : ''}` : p.proto === ICMP ? ` type ${p.type} code ${p.code}` : ''
-  return `#${p.id} ${protoName(p)} ${p.src} -> ${p.dst}${l4} in ${p.inIf}${isLocal(p.dst) ? ' (to gw)' : ` (transit, out ${outIf(p.dst)})`}`
-}
-
 // ---------------------------------------------------------------------------
 // Verdicts -> expected outcomes (2.2, packet-path.md §2)
-
-const answered = (p: Packet): boolean => p.proto !== ICMP || !ICMP_ERROR_TYPES.includes(p.type)
 
 const masqOutcome = (p: Packet): string => {
   if (p.proto === TCP || p.proto === UDP) return 'masqueraded'
@@ -570,103 +425,7 @@ const chooseRuleSet = async (r: Rng, profile: Profile, packets: readonly Packet[
 }
 
 // ---------------------------------------------------------------------------
-// Observation
-
-interface Seen {
-  readonly link?: string
-  readonly id: number
-  readonly proto: number
-  readonly src: string
-  readonly dst: string
-  readonly sport?: number
-  readonly dport?: number
-  readonly type?: number
-  readonly code?: number
-  readonly icmpid?: number
-  readonly inner?: { readonly id: number; readonly proto: number; readonly src: string; readonly dst: string }
-}
-
-interface Observations {
-  /** Delivered in GW. */
-  readonly local: readonly Seen[]
-  /** Received by S and R. */
-  readonly peers: readonly Seen[]
-}
-
-const observed = (p: Packet, obs: Observations): string => {
-  const outcomes: string[] = []
-  for (const o of obs.local.filter((o) => o.id === p.id && o.proto === p.proto && o.src === p.src)) {
-    const moved = o.dst !== p.dst || ((p.proto === TCP || p.proto === UDP) && o.dport !== p.dport)
-    outcomes.push(moved ? 'redirected' : 'local')
-  }
-  const farSide = linkOf(outIf(p.dst)).peer
-  for (const o of obs.peers.filter((o) => o.link === farSide && o.id === p.id && o.proto === p.proto && o.dst === p.dst)) {
-    // The masq "port" of an ICMP query is its identifier (ip_fw_masq_icmp).
-    const port = p.proto === TCP || p.proto === UDP ? o.sport : p.proto === ICMP && ICMP_QUERY_TYPES.includes(p.type) ? o.icmpid : undefined
-    const sent = p.proto === TCP || p.proto === UDP ? p.sport : p.id
-    if (o.src === p.src && (port === undefined || port === sent)) outcomes.push('forwarded')
-    else if (o.src === outAddr(p.dst) && (port === undefined || (port >= 61000 && port <= 65095))) outcomes.push('masqueraded')
-    else outcomes.push(`forwarded from ${o.src}${port === undefined ? '' : ` port/id ${port}`}`)
-  }
-  for (const o of obs.peers.filter((o) => o.inner?.id === p.id && o.inner.proto === p.proto && o.inner.src === p.src && o.inner.dst === p.dst)) {
-    if (o.type === 3 && o.code === 3) outcomes.push('port-unreachable')
-    else if (o.type === 3 && o.code === 1) outcomes.push('host-unreachable')
-    else outcomes.push(`icmp ${o.type}/${o.code}`)
-  }
-  // Local delivery may itself be answered (port/protocol unreachable, RST).
-  const unique = [...new Set(outcomes)]
-  if (unique.includes('local') || unique.includes('redirected')) return unique.filter((o) => !o.includes('unreachable') && !o.startsWith('icmp')).join(' + ')
-  return unique.length ? unique.join(' + ') : 'dropped'
-}
-
-// ---------------------------------------------------------------------------
-// Processes
-
-interface Helper {
-  readonly child: ChildProcess
-  readonly lines: string[]
-  readonly ready: Promise<void>
-  readonly done: Promise<void>
-}
-
-const startHelper = (ns: string, args: readonly string[]): Helper => {
-  const child = spawn('ip', ['netns', 'exec', ns, ...withoutTapLoader(['python3', PKTLAB, ...args])], { stdio: ['ignore', 'pipe', 'pipe'] })
-  const lines: string[] = []
-  let stderr = ''
-  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()))
-  const rl = createInterface({ input: child.stdout as NodeJS.ReadableStream })
-  const ready = new Promise<void>((resolve, reject) => {
-    rl.on('line', (line) => {
-      if (line === 'ready') resolve()
-      else if (line !== 'done') lines.push(line)
-    })
-    child.on('exit', (code) => reject(new Error(`pktlab ${args.join(' ')} in ${ns} exited ${code}: ${stderr}`)))
-  })
-  const done = new Promise<void>((resolve) => rl.on('close', resolve))
-  return { child, lines, ready, done }
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
-
-const sendAndObserve = async (lab: Lab, packets: readonly Packet[]): Promise<Observations> => {
-  const helpers = [startHelper(lab.gw, ['observe', '1', '6', '17', '47']), startHelper(lab.r, ['sniff', 'r0', 'r1']), startHelper(lab.s, ['sniff', 's0', 's1'])]
-  try {
-    await Promise.all(helpers.map((h) => h.ready))
-    for (const side of ['S', 'R'] as const) {
-      const links = LINKS.filter((l) => l.side === side)
-      const mine = packets.filter((p) => links.some((l) => l.peer === p.link))
-      const macs = links.map((l) => `${l.peer}=${peerMac(l.n)}>${gwMac(l.n)}`)
-      run(side === 'S' ? lab.s : lab.r, ['python3', PKTLAB, 'send', ...macs], JSON.stringify(mine.map((p) => ({ ...p, gap: 0.002 }))))
-    }
-    await sleep(400)
-  } finally {
-    for (const h of helpers) if (h.child.exitCode === null && h.child.pid) h.child.kill('SIGTERM')
-  }
-  await Promise.all(helpers.map((h) => h.done))
-  const parse = (h: Helper): Seen[] => h.lines.map((l) => JSON.parse(l) as Seen)
-  const [gw, r, s] = helpers as [Helper, Helper, Helper]
-  return { local: parse(gw), peers: [...parse(r), ...parse(s)] }
-}
+// -C in the gateway
 
 /** Runs -C commands in GW, a few at a time. */
 const checkAll = async (ns: string, commands: readonly string[][]): Promise<string[]> => {
@@ -696,10 +455,8 @@ if (missing) t.fail(missing)
 else if (spawnSync('python3', ['-c', 'import socket']).status !== 0) t.fail('this test needs python3 (apt-get install python3)')
 else if (spawnSync('conntrack', ['--version']).status !== 0) t.fail('this test needs conntrack (apt-get install conntrack)')
 else {
-  const lab: Lab = { s: newNetns('dS'), gw: newNetns('dGW'), r: newNetns('dR') }
-  t.teardown(() => {
-    for (const ns of Object.values(lab)) deleteNetns(ns)
-  })
+  const lab: Lab = newLab('d')
+  t.teardown(() => deleteLab(lab))
   t.comment(`seed ${SEED} (LEGACYFW_DIFF_SEED=${SEED} reproduces this run)`)
   const rng = mulberry32(SEED)
   const started = Date.now()
