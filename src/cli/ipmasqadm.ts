@@ -86,10 +86,23 @@ export const autofwRun = (args: readonly string[], sys: Sys, world: MasqWorld, k
 const socketFailure = (module: string, e: KernelUnavailable | NftMissing): string =>
   `${module}: socket creation failed: ${e instanceof KernelUnavailable && e.reason === 'permission' ? 'Operation not permitted' : 'Protocol not supported'}\n`
 
+/** Runs a module's kernel part; a kernel it cannot use ends it as the raw socket did. */
+const withKernel = async (module: string, sys: Sys, body: () => Promise<number> | number): Promise<number> => {
+  try {
+    return await body()
+  } catch (e) {
+    if (e instanceof KernelUnavailable || e instanceof NftMissing) {
+      sys.err(socketFailure(module, e))
+      return 1
+    }
+    throw e
+  }
+}
+
 const portfwRun = async (module: string, args: readonly string[], sys: Sys, world: MasqWorld): Promise<number> => {
   const req = await parsePortfw(module, args, sys.names())
   out(sys, req.printed.stdout, req.printed.stderr)
-  try {
+  return withKernel(module, sys, async () => {
     if (req.command === 'list') {
       const proc = portfwProc(decodeMasq(world.store.read()).portfw)
       const names = await resolveHosts(sys.names(), req.numeric ? [] : procAddresses(proc, [1, 4]))
@@ -103,19 +116,13 @@ const portfwRun = async (module: string, args: readonly string[], sys: Sys, worl
       return { state: { ...s, portfw: r.table }, errno: r.errno }
     })
     return 0
-  } catch (e) {
-    if (e instanceof KernelUnavailable || e instanceof NftMissing) {
-      sys.err(socketFailure(module, e))
-      return 1
-    }
-    throw e
-  }
+  })
 }
 
 const mfwRun = async (module: string, args: readonly string[], sys: Sys, world: MasqWorld): Promise<number> => {
   const req = await parseMfw(module, args, sys.names())
   out(sys, req.printed.stdout, req.printed.stderr)
-  try {
+  return withKernel(module, sys, async () => {
     if (req.command === 'list') {
       const proc = mfwProc(decodeMasq(world.store.read()).mfw)
       const names = await resolveHosts(sys.names(), req.numeric ? [] : procAddresses(proc, [2]))
@@ -132,13 +139,7 @@ const mfwRun = async (module: string, args: readonly string[], sys: Sys, world: 
       return 255
     }
     return 0
-  } catch (e) {
-    if (e instanceof KernelUnavailable || e instanceof NftMissing) {
-      sys.err(socketFailure(module, e))
-      return 1
-    }
-    throw e
-  }
+  })
 }
 
 const guarded = async (sys: Sys, run: () => Promise<number> | number): Promise<number> => {

@@ -17,6 +17,13 @@ export const helpExit = (text: string, printed: Printed): Exit => new Exit(0, pr
 export const leftoverLine = (optind: number, argv: readonly string[]): string =>
   `optind=${optind} (${argv[optind - 1] ?? '(null)'}) argc=${argv.length}\n`
 
+/** The modules' check after getopt: words left over end the command. */
+export const refuseLeftovers = (module: string, g: { readonly optind: number; readonly argc: number; readonly argv: readonly string[] }, printed: Printed): void => {
+  if (g.optind >= g.argc) return
+  printed.stdout += leftoverLine(g.optind, g.argv)
+  throw exitError(module, 'unknown arguments found on commandline', printed)
+}
+
 const STRERROR = { EINVAL: 'Invalid argument', ESRCH: 'No such process', EPERM: 'Operation not permitted' } as const
 export type Errno = keyof typeof STRERROR
 export const strerror = (errno: Errno): string => STRERROR[errno]

@@ -3,7 +3,7 @@
 import { Getopt } from '../common/getopt.ts'
 import type { Names } from '../common/names.ts'
 import { parseAddressPort } from './addrport.ts'
-import { type Errno, type Printed, exitError, helpExit, leftoverLine } from './messages.ts'
+import { type Errno, type Printed, exitError, helpExit, refuseLeftovers } from './messages.ts'
 import { atoi } from './portfw.ts'
 import { advance } from './rotation.ts'
 
@@ -96,10 +96,7 @@ export const parseMfw = async (module: string, args: readonly string[], names: N
         throw helpExit(mfwHelp(module), printed)
     }
   }
-  if (g.optind < g.argc) {
-    printed.stdout += leftoverLine(g.optind, g.argv)
-    throw exitError(module, 'unknown arguments found on commandline', printed)
-  }
+  refuseLeftovers(module, g, printed)
   if (command === undefined) throw helpExit(mfwHelp(module), printed)
   if ((command === 'add' || command === 'insert' || command === 'delete') && mark === 0)
     throw exitError(module, 'insufficient options specified', printed)

@@ -4,7 +4,7 @@ import { Getopt } from '../common/getopt.ts'
 import type { Names } from '../common/names.ts'
 import { IPPROTO_TCP, IPPROTO_UDP } from '../ipautofw/model.ts'
 import { parseAddressPort } from './addrport.ts'
-import { type Printed, exitError, helpExit, leftoverLine } from './messages.ts'
+import { type Printed, exitError, helpExit, refuseLeftovers } from './messages.ts'
 
 export const PORTFW_DEFAULT_PREF = 10
 
@@ -110,10 +110,7 @@ export const parsePortfw = async (module: string, args: readonly string[], names
         throw helpExit(portfwHelp(module), printed)
     }
   }
-  if (g.optind < g.argc) {
-    printed.stdout += leftoverLine(g.optind, g.argv)
-    throw exitError(module, 'unknown arguments found on commandline', printed)
-  }
+  refuseLeftovers(module, g, printed)
   if (command === undefined) throw helpExit(portfwHelp(module), printed)
   if ((command === 'add' || command === 'delete') && (protocol === NO_PROTO || local.port === 0))
     throw exitError(module, 'insufficient options specified', printed)
