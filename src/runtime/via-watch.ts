@@ -7,7 +7,7 @@
 // gone for everyone else: not the host's, no longer named under
 // /run/netns, and no other process in it.
 import { spawn } from 'node:child_process'
-import { readFileSync, readdirSync, statSync } from 'node:fs'
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { viaResyncText, viaSetsOf } from '../translate/ipfwadm/via.ts'
 import { TABLE_NAME } from '../translate/ipfwadm/render.ts'
@@ -17,6 +17,13 @@ import { nftTableStore } from './store.ts'
 
 const SOCKET_NAME = 'legacyfw-via-watch'
 const CHECK_EVERY_MS = 2000
+
+// util-linux's setpriv asks the kernel to kill `ip monitor` when the watcher
+// dies (PR_SET_PDEATHSIG), even by SIGKILL; without it the monitor would
+// live on until its next write found the pipe closed. Only a watcher killed
+// between the fork and setpriv's prctl escapes that (docs/divergences.md).
+const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p))
+const MONITOR = ['ip', 'monitor', 'address', 'link']
 
 /** Is a watcher running in this network namespace? (/proc/net/unix is per namespace.) */
 export const viaWatchRunning = (): boolean => {
@@ -73,7 +80,8 @@ export const runViaWatch = (): void => {
   server.on('error', () => process.exit(0))
   server.listen(`\0${SOCKET_NAME}`, () => {
     const own = inode('/proc/self/ns/net') ?? 0
-    const monitor = spawn('ip', ['monitor', 'address', 'link'], { stdio: ['ignore', 'pipe', 'ignore'] })
+    const [command, ...args] = SETPRIV ? [SETPRIV, '--pdeathsig', 'KILL', ...MONITOR] : MONITOR
+    const monitor = spawn(command as string, args, { stdio: ['ignore', 'pipe', 'ignore'] })
     const stop = (): never => {
       monitor.kill()
       process.exit(0)
