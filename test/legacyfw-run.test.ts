@@ -135,7 +135,8 @@ const kernelTable = (ns: string): string =>
       if (!names.has(n)) names.set(n, `c${names.size + 1}`)
       return `counter name "${names.get(n)}"`
     })
-    const body = text.slice(text.indexOf('{\n') + 2, text.lastIndexOf('\n}'))
+    // The table's comment is a block of its own (nft lists the first object right under it).
+    const body = text.slice(text.indexOf('{\n') + 2, text.lastIndexOf('\n}')).replace(/^(\tcomment "[^"]*")\n(?!\n)/, '$1\n\n')
     const blocks = body.split('\n\n').filter((b) => !/^\tset generation /.test(b))
     return blocks
       .map((b) => b.replace(/^\tcounter (\S+) \{/, (_, n: string) => `\tcounter ${names.get(n) ?? n} {`))
