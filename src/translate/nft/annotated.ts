@@ -34,7 +34,7 @@ export const annotatedTableText = (table: NftTable, origins: Origins): string =>
     blocks.push(`\tset ${set.name} {\n\t\ttype ${set.type}${elements}\n\t}`)
   }
   if (table.counters.length)
-    blocks.push(['\t# One counter per rule and policy: the legacy listings show their values.', ...table.counters.map((c) => `\tcounter ${c} { }`)].join('\n'))
+    blocks.push(['\t# Counters named in the rules: the legacy listings show their values.', ...table.counters.map((c) => `\tcounter ${c} { }`)].join('\n'))
   for (const t of table.ctTimeouts) {
     const policy = t.policy.map(([state, seconds]) => `${state} : ${seconds}`).join(', ')
     blocks.push(`\tct timeout ${t.name} {\n\t\tprotocol ${t.protocol}\n\t\tl3proto ip\n\t\tpolicy = { ${policy} }\n\t}`)
