@@ -270,6 +270,9 @@ ip -o link show | awk -F': ' '{print $2}' | cut -d@ -f1 >&2
     const bad = translate(['--iface', 'ppp0=nonsense', path])
     t.equal(bad.status, 2)
     t.match(bad.stderr, /^usage: legacyfw/)
+    const unknown = spawnSync('env', withoutTapLoader([LEGACYFW, 'transalte', path]), { encoding: 'utf8' })
+    t.equal(unknown.status, 2)
+    t.match(unknown.stderr, /^legacyfw: unknown command "transalte"\nusage: legacyfw/, 'a mistyped command is named before the usage')
   })
 
   t.test('--from ipchains-save', async (t) => {

@@ -233,6 +233,8 @@ export const legacyfwMain = async (argv: readonly string[], io: Io): Promise<num
     case 'serve':
       if (rest[0] === undefined) break
       return serveMain(rest[0])
+    default:
+      io.err(`legacyfw: unknown command "${command}"\n`)
   }
   io.err(USAGE)
   return 2
