@@ -8,7 +8,7 @@ import t from 'tap'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { GW_LAN, GW_WAN, LAN_ADDRS, type Lab, WAN, seen, withLab, withRouteBack } from './helpers/lab.ts'
+import { type CounterRow, GW_LAN, GW_WAN, LAN_ADDRS, type Lab, WAN, counterRows, seen, withLab, withRouteBack } from './helpers/lab.ts'
 import { requireRootAndNft } from './helpers/netns.ts'
 import { runScript, setVariables } from '../src/runtime/sandbox.ts'
 
@@ -20,26 +20,14 @@ const [LAN10, LAN11, LAN12] = LAN_ADDRS as unknown as [string, string, string]
 
 type TapTest = Parameters<Parameters<typeof t.test>[0]>[0]
 
-type Listed = { pkts: number; bytes: number; line: string }[]
-
 /** Counters of an `ipfwadm -X -l -e -x -n` listing, by rule number (1-based). */
-const parseListing = (text: string): Listed =>
-  text
-    .split('\n')
-    .slice(2)
-    .filter((l) => l.trim() !== '')
-    .map((line) => {
-      const [pkts, bytes] = line.trim().split(/\s+/).map(Number)
-      return { pkts: pkts ?? -1, bytes: bytes ?? -1, line }
-    })
-
-const listed = (lab: Lab, category: string): Listed => {
+const listed = (lab: Lab, category: string): CounterRow[] => {
   const r = lab.ipfwadm(category, '-l', '-e', '-x', '-n')
   if (r.status !== 0) throw new Error(`ipfwadm ${category} -l: ${r.stderr}`)
-  return parseListing(r.stdout)
+  return counterRows(r.stdout)
 }
 
-const delta = (before: Listed, after: Listed, num: number): [number, number] => {
+const delta = (before: readonly CounterRow[], after: readonly CounterRow[], num: number): [number, number] => {
   const a = before[num - 1]
   const b = after[num - 1]
   if (!a || !b) throw new Error(`no rule #${num}`)
@@ -242,7 +230,7 @@ else {
       t.equal(tcpOut, (requestsOut ?? 0) + (repliesOut ?? 0), 'out tcp -S any counted both')
       const zeroed = lab.ipfwadm('-A', '-l', '-z', '-e', '-x', '-n')
       t.equal(zeroed.status, 0)
-      t.same(parseListing(zeroed.stdout).map((r) => r.pkts), after.map((r) => r.pkts), '-l -z listed the counters as they were')
+      t.same(counterRows(zeroed.stdout).map((r) => r.pkts), after.map((r) => r.pkts), '-l -z listed the counters as they were')
       t.ok(listed(lab, '-A').every((r) => r.pkts === 0 && r.bytes === 0), 'and zeroed them')
       wan.stop()
     })

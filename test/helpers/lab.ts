@@ -1,5 +1,5 @@
 // The lab for tests: the runtime lab (src/runtime/lab.ts) plus parsing of
-// the gateway's `ipchains -L -v -x -n` counters.
+// counters listings (`ipchains -L -v -x -n`, `ipfwadm -l -e -x -n`).
 import { GW_WAN, type Lab } from '../../src/runtime/lab.ts'
 
 export * from '../../src/runtime/lab.ts'
@@ -54,6 +54,29 @@ export const rule = (l: Listing, chain: string, num: number): ListedRule => {
   if (!found) throw new Error(`no rule ${chain} #${num} in the listing`)
   return found
 }
+
+/** A rule's line of a one-list counters listing (`ipfwadm -l -e -x`, `ipchains -L CHAIN -v -x`). */
+export interface CounterRow {
+  readonly pkts: number
+  readonly bytes: number
+  /** The line after the two counters, words joined by one space. */
+  readonly rest: string
+  readonly line: string
+}
+
+/** The rule lines of a one-list counters listing, after its two header lines. */
+export const counterRows = (text: string): CounterRow[] =>
+  text
+    .split('\n')
+    .slice(2)
+    .filter((line) => line.trim() !== '')
+    .map((line) => {
+      const [pkts, bytes, ...rest] = line.trim().split(/\s+/)
+      return { pkts: Number(pkts), bytes: Number(bytes), rest: rest.join(' '), line }
+    })
+
+/** A row's packet and byte counts. */
+export const packetsAndBytes = (row: CounterRow | undefined): [number, number] | undefined => row && [row.pkts, row.bytes]
 
 // ---------------------------------------------------------------------------
 // Traffic helpers
