@@ -28,13 +28,11 @@
 // LEGACYFW_DIFF_ONLY=<profile> runs one rule set, LEGACYFW_DIFF_VERBOSE=1
 // prints each rule set.
 import t from 'tap'
-import { spawn, spawnSync } from 'node:child_process'
-import { requireRootAndNft, withoutTapLoader } from './helpers/netns.ts'
 import { pureWorld, runPure } from './helpers/tools.ts'
 import {
-  ALL_FLAGS, GRE, GW_ADDRS, ICMP, ICMP_KINDS, ICMP_QUERY_TYPES, type Lab, type Packet, type Rng, TCP, TRACKABLE_FLAGS, UDP,
-  answered, buildLab, chance, deleteLab, describe, int, isLocal, linkOf, mulberry32, newLab, observed, outIf, pick, protoName, run,
-  sendAndObserve, tcpsyn, weighted,
+  ALL_FLAGS, ICMP, ICMP_QUERY_TYPES, type Packet, type Rng, TCP, TRACKABLE_FLAGS, UDP,
+  answered, chance, chooseCandidate, choiceComment, count, describe, fieldsKey, genPackets, int, isLocal, loadRuleSet, missingForDiff, mulberry32,
+  observed, outIf, pick, protoName, runEach, sendAndObserve, shortfall, startLab, tcpsyn, weighted,
 } from './helpers/difflab.ts'
 import { checkPacket } from '../src/translate/ipchains/check.ts'
 import { decodeState } from '../src/translate/ipchains/decode.ts'
@@ -257,63 +255,7 @@ const genRuleSet = (r: Rng, profile: Profile): RuleSet => {
 }
 
 // ---------------------------------------------------------------------------
-// Packets
-
-const SPORTS = [53, 80, 123, 1023, 1024, 1025, 3000, 6000, 6005, 32768, 40000, 61000]
-const DPORTS = [21, 22, 23, 25, 53, 79, 80, 110, 443, 1023, 1024, 6000, 6010, 8000]
-
-const genPackets = (r: Rng, profile: Profile, firstId: number): Packet[] => {
-  const seen = new Set<string>()
-  const out: Packet[] = []
-  // MASQ, and REDIRECT from the input chain, need a connection to NAT.
-  const flagsPool = profile.masq || (profile.redirect && profile.input) ? TRACKABLE_FLAGS : ALL_FLAGS
-  while (out.length < profile.packets) {
-    // Mostly from S towards R, some from R towards S.
-    const fromS = chance(r, 0.7)
-    const inIf = pick(r, fromS ? (['eth0', 'eth1'] as const) : (['ppp0', 'ppp1'] as const))
-    const sNet = weighted(r, [
-      [`192.168.1.${int(r, 1, 254)}`, 3],
-      [`192.168.2.${int(r, 1, 254)}`, 2],
-      [`172.16.5.${int(r, 1, 254)}`, 2],
-      [`172.20.${int(r, 0, 3)}.${int(r, 1, 254)}`, 1],
-      ['10.1.0.2', 1],
-      ['10.2.0.2', 1],
-    ] as const)
-    const rNet = weighted(r, [
-      ['10.3.0.2', 1],
-      ['10.4.0.2', 1],
-      [`10.5.${int(r, 0, 255)}.${int(r, 1, 254)}`, 2],
-      [`10.6.${int(r, 0, 3)}.${int(r, 1, 254)}`, 2],
-    ] as const)
-    const src = fromS ? sNet : rNet
-    const dst = chance(r, profile.localShare) ? pick(r, GW_ADDRS) : fromS ? rNet : sNet
-    const proto = weighted(r, [
-      [TCP, 4],
-      [UDP, 3],
-      [ICMP, 3],
-      [GRE, profile.gre ? 1 : 0],
-    ] as const)
-    const [type, code] = proto === ICMP ? pick(r, ICMP_KINDS) : [0, 0]
-    const p: Packet = {
-      id: firstId + out.length,
-      link: linkOf(inIf).peer,
-      inIf,
-      src,
-      dst,
-      proto,
-      sport: proto === TCP || proto === UDP ? pick(r, SPORTS) : 0,
-      dport: proto === TCP || proto === UDP ? pick(r, DPORTS) : 0,
-      flags: proto === TCP ? pick(r, flagsPool) : 0,
-      type,
-      code,
-    }
-    const key = `${p.proto} ${p.src} ${p.dst} ${p.sport} ${p.dport} ${p.type}`
-    if (seen.has(key)) continue
-    seen.add(key)
-    out.push(p)
-  }
-  return out
-}
+// -C
 
 /** The -C command for a packet as the given chain sees it. */
 const checkArgs = (chain: Ctx, p: Packet): string[] => {
@@ -404,101 +346,49 @@ const verdictMix = async (ruleSet: RuleSet, packets: readonly Packet[]): Promise
   return mix
 }
 
-/** How far a verdict mix is from what its profile wants (0 = there). */
-const shortfall = (profile: Profile, packets: number, mix: ReadonlyMap<string, number>): number => {
-  let missing = mix.get('invalid command') ?? 0
-  for (const [key, n] of Object.entries(profile.want)) missing += Math.max(0, n - (mix.get(key) ?? 0))
-  // No single outcome may take more than 60% of the packets.
-  for (const [key, n] of mix) if (key.startsWith('=> ')) missing += Math.max(0, n - Math.floor(packets * 0.6))
-  return missing
-}
-
-const chooseRuleSet = async (r: Rng, profile: Profile, packets: readonly Packet[]): Promise<{ ruleSet: RuleSet; tries: number; shortfall: number }> => {
-  let best: { ruleSet: RuleSet; tries: number; shortfall: number } | undefined
-  for (let tries = 1; tries <= 30; tries++) {
+const chooseRuleSet = (r: Rng, profile: Profile, packets: readonly Packet[]) =>
+  chooseCandidate(async () => {
     const ruleSet = genRuleSet(r, profile)
-    const missing = shortfall(profile, packets.length, await verdictMix(ruleSet, packets))
-    if (!best || missing < best.shortfall) best = { ruleSet, tries, shortfall: missing }
-    if (missing === 0) break
-  }
-  return best as { ruleSet: RuleSet; tries: number; shortfall: number }
-}
-
-// ---------------------------------------------------------------------------
-// -C in the gateway
-
-/** Runs -C commands in GW, a few at a time. */
-const checkAll = async (ns: string, commands: readonly string[][]): Promise<string[]> => {
-  const results: string[] = new Array(commands.length)
-  let next = 0
-  const worker = async (): Promise<void> => {
-    while (next < commands.length) {
-      const i = next++
-      const argv = withoutTapLoader([IPCHAINS, ...(commands[i] as string[])])
-      results[i] = await new Promise<string>((resolve) => {
-        const child = spawn('ip', ['netns', 'exec', ns, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] })
-        let out = ''
-        child.stdout.on('data', (d: Buffer) => (out += d.toString()))
-        child.stderr.on('data', (d: Buffer) => (out += d.toString()))
-        child.on('close', (code) => resolve(code === 0 ? out.trim() : `exit ${code}: ${out.trim()}`))
-      })
-    }
-  }
-  await Promise.all(Array.from({ length: 4 }, worker))
-  return results
-}
+    return { candidate: ruleSet, shortfall: shortfall(profile.want, packets.length, await verdictMix(ruleSet, packets), 'invalid command') }
+  })
 
 // ---------------------------------------------------------------------------
 
-const missing = requireRootAndNft()
+const missing = missingForDiff()
 if (missing) t.fail(missing)
-else if (spawnSync('python3', ['-c', 'import socket']).status !== 0) t.fail('this test needs python3 (apt-get install python3)')
-else if (spawnSync('conntrack', ['--version']).status !== 0) t.fail('this test needs conntrack (apt-get install conntrack)')
 else {
-  const lab: Lab = newLab('d')
-  t.teardown(() => deleteLab(lab))
   t.comment(`seed ${SEED} (LEGACYFW_DIFF_SEED=${SEED} reproduces this run)`)
+  const { lab, built } = startLab(t, 'd')
   const rng = mulberry32(SEED)
   const started = Date.now()
   let nextId = 1000
   let total = 0
   const tally = new Map<string, number>()
   const seenOutcomes = new Map<string, number>()
-  let built = false
-  try {
-    buildLab(lab)
-    built = true
-  } catch (e) {
-    t.fail(`building the namespace lab: ${(e as Error).message}`)
-  }
 
   for (const profile of built ? PROFILES : []) {
-    const packets = genPackets(rng, profile, nextId)
+    // MASQ, and REDIRECT from the input chain, need a connection to NAT.
+    const flags = profile.masq || (profile.redirect && profile.input) ? TRACKABLE_FLAGS : ALL_FLAGS
+    const packets = genPackets(rng, profile, flags, fieldsKey, nextId)
     nextId += packets.length
-    const { ruleSet, tries, shortfall: missing } = await chooseRuleSet(rng, profile, packets)
+    const choice = await chooseRuleSet(rng, profile, packets)
     const only = process.env['LEGACYFW_DIFF_ONLY']
     if (only && only !== profile.name) continue
+    const ruleSet = choice.candidate
     t.test(`rule set ${profile.name}`, async (t) => {
-      t.comment(`${profile.name}: candidate ${tries}${missing ? ` (best found, ${missing} short of the wanted verdict mix)` : ''}`)
+      t.comment(choiceComment(profile.name, choice))
       const began = Date.now()
-      run(lab.gw, ['nft', 'flush', 'ruleset'])
-      spawnSync('ip', ['netns', 'exec', lab.gw, 'conntrack', '-F'], { stdio: 'ignore' })
-      const listing = ruleSet.commands.map((c) => `ipchains ${c.join(' ')}`).join('\n')
-      if (process.env['LEGACYFW_DIFF_VERBOSE']) t.comment(listing)
-      for (const cmd of ruleSet.commands) {
-        const res = spawnSync('ip', ['netns', 'exec', lab.gw, ...withoutTapLoader([IPCHAINS, ...cmd])], { encoding: 'utf8' })
-        if (res.status !== 0 || res.stderr) {
-          t.fail(`generated command failed: ipchains ${cmd.join(' ')}`, { stderr: res.stderr, status: res.status })
-          return
-        }
-      }
+      const listing = loadRuleSet(t, lab, IPCHAINS, ruleSet.commands)
+      if (listing === undefined) return
       const loaded = Date.now()
       // -C for the chains this rule set exercises (the others are empty with
       // policy ACCEPT): input for every packet, forward for the transit
       // packets the input chain lets through.
       const ask = async (chain: Ctx, ps: readonly Packet[]): Promise<Map<Packet, string>> => {
-        const answers = await checkAll(lab.gw, ps.map((p) => checkArgs(chain, p)))
-        return new Map(ps.map((p, i) => [p, answers[i] as string]))
+        const answers = await runEach(lab, IPCHAINS, ps.map((p) => checkArgs(chain, p)))
+        // A verdict, or what went wrong.
+        const said = answers.map((r) => (r.status === 0 ? r.out : `exit ${r.status}: ${r.out}`))
+        return new Map(ps.map((p, i) => [p, said[i] as string]))
       }
       const inputVerdicts = profile.input ? await ask('input', packets) : new Map<Packet, string>()
       const vin = (p: Packet): string => inputVerdicts.get(p) ?? 'accepted'
@@ -513,14 +403,11 @@ else {
         const expected = inputOutcome(vin(p), p, () => forwardOutcome(vfwd(p), p))
         const got = observed(p, obs)
         total++
-        outcomes.set(got, (outcomes.get(got) ?? 0) + 1)
-        if (inputVerdicts.has(p)) tally.set(`input ${vin(p)}`, (tally.get(`input ${vin(p)}`) ?? 0) + 1)
-        if (forwardVerdicts.has(p)) tally.set(`forward ${vfwd(p)}`, (tally.get(`forward ${vfwd(p)}`) ?? 0) + 1)
-        if (vfwd(p) === 'masqueraded') {
-          const kind = `masqueraded ${protoName(p)}${p.proto === ICMP ? (ICMP_QUERY_TYPES.includes(p.type) ? ' query' : ' other') : ''}`
-          tally.set(kind, (tally.get(kind) ?? 0) + 1)
-        }
-        seenOutcomes.set(got, (seenOutcomes.get(got) ?? 0) + 1)
+        count(outcomes, got)
+        if (inputVerdicts.has(p)) count(tally, `input ${vin(p)}`)
+        if (forwardVerdicts.has(p)) count(tally, `forward ${vfwd(p)}`)
+        if (vfwd(p) === 'masqueraded') count(tally, `masqueraded ${protoName(p)}${p.proto === ICMP ? (ICMP_QUERY_TYPES.includes(p.type) ? ' query' : ' other') : ''}`)
+        count(seenOutcomes, got)
         if (got === expected) continue
         mismatches++
         const checks = [

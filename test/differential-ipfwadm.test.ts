@@ -48,13 +48,11 @@
 // LEGACYFW_DIFF_ONLY=<profile> runs one rule set, LEGACYFW_DIFF_VERBOSE=1
 // prints each rule set.
 import t from 'tap'
-import { spawn, spawnSync } from 'node:child_process'
-import { requireRootAndNft, withoutTapLoader } from './helpers/netns.ts'
 import { pureWorld, runPure } from './helpers/tools.ts'
 import {
-  ALL_FLAGS, F, GRE, GW_ADDRS, ICMP, ICMP_KINDS, ICMP_QUERY_TYPES, type Iface, type Lab, MASQ_HIGH, MASQ_LOW, type Packet, type Rng, TCP, TRACKABLE_FLAGS, UDP,
-  answered, buildLab, chance, deleteLab, describe, hasPorts, ifaceAddr, int, isLocal, linkOf, mulberry32, newLab, observed, outIf, pick, protoName, run,
-  sendAndObserve, tcpsyn, weighted,
+  ALL_FLAGS, F, GRE, ICMP, ICMP_QUERY_TYPES, type Iface, MASQ_HIGH, MASQ_LOW, type Packet, type Rng, TCP, TRACKABLE_FLAGS,
+  answered, chance, chooseCandidate, choiceComment, connectionKey, count, describe, genPackets, hasPorts, ifaceAddr, int, isLocal, loadRuleSet,
+  missingForDiff, mulberry32, observed, outIf, pick, protoName, runEach, sendAndObserve, shortfall, startLab, tcpsyn, weighted,
 } from './helpers/difflab.ts'
 import { type Packet as FwPacket, type Verdict, checkPacket, ruleMatches } from '../src/translate/ipfwadm/check.ts'
 import { decodeState } from '../src/translate/ipfwadm/decode.ts'
@@ -238,67 +236,6 @@ const genRuleSet = (r: Rng, profile: Profile): RuleSet => {
 }
 
 // ---------------------------------------------------------------------------
-// Packets
-
-const SPORTS = [53, 80, 123, 1023, 1024, 1025, 3000, 6000, 6005, 32768, 40000, 61000]
-const DPORTS = [21, 22, 23, 25, 53, 79, 80, 110, 443, 1023, 1024, 6000, 6010, 8000]
-
-const genPackets = (r: Rng, profile: Profile, firstId: number): Packet[] => {
-  const seen = new Set<string>()
-  const out: Packet[] = []
-  // Masquerade and redirect need a connection to NAT.
-  const flagsPool = profile.masq || profile.redirect ? TRACKABLE_FLAGS : ALL_FLAGS
-  while (out.length < profile.packets) {
-    // Mostly from S towards R, some from R towards S.
-    const fromS = chance(r, 0.7)
-    const inIf = pick(r, fromS ? (['eth0', 'eth1'] as const) : (['ppp0', 'ppp1'] as const))
-    const sNet = weighted(r, [
-      [`192.168.1.${int(r, 1, 254)}`, 3],
-      [`192.168.2.${int(r, 1, 254)}`, 2],
-      [`172.16.5.${int(r, 1, 254)}`, 2],
-      [`172.20.${int(r, 0, 3)}.${int(r, 1, 254)}`, 1],
-      ['10.1.0.2', 1],
-      ['10.2.0.2', 1],
-    ] as const)
-    const rNet = weighted(r, [
-      ['10.3.0.2', 1],
-      ['10.4.0.2', 1],
-      [`10.5.${int(r, 0, 255)}.${int(r, 1, 254)}`, 2],
-      [`10.6.${int(r, 0, 3)}.${int(r, 1, 254)}`, 2],
-    ] as const)
-    const src = fromS ? sNet : rNet
-    const dst = chance(r, profile.localShare) ? pick(r, GW_ADDRS) : fromS ? rNet : sNet
-    const proto = weighted(r, [
-      [TCP, 4],
-      [UDP, 3],
-      [ICMP, 3],
-      [GRE, profile.gre ? 1 : 0],
-    ] as const)
-    const [type, code] = proto === ICMP ? pick(r, ICMP_KINDS) : [0, 0]
-    const p: Packet = {
-      id: firstId + out.length,
-      link: linkOf(inIf).peer,
-      inIf,
-      src,
-      dst,
-      proto,
-      sport: hasPorts({ proto }) ? pick(r, SPORTS) : 0,
-      dport: hasPorts({ proto }) ? pick(r, DPORTS) : 0,
-      flags: proto === TCP ? pick(r, flagsPool) : 0,
-      type,
-      code,
-    }
-    // One packet per connection, either way round (no packet is another's reply).
-    const ends = [`${p.src}:${p.sport}`, `${p.dst}:${p.dport}`].sort().join(' ')
-    const key = `${p.proto} ${ends} ${p.type}`
-    if (seen.has(key)) continue
-    seen.add(key)
-    out.push(p)
-  }
-  return out
-}
-
-// ---------------------------------------------------------------------------
 // The 2.0 path, from the simulator
 
 /** A packet as one firewall sees it. */
@@ -428,27 +365,6 @@ const checkVerdict = (state: State, hop: Hop): Verdict => {
   return checkPacket(state, hop.chain, fwPacket(described, hop.iface))
 }
 
-/** Runs ipfwadm commands in GW, a few at a time: "<status> <stdout><stderr>" each. */
-const runAll = async (ns: string, commands: readonly string[][]): Promise<string[]> => {
-  const results: string[] = new Array(commands.length)
-  let next = 0
-  const worker = async (): Promise<void> => {
-    while (next < commands.length) {
-      const i = next++
-      const argv = withoutTapLoader([IPFWADM, ...(commands[i] as string[])])
-      results[i] = await new Promise<string>((resolve) => {
-        const child = spawn('ip', ['netns', 'exec', ns, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] })
-        let out = ''
-        child.stdout.on('data', (d: Buffer) => (out += d.toString()))
-        child.stderr.on('data', (d: Buffer) => (out += d.toString()))
-        child.on('close', (code) => resolve(`${code} ${out.trim()}`))
-      })
-    }
-  }
-  await Promise.all(Array.from({ length: 4 }, worker))
-  return results
-}
-
 /**
  * Up to CLI_CHECKS hops per chain, taken from each verdict in turn so that
  * rare verdicts are checked too (no randomness: -ONLY must not shift the seed).
@@ -499,52 +415,23 @@ const mixOf = (predictions: readonly Prediction[]): Map<string, number> => {
   return mix
 }
 
-/** How far a verdict mix is from what its profile wants: the missing packets (0 = there) and where. */
-const shortfall = (profile: Profile, packets: number, mix: ReadonlyMap<string, number>): { missing: number; where: string[] } => {
-  const where: string[] = []
-  let missing = 0
-  const off = (key: string, n: number, how: string): void => {
-    if (n <= 0) return
-    missing += n
-    where.push(`${key} ${n} ${how}`)
-  }
-  off('excluded', mix.get('excluded') ?? 0, 'packets')
-  for (const [key, n] of Object.entries(profile.want)) off(key, n - (mix.get(key) ?? 0), 'short')
-  // No single outcome may take more than 60% of the packets.
-  for (const [key, n] of mix) if (key.startsWith('=> ')) off(key, n - Math.floor(packets * 0.6), 'too many')
-  return { missing, where }
-}
-
-interface Choice {
-  readonly ruleSet: RuleSet
-  readonly state: State
-  readonly tries: number
-  readonly shortfall: { missing: number; where: string[] }
-}
-
-const chooseRuleSet = async (r: Rng, profile: Profile, packets: readonly Packet[]): Promise<Choice> => {
-  let best: Choice | undefined
-  for (let tries = 1; tries <= 30; tries++) {
+/** The first of the seeded candidates whose simulated verdict mix has what the profile wants. */
+const chooseRuleSet = (r: Rng, profile: Profile, packets: readonly Packet[]) =>
+  chooseCandidate(async () => {
     const ruleSet = genRuleSet(r, profile)
     const { state, failed } = await pureState(ruleSet)
     if (failed.length) throw new Error(`generated commands fail in pure mode:\n${failed.join('\n')}`)
-    const short = shortfall(profile, packets.length, mixOf(packets.map((p) => predict(state, p))))
-    if (!best || short.missing < best.shortfall.missing) best = { ruleSet, state, tries, shortfall: short }
-    if (short.missing === 0) break
-  }
-  return best as Choice
-}
+    const mix = mixOf(packets.map((p) => predict(state, p)))
+    return { candidate: { ruleSet, state }, shortfall: shortfall(profile.want, packets.length, mix, 'excluded') }
+  })
 
 // ---------------------------------------------------------------------------
 
-const missing = requireRootAndNft()
+const missing = missingForDiff()
 if (missing) t.fail(missing)
-else if (spawnSync('python3', ['-c', 'import socket']).status !== 0) t.fail('this test needs python3 (apt-get install python3)')
-else if (spawnSync('conntrack', ['--version']).status !== 0) t.fail('this test needs conntrack (apt-get install conntrack)')
 else {
-  const lab: Lab = newLab('dfw')
-  t.teardown(() => deleteLab(lab))
   t.comment(`seed ${SEED} (LEGACYFW_DIFF_SEED=${SEED} reproduces this run)`)
+  const { lab, built } = startLab(t, 'dfw')
   const rng = mulberry32(SEED)
   const started = Date.now()
   let nextId = 1000
@@ -554,42 +441,28 @@ else {
   const tally = new Map<string, number>()
   const cliTally = new Map<string, number>()
   const seenOutcomes = new Map<string, number>()
-  const count = (m: Map<string, number>, key: string): void => void m.set(key, (m.get(key) ?? 0) + 1)
-  let built = false
-  try {
-    buildLab(lab)
-    built = true
-  } catch (e) {
-    t.fail(`building the namespace lab: ${(e as Error).message}`)
-  }
 
   for (const profile of built ? PROFILES : []) {
-    const packets = genPackets(rng, profile, nextId)
+    // Masquerade and redirect need a connection to NAT.
+    const flags = profile.masq || profile.redirect ? TRACKABLE_FLAGS : ALL_FLAGS
+    const packets = genPackets(rng, profile, flags, connectionKey, nextId)
     nextId += packets.length
     const choice = await chooseRuleSet(rng, profile, packets)
     const only = process.env['LEGACYFW_DIFF_ONLY']
     if (only && only !== profile.name) continue
-    const { ruleSet, state } = choice
+    const { ruleSet, state } = choice.candidate
     t.test(`rule set ${profile.name}`, async (t) => {
-      t.comment(`${profile.name}: candidate ${choice.tries}${choice.shortfall.missing ? ` (best found: ${choice.shortfall.where.join(', ')})` : ''}`)
+      t.comment(choiceComment(profile.name, choice))
       const began = Date.now()
-      run(lab.gw, ['nft', 'flush', 'ruleset'])
-      spawnSync('ip', ['netns', 'exec', lab.gw, 'conntrack', '-F'], { stdio: 'ignore' })
-      const listing = ruleSet.commands.map((c) => `ipfwadm ${c.join(' ')}`).join('\n')
-      if (process.env['LEGACYFW_DIFF_VERBOSE']) t.comment(listing)
-      for (const cmd of ruleSet.commands) {
-        const res = spawnSync('ip', ['netns', 'exec', lab.gw, ...withoutTapLoader([IPFWADM, ...cmd])], { encoding: 'utf8' })
-        if (res.status !== 0 || res.stderr) {
-          t.fail(`generated command failed: ipfwadm ${cmd.join(' ')}`, { stderr: res.stderr, status: res.status })
-          return
-        }
-      }
+      const listing = loadRuleSet(t, lab, IPFWADM, ruleSet.commands)
+      if (listing === undefined) return
       const loaded = Date.now()
 
       const predictions = new Map(packets.map((p) => [p, predict(state, p)]))
       // ipfwadm -c against the table in the kernel.
       const sample = cliSample([...predictions.values()].filter((pr) => !pr.excluded).flatMap((pr) => pr.hops))
-      const answers = await runAll(lab.gw, sample.map(checkArgs))
+      // What ipfwadm -c says: "<status> <stdout><stderr>".
+      const answers = (await runEach(lab, IPFWADM, sample.map(checkArgs))).map((r) => `${r.status} ${r.out}`)
       let cliMismatches = 0
       sample.forEach((hop, i) => {
         const expected = CHECK_SAYS[checkVerdict(state, hop)]

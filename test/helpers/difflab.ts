@@ -16,8 +16,10 @@
 // S and R drop everything they receive (after the sniffers), so they never
 // answer.
 import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process'
+import { basename } from 'node:path'
 import { createInterface } from 'node:readline'
-import { deleteNetns, newNetns, withoutTapLoader } from './netns.ts'
+import type { Test } from 'tap'
+import { deleteNetns, inNetnsAsync, newNetns, requireRootAndNft, withoutTapLoader } from './netns.ts'
 
 const PKTLAB = new URL('./pktlab.py', import.meta.url).pathname
 
@@ -120,6 +122,61 @@ export const buildLab = (lab: Lab): void => {
   run(lab.r, ['nft', '-f', '-'], SINK)
 }
 
+/** Why the differential tests cannot run here, if they cannot. */
+export const missingForDiff = (): string | undefined =>
+  requireRootAndNft() ??
+  (spawnSync('python3', ['-c', 'import socket']).status !== 0 ? 'this test needs python3 (apt-get install python3)' : undefined) ??
+  (spawnSync('conntrack', ['--version']).status !== 0 ? 'this test needs conntrack (apt-get install conntrack)' : undefined)
+
+/** A new lab, deleted when the test ends, and whether it could be built (if not, the test failed). */
+export const startLab = (t: Test, tag: string): { lab: Lab; built: boolean } => {
+  const lab = newLab(tag)
+  t.teardown(() => deleteLab(lab))
+  try {
+    buildLab(lab)
+    return { lab, built: true }
+  } catch (e) {
+    t.fail(`building the namespace lab: ${(e as Error).message}`)
+    return { lab, built: false }
+  }
+}
+
+/**
+ * Loads a rule set with `bin` into GW's emptied firewall, no connection
+ * tracked: its listing ("<tool> <args>" a line), or undefined (and the test
+ * failed) if a command fails.
+ */
+export const loadRuleSet = (t: Test, lab: Lab, bin: string, commands: readonly string[][]): string | undefined => {
+  const tool = basename(bin)
+  run(lab.gw, ['nft', 'flush', 'ruleset'])
+  spawnSync('ip', ['netns', 'exec', lab.gw, 'conntrack', '-F'], { stdio: 'ignore' })
+  const listing = commands.map((c) => `${tool} ${c.join(' ')}`).join('\n')
+  if (process.env['LEGACYFW_DIFF_VERBOSE']) t.comment(listing)
+  for (const cmd of commands) {
+    const res = spawnSync('ip', ['netns', 'exec', lab.gw, ...withoutTapLoader([bin, ...cmd])], { encoding: 'utf8' })
+    if (res.status !== 0 || res.stderr) {
+      t.fail(`generated command failed: ${tool} ${cmd.join(' ')}`, { stderr: res.stderr, status: res.status })
+      return undefined
+    }
+  }
+  return listing
+}
+
+/** Runs `bin` with each argument list in GW, four at a time: the exit status and output of each. */
+export const runEach = async (lab: Lab, bin: string, commands: readonly string[][]): Promise<{ status: number | null; out: string }[]> => {
+  const results: { status: number | null; out: string }[] = new Array(commands.length)
+  let next = 0
+  const worker = async (): Promise<void> => {
+    while (next < commands.length) {
+      const i = next++
+      const res = await inNetnsAsync(lab.gw, [bin, ...(commands[i] as string[])])
+      results[i] = { status: res.status, out: res.out.trim() }
+    }
+  }
+  await Promise.all(Array.from({ length: 4 }, worker))
+  return results
+}
+
 // ---------------------------------------------------------------------------
 // Packets
 
@@ -168,6 +225,78 @@ export const describe = (p: Packet): string => {
     .join('|')
   const l4 = hasPorts(p) ? ` ${p.sport} -> ${p.dport}${p.proto === TCP ? ` [${flags}]` : ''}` : p.proto === ICMP ? ` type ${p.type} code ${p.code}` : ''
   return `#${p.id} ${protoName(p)} ${p.src} -> ${p.dst}${l4} in ${p.inIf}${isLocal(p.dst) ? ' (to gw)' : ` (transit, out ${outIf(p.dst)})`}`
+}
+
+const SPORTS = [53, 80, 123, 1023, 1024, 1025, 3000, 6000, 6005, 32768, 40000, 61000]
+const DPORTS = [21, 22, 23, 25, 53, 79, 80, 110, 443, 1023, 1024, 6000, 6010, 8000]
+
+/** What a rule set's packets are drawn from. */
+export interface PacketMix {
+  readonly packets: number
+  /** Share of packets addressed to GW itself. */
+  readonly localShare: number
+  readonly gre: boolean
+}
+
+/** A generated packet is drawn again if one with its key was drawn before. */
+export type PacketKey = (p: Packet) => string
+/** Protocol, addresses, ports and ICMP type. */
+export const fieldsKey: PacketKey = (p) => `${p.proto} ${p.src} ${p.dst} ${p.sport} ${p.dport} ${p.type}`
+/** One packet per connection, either way round (no packet is another's reply). */
+export const connectionKey: PacketKey = (p) => {
+  const ends = [`${p.src}:${p.sport}`, `${p.dst}:${p.dport}`].sort().join(' ')
+  return `${p.proto} ${ends} ${p.type}`
+}
+
+/** Packets numbered from firstId, TCP flags drawn from `flags`, no two with the same key. */
+export const genPackets = (r: Rng, mix: PacketMix, flags: readonly number[], key: PacketKey, firstId: number): Packet[] => {
+  const seen = new Set<string>()
+  const out: Packet[] = []
+  while (out.length < mix.packets) {
+    // Mostly from S towards R, some from R towards S.
+    const fromS = chance(r, 0.7)
+    const inIf = pick(r, fromS ? (['eth0', 'eth1'] as const) : (['ppp0', 'ppp1'] as const))
+    const sNet = weighted(r, [
+      [`192.168.1.${int(r, 1, 254)}`, 3],
+      [`192.168.2.${int(r, 1, 254)}`, 2],
+      [`172.16.5.${int(r, 1, 254)}`, 2],
+      [`172.20.${int(r, 0, 3)}.${int(r, 1, 254)}`, 1],
+      ['10.1.0.2', 1],
+      ['10.2.0.2', 1],
+    ] as const)
+    const rNet = weighted(r, [
+      ['10.3.0.2', 1],
+      ['10.4.0.2', 1],
+      [`10.5.${int(r, 0, 255)}.${int(r, 1, 254)}`, 2],
+      [`10.6.${int(r, 0, 3)}.${int(r, 1, 254)}`, 2],
+    ] as const)
+    const src = fromS ? sNet : rNet
+    const dst = chance(r, mix.localShare) ? pick(r, GW_ADDRS) : fromS ? rNet : sNet
+    const proto = weighted(r, [
+      [TCP, 4],
+      [UDP, 3],
+      [ICMP, 3],
+      [GRE, mix.gre ? 1 : 0],
+    ] as const)
+    const [type, code] = proto === ICMP ? pick(r, ICMP_KINDS) : [0, 0]
+    const p: Packet = {
+      id: firstId + out.length,
+      link: linkOf(inIf).peer,
+      inIf,
+      src,
+      dst,
+      proto,
+      sport: hasPorts({ proto }) ? pick(r, SPORTS) : 0,
+      dport: hasPorts({ proto }) ? pick(r, DPORTS) : 0,
+      flags: proto === TCP ? pick(r, flags) : 0,
+      type,
+      code,
+    }
+    if (seen.has(key(p))) continue
+    seen.add(key(p))
+    out.push(p)
+  }
+  return out
 }
 
 // ---------------------------------------------------------------------------
@@ -275,3 +404,56 @@ export const sendAndObserve = async (lab: Lab, packets: readonly Packet[]): Prom
   const [gw, r, s] = helpers as [Helper, Helper, Helper]
   return { local: parse(gw), peers: [...parse(r), ...parse(s)] }
 }
+
+// ---------------------------------------------------------------------------
+// Choosing rule sets
+
+export const count = (m: Map<string, number>, key: string): void => void m.set(key, (m.get(key) ?? 0) + 1)
+
+/** How far a verdict mix is from what is wanted: the packets missing (0 = there) and where. */
+export interface Shortfall {
+  readonly missing: number
+  readonly where: readonly string[]
+}
+
+/**
+ * The shortfall of a mix of `packets` packets: at least `want[key]` of
+ * each key, no single outcome ("=> ...") for more than 60% of the packets,
+ * and every count of the `penalty` key (excluded packets, failed commands)
+ * missing.
+ */
+export const shortfall = (want: Readonly<Record<string, number>>, packets: number, mix: ReadonlyMap<string, number>, penalty: string): Shortfall => {
+  const where: string[] = []
+  let missing = 0
+  const off = (key: string, n: number, how: string): void => {
+    if (n <= 0) return
+    missing += n
+    where.push(`${key} ${n}${how}`)
+  }
+  off(penalty, mix.get(penalty) ?? 0, '')
+  for (const [key, n] of Object.entries(want)) off(key, n - (mix.get(key) ?? 0), ' short')
+  for (const [key, n] of mix) if (key.startsWith('=> ')) off(key, n - Math.floor(packets * 0.6), ' too many')
+  return { missing, where }
+}
+
+export interface Choice<C> {
+  readonly candidate: C
+  /** Which draw it was (1-based). */
+  readonly tries: number
+  readonly shortfall: Shortfall
+}
+
+/** Draws up to 30 candidates: the first that misses nothing, else the first that misses least. */
+export const chooseCandidate = async <C>(draw: () => Promise<{ candidate: C; shortfall: Shortfall }>): Promise<Choice<C>> => {
+  let best: Choice<C> | undefined
+  for (let tries = 1; tries <= 30; tries++) {
+    const { candidate, shortfall } = await draw()
+    if (!best || shortfall.missing < best.shortfall.missing) best = { candidate, tries, shortfall }
+    if (shortfall.missing === 0) break
+  }
+  return best as Choice<C>
+}
+
+/** The tap comment naming the candidate a rule set is, and what it falls short of. */
+export const choiceComment = (name: string, choice: Choice<unknown>): string =>
+  `${name}: candidate ${choice.tries}${choice.shortfall.missing ? ` (best found: ${choice.shortfall.where.join(', ')})` : ''}`
