@@ -6,7 +6,7 @@ import t from 'tap'
 import { spawnSync } from 'node:child_process'
 import { GW_LAN, GW_WAN, LAN_ADDRS, WAN } from './helpers/lab.ts'
 import { requireRootAndNft } from './helpers/netns.ts'
-import { type PolicyCase, policyTests } from './helpers/policy.ts'
+import { type PolicyCase, lanToWan, policyTests, wanToGw } from './helpers/policy.ts'
 
 const [LAN10] = LAN_ADDRS
 
@@ -19,13 +19,9 @@ const CASES: PolicyCase[] = [
     file: 'ipmasq-howto-2000-rc.firewall-2.2.x-strong.sh',
     vars: { extip: GW_WAN, extint: 'wan0', intint: 'lan0', intnet: '192.168.1.0/24' },
     intent: {
-      'lan -> wan tcp/8080': 'reply, masqueraded',
-      'lan -> wan tcp/80': 'reply, masqueraded',
-      'lan -> wan udp/53': 'reply, masqueraded',
+      ...lanToWan('reply, masqueraded'),
       'lan -> gw tcp/22': `reply, seen from ${LAN10}`,
-      'wan -> gw tcp/22': `reply, seen from ${WAN}`,
-      'wan -> gw tcp/2000': `reply, seen from ${WAN}`,
-      'wan -> gw udp/53': `reply, seen from ${WAN}`,
+      ...wanToGw(`reply, seen from ${WAN}`),
       'wan -> lan tcp/2222': 'icmp 3/3',
     },
   },
@@ -37,13 +33,9 @@ const CASES: PolicyCase[] = [
     vars: { EXTIF: 'wan+', INTERNAL: '192.168.1.0/24' },
     args: ['start'],
     intent: {
-      'lan -> wan tcp/8080': 'reply, masqueraded',
-      'lan -> wan tcp/80': 'reply, masqueraded',
-      'lan -> wan udp/53': 'reply, masqueraded',
+      ...lanToWan('reply, masqueraded'),
       'lan -> gw tcp/22': `reply, seen from ${LAN10}`,
-      'wan -> gw tcp/22': 'timeout',
-      'wan -> gw tcp/2000': 'timeout',
-      'wan -> gw udp/53': 'timeout',
+      ...wanToGw('timeout'),
       'wan -> lan tcp/2222': 'timeout',
     },
   },
@@ -56,13 +48,9 @@ const CASES: PolicyCase[] = [
     file: 'ipmasq-howto-2005-rc.firewall-ipchains-stronger.sh',
     vars: { EXTIF: 'wan0', INTIF: 'lan0', INTIP: `${GW_LAN}/32`, INTNET: '192.168.1.0/24', EXTIP: GW_WAN },
     intent: {
-      'lan -> wan tcp/8080': 'timeout',
-      'lan -> wan tcp/80': 'timeout',
-      'lan -> wan udp/53': 'timeout',
+      ...lanToWan('timeout'),
       'lan -> gw tcp/22': `reply, seen from ${LAN10}`,
-      'wan -> gw tcp/22': 'icmp 3/3',
-      'wan -> gw tcp/2000': 'icmp 3/3',
-      'wan -> gw udp/53': 'icmp 3/3',
+      ...wanToGw('icmp 3/3'),
       'wan -> lan tcp/2222': 'icmp 3/3',
     },
   },
@@ -73,9 +61,7 @@ const CASES: PolicyCase[] = [
     file: 'rp-pppoe-firewall-masq.sh',
     vars: { EXTIF: 'wan0' },
     intent: {
-      'lan -> wan tcp/8080': 'reply, masqueraded',
-      'lan -> wan tcp/80': 'reply, masqueraded',
-      'lan -> wan udp/53': 'reply, masqueraded',
+      ...lanToWan('reply, masqueraded'),
       'lan -> gw tcp/22': `reply, seen from ${LAN10}`,
       'wan -> gw tcp/22': 'timeout',
       'wan -> gw tcp/2000': `reply, seen from ${WAN}`,
@@ -89,13 +75,9 @@ const CASES: PolicyCase[] = [
     file: 'home-network-mini-howto-rc.local.sh',
     vars: {},
     intent: {
-      'lan -> wan tcp/8080': 'reply, masqueraded',
-      'lan -> wan tcp/80': 'reply, masqueraded',
-      'lan -> wan udp/53': 'reply, masqueraded',
+      ...lanToWan('reply, masqueraded'),
       'lan -> gw tcp/22': `reply, seen from ${LAN10}`,
-      'wan -> gw tcp/22': `reply, seen from ${WAN}`,
-      'wan -> gw tcp/2000': `reply, seen from ${WAN}`,
-      'wan -> gw udp/53': `reply, seen from ${WAN}`,
+      ...wanToGw(`reply, seen from ${WAN}`),
       'wan -> lan tcp/2222': 'timeout',
     },
   },

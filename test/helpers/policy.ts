@@ -49,6 +49,11 @@ const probe = async (lab: Lab): Promise<Outcomes> => {
   return o
 }
 
+/** The intent of the three lan -> wan probes, which every script treats alike. */
+export const lanToWan = (o: Outcome): Outcomes => ({ 'lan -> wan tcp/8080': o, 'lan -> wan tcp/80': o, 'lan -> wan udp/53': o })
+/** The intent of the three wan -> gw probes, where a script treats them alike. */
+export const wanToGw = (o: Outcome): Outcomes => ({ 'wan -> gw tcp/22': o, 'wan -> gw tcp/2000': o, 'wan -> gw udp/53': o })
+
 export interface PolicyCase {
   readonly file: string
   readonly vars: Record<string, string>
