@@ -8,13 +8,11 @@
 // silent, REDIRECT, and counters that match what was sent.
 import t from 'tap'
 import { spawnSync } from 'node:child_process'
-import { GW_LAN, GW_WAN, LAN_ADDRS, type Lab, type Listing, type Probe, WAN, counters, rule, seen, withLab, withRouteBack } from './helpers/lab.ts'
+import { GW_LAN, GW_WAN, LAN_ADDRS, type Lab, type Listing, type Probe, WAN, checkMasqueraded, checkScriptRun, counters, inMasqRange, rule, seen, withLab, withRouteBack } from './helpers/lab.ts'
 import { requireRootAndNft } from './helpers/netns.ts'
 import { runScript } from '../src/runtime/sandbox.ts'
 
 const CORPUS = '/work/shared/corpus/ipchains'
-const MASQ_LOW = 61000
-const MASQ_HIGH = 65095
 /** How long a probe waits before calling a packet silently dropped. */
 const SILENCE = 1
 
@@ -23,8 +21,6 @@ const [LAN10, LAN11, LAN12] = LAN_ADDRS
 const missing = requireRootAndNft() ?? (spawnSync('python3', ['-c', '1']).status === 0 ? undefined : 'these tests need python3')
 
 type TapTest = Parameters<Parameters<typeof t.test>[0]>[0]
-
-const inMasqRange = (port: number): boolean => port >= MASQ_LOW && port <= MASQ_HIGH
 
 /** The outcome of a probe as ICMP fields, to compare with portUnreachable(). */
 const icmpOf = (p: Probe) => ({ result: p.result, type: p.type, code: p.code, from: p.from })
@@ -40,13 +36,7 @@ const delta = (before: Listing, after: Listing, chain: string, num: number): [nu
 /** Runs a corpus script in the gateway; fails the test on a tool crash. */
 const runInGateway = async (t: TapTest, lab: Lab, file: string, vars: Record<string, string>, args: string[] = []) => {
   const run = await runScript(lab.ns.gw, `${CORPUS}/${file}`, { vars, args })
-  t.ok(run.started, `${file}: the sandbox started`, { stderr: run.stderr })
-  t.equal(run.signal, null, `${file}: not killed`)
-  t.notMatch(run.stderr + run.toolStderr, /\n\s+at .*:\d+|Error: /, `${file}: no crash`)
-  t.ok(run.calls.length > 0 && run.calls.every((c) => c.status === 0), `${file}: every ipchains command succeeded`, {
-    failed: run.calls.filter((c) => c.status !== 0),
-    stderr: run.toolStderr,
-  })
+  checkScriptRun(t, run, file, 'ipchains')
   return run
 }
 
@@ -72,10 +62,7 @@ else {
 
       await t.test('lan reaches wan over TCP, masqueraded to 203.0.113.1:61000-65095', async (t) => {
         const p = await lab.tcp('lan', WAN, 8080, { src: LAN10 })
-        const s = seen(p.text)
-        t.equal(p.result, 'reply', 'the connection was answered')
-        t.equal(s.peer, GW_WAN, 'wan saw the gateway address as source')
-        t.ok(inMasqRange(s.port), `wan saw a masquerade source port (${s.port})`)
+        const s = checkMasqueraded(t, p, 'TCP')
         const logged = await wan.waitFor((e) => e.ev === 'tcp' && e.peer === `${GW_WAN}:${s.port}`)
         t.same(logged, { ev: 'tcp', peer: `${GW_WAN}:${s.port}`, local: `${WAN}:8080` }, 'the wan server logged it')
         const masq = lab.ipchains('-M', '-L', '-n')
@@ -90,11 +77,8 @@ else {
         const size = 100
         const p = await lab.udp('lan', WAN, 9000, { src: LAN11, sport: 40011, count, size })
         const after = counters(lab)
-        t.equal(p.result, 'reply', 'every datagram was answered')
-        t.equal(p.replies?.length, count)
-        const s = seen(p.text)
-        t.equal(s.peer, GW_WAN, 'wan saw the gateway address')
-        t.ok(inMasqRange(s.port), `wan saw a masquerade source port (${s.port})`)
+        const s = checkMasqueraded(t, p, 'UDP')
+        t.equal(p.replies?.length, count, 'every datagram was answered')
         const sent = count * (20 + 8 + size)
         const replied = (p.replies ?? []).reduce((n, r) => n + 28 + r.length, 0)
         t.same(delta(before, after, 'input', 1), [count, sent], 'input #1 (lan0) counted the datagrams')
@@ -232,11 +216,7 @@ else {
         const http = await lab.tcp('lan', WAN, 80, { src: LAN10 })
         const high = await lab.tcp('lan', WAN, 8080, { src: LAN10 })
         const dns = await lab.udp('lan', WAN, 53, { src: LAN10 })
-        for (const [name, p] of [['tcp 80', http], ['tcp 8080', high], ['udp 53', dns]] as const) {
-          const s = seen(p.text)
-          t.equal(p.result, 'reply', `${name}: answered`)
-          t.ok(s.peer === GW_WAN && inMasqRange(s.port), `${name}: wan saw ${GW_WAN}:61000-65095 (${s.peer}:${s.port})`)
-        }
+        for (const [name, p] of [['tcp 80', http], ['tcp 8080', high], ['udp 53', dns]] as const) checkMasqueraded(t, p, name)
         const before = counters(lab)
         const finger = await lab.tcp('lan', WAN, 79, { src: LAN10, timeout: SILENCE })
         const udp = await lab.udp('lan', WAN, 9000, { src: LAN10, timeout: SILENCE })

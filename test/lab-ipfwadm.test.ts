@@ -8,13 +8,11 @@ import t from 'tap'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { type CounterRow, GW_LAN, GW_WAN, LAN_ADDRS, type Lab, WAN, counterRows, seen, withLab, withRouteBack } from './helpers/lab.ts'
+import { type CounterRow, GW_LAN, GW_WAN, LAN_ADDRS, type Lab, WAN, checkMasqueraded, checkScriptRun, counterRows, seen, withLab, withRouteBack } from './helpers/lab.ts'
 import { requireRootAndNft } from './helpers/netns.ts'
 import { runScript, setVariables } from '../src/runtime/sandbox.ts'
 
 const CORPUS = '/work/shared/corpus/ipfwadm'
-const MASQ_LOW = 61000
-const MASQ_HIGH = 65095
 const SILENCE = 1
 const [LAN10, LAN11, LAN12] = LAN_ADDRS as unknown as [string, string, string]
 
@@ -46,12 +44,7 @@ const runInGateway = async (t: TapTest, lab: Lab, file: string, vars: Record<str
     const script = join(dir, file)
     writeFileSync(script, text)
     const run = await runScript(lab.ns.gw, script, {})
-    t.ok(run.started, `${file}: the sandbox started`, { stderr: run.stderr })
-    t.notMatch(run.stderr + run.toolStderr, /\n\s+at .*:\d+|Error: /, `${file}: no crash`)
-    t.ok(run.calls.length > 0 && run.calls.every((c) => c.status === 0), `${file}: every ipfwadm command succeeded`, {
-      failed: run.calls.filter((c) => c.status !== 0),
-      stderr: run.toolStderr,
-    })
+    checkScriptRun(t, run, file, 'ipfwadm')
     return run
   } finally {
     rmSync(dir, { recursive: true, force: true })
@@ -90,17 +83,11 @@ else {
       const gwServer = await lab.serve('gw', { tcp: [2424], udp: [2424] })
 
       await t.test('lan reaches wan masqueraded, from ports 61000-65095', async (t) => {
-        const p = await lab.tcp('lan', WAN, 8080, { src: LAN10 })
-        const s = seen(p.text)
-        t.equal(p.result, 'reply', 'the TCP connection was answered')
-        t.equal(s.peer, GW_WAN, 'wan saw the gateway address as source')
-        t.ok(s.port >= MASQ_LOW && s.port <= MASQ_HIGH, `masquerade source port (${s.port})`)
+        checkMasqueraded(t, await lab.tcp('lan', WAN, 8080, { src: LAN10 }), 'TCP')
         const before = listed(lab, '-F')
         const u = await lab.udp('lan', WAN, 9000, { src: LAN11, count: 3, size: 50 })
         const after = listed(lab, '-F')
-        t.equal(u.result, 'reply', 'UDP is answered')
-        const us = seen(u.text)
-        t.ok(us.port >= MASQ_LOW && us.port <= MASQ_HIGH, `UDP masquerade source port (${us.port})`)
+        checkMasqueraded(t, u, 'UDP')
         t.same(delta(before, after, 1), [3, 3 * (28 + 50)], 'forward #1 counted the datagrams, not the replies (they skip forward)')
         const ping = await lab.ping('lan', WAN, { src: LAN10 })
         t.same(ping, { result: 'reply', from: WAN }, 'ICMP is masqueraded')
@@ -242,10 +229,7 @@ else {
       const run = await runInGateway(t, lab, 'ipmasq-howto-2005-rc.firewall-ipfwadm.sh', { EXTIF: 'wan0', INTIF: 'lan0', INTLAN: '192.168.1.0/24' })
       t.equal(run.calls.length, 9, 'the script ran its 9 ipfwadm commands')
       const wan = await lab.serve('wan', { tcp: [8080], udp: [9000] })
-      const p = await lab.tcp('lan', WAN, 8080, { src: LAN11 })
-      const s = seen(p.text)
-      t.equal(p.result, 'reply')
-      t.ok(s.peer === GW_WAN && s.port >= MASQ_LOW && s.port <= MASQ_HIGH, `masqueraded to ${s.peer}:${s.port}`)
+      checkMasqueraded(t, await lab.tcp('lan', WAN, 8080, { src: LAN11 }), 'TCP')
       await withRouteBack(lab, LAN12, async () => {
         const inbound = await lab.tcp('wan', LAN12, 8080, { timeout: SILENCE })
         t.equal(inbound.result, 'timeout', 'wan cannot reach the lan: forward policy deny drops silently')

@@ -1,6 +1,9 @@
 // The lab for tests: the runtime lab (src/runtime/lab.ts) plus parsing of
-// counters listings (`ipchains -L -v -x -n`, `ipfwadm -l -e -x -n`).
-import { GW_WAN, type Lab } from '../../src/runtime/lab.ts'
+// counters listings (`ipchains -L -v -x -n`, `ipfwadm -l -e -x -n`) and the
+// checks the lab tests of corpus scripts share.
+import type { Test } from 'tap'
+import { GW_WAN, type Lab, type Probe } from '../../src/runtime/lab.ts'
+import type { ScriptRun } from '../../src/runtime/sandbox.ts'
 
 export * from '../../src/runtime/lab.ts'
 
@@ -86,6 +89,29 @@ export const seen = (text: string | undefined): { peer: string; port: number; lo
   const m = /^peer=([\d.]+):(\d+) local=(\S+)$/.exec(text ?? '')
   if (!m) return { peer: '', port: -1, local: '' }
   return { peer: m[1] as string, port: Number(m[2]), local: m[3] as string }
+}
+
+/** The masquerade source ports (and ICMP ids) of 2.0 and 2.2 alike. */
+export const inMasqRange = (port: number): boolean => port >= 61000 && port <= 65095
+
+/** A probe from the lan was answered, wan saw it from the gateway's address and a masquerade port: what wan saw. */
+export const checkMasqueraded = (t: Test, p: Probe, what: string): ReturnType<typeof seen> => {
+  const s = seen(p.text)
+  t.equal(p.result, 'reply', `${what}: answered`)
+  t.equal(s.peer, GW_WAN, `${what}: wan saw the gateway address as source`)
+  t.ok(inMasqRange(s.port), `${what}: from a masquerade port (${s.port})`)
+  return s
+}
+
+/** A corpus script run by runScript in the gateway: it started, was not killed, no tool crashed, every `tool` command succeeded. */
+export const checkScriptRun = (t: Test, run: ScriptRun, file: string, tool: string): void => {
+  t.ok(run.started, `${file}: the sandbox started`, { stderr: run.stderr })
+  t.equal(run.signal, null, `${file}: not killed`)
+  t.notMatch(run.stderr + run.toolStderr, /\n\s+at .*:\d+|Error: /, `${file}: no crash`)
+  t.ok(run.calls.length > 0 && run.calls.every((c) => c.status === 0), `${file}: every ${tool} command succeeded`, {
+    failed: run.calls.filter((c) => c.status !== 0),
+    stderr: run.toolStderr,
+  })
 }
 
 /** A temporary route in wan to one lan host through the gateway. */

@@ -8,14 +8,12 @@ import t from 'tap'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
-import { GW_LAN, GW_WAN, LAN_ADDRS, type Lab, WAN, seen, withLab, withRouteBack } from './lab.ts'
+import { GW_LAN, GW_WAN, LAN_ADDRS, type Lab, WAN, inMasqRange, seen, withLab, withRouteBack } from './lab.ts'
 import { runScript, setVariables } from '../../src/runtime/sandbox.ts'
 import { translateScript } from '../../src/cli/legacyfw.ts'
 
 const [LAN10, , LAN12] = LAN_ADDRS
 const SILENCE = 1
-/** The masquerade source ports of 2.0 and 2.2 alike. */
-const MASQ = (port: number): boolean => port >= 61000 && port <= 65095
 
 export type Outcome = string
 export type Outcomes = Record<string, Outcome>
@@ -29,7 +27,7 @@ const outcome = (p: { result: string; text?: string; type?: number; code?: numbe
   if (p.result === 'icmp') return `icmp ${p.type}/${p.code}`
   if (p.result !== 'reply') return p.result
   const s = seen(p.text)
-  if (s.peer === GW_WAN && MASQ(s.port)) return 'reply, masqueraded'
+  if (s.peer === GW_WAN && inMasqRange(s.port)) return 'reply, masqueraded'
   return `reply, seen from ${s.peer}`
 }
 
