@@ -7,7 +7,7 @@
 import t from 'tap'
 import { readFileSync } from 'node:fs'
 import { ipmasqadmMain } from '../src/cli/ipmasqadm.ts'
-import { localAddresses } from '../src/cli/forwarding.ts'
+import { localAddresses } from '../src/runtime/interfaces.ts'
 import { procMain } from '../src/cli/proc.ts'
 import { type MasqForwarding, NO_FORWARDING, masqEntriesFromConntrack } from '../src/translate/common/masq.ts'
 import { forwardingOf } from '../src/translate/ipmasqadm/forwarding.ts'

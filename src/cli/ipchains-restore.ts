@@ -4,7 +4,8 @@
 // status of running its lines one by one.
 import { Exit } from '../translate/common/exit.ts'
 import { resolveHosts } from '../translate/common/listnames.ts'
-import { DecodeError, decodeState } from '../translate/ipchains/decode.ts'
+import { decodeState } from '../translate/ipchains/decode.ts'
+import { DecodeError } from '../translate/nft/kernel-table.ts'
 import { kernelError } from '../translate/ipchains/messages.ts'
 import { parseInvocation } from '../translate/ipchains/parse.ts'
 import { renderState } from '../translate/ipchains/render.ts'
@@ -75,7 +76,7 @@ const restore = async (o: RestoreOptions, sys: Sys, world: ChainsWorld): Promise
         const before = decodeState(current)
         const planned = runSegment(before, steps, o, from, env)
         if (planned.stop.kind === 'ask' || planned.state === before) return { result: planned }
-        return { next: renderState(planned.state), previous: renderState(before), result: planned }
+        return { next: renderState(planned.state), previous: () => renderState(before), result: planned }
       })
       printOutput(sys, result.output.slice(printed))
       printed = result.output.length

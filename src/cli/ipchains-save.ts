@@ -1,5 +1,6 @@
 // ipchains-save [chain] [-v]: the saved form of the chains on stdout.
-import { DecodeError, decodeState } from '../translate/ipchains/decode.ts'
+import { decodeState } from '../translate/ipchains/decode.ts'
+import { DecodeError } from '../translate/nft/kernel-table.ts'
 import { kernelError, kernelErrorText } from '../translate/ipchains/messages.ts'
 import { findChain } from '../translate/ipchains/model.ts'
 import { type Output, saveChains } from '../translate/ipchains/save.ts'

@@ -1,10 +1,9 @@
 // ipchains: parse and validate (pure), then one kernel transaction or a
 // listing read from the kernel.
-import { Exit } from '../translate/common/exit.ts'
 import { resolveHosts } from '../translate/common/listnames.ts'
 import { type MasqForwarding, masqEntriesFromConntrack } from '../translate/common/masq.ts'
-import { DecodeError, decodeState } from '../translate/ipchains/decode.ts'
-import { type Outcome, execute } from '../translate/ipchains/execute.ts'
+import { decodeState } from '../translate/ipchains/decode.ts'
+import { execute } from '../translate/ipchains/execute.ts'
 import { formatMasq, listedAddresses } from '../translate/ipchains/list.ts'
 import { otherProblem } from '../translate/ipchains/messages.ts'
 import { INITIAL_STATE, type State } from '../translate/ipchains/model.ts'
@@ -16,6 +15,7 @@ import { type Command, validate } from '../translate/ipchains/validate.ts'
 import { CommitRejected, KernelUnavailable, type TableStore, transact } from '../runtime/store.ts'
 import { NftMissing } from '../runtime/nft.ts'
 import type { Sys } from '../runtime/sys.ts'
+import { freshCounter, print, runCommand } from './output.ts'
 
 /** The kernel as ipchains sees it. */
 export interface ChainsWorld {
@@ -44,12 +44,6 @@ const sameStructure = (a: State, b: State): boolean =>
     )
   })
 
-const print = (sys: Sys, outcome: Pick<Outcome, 'stdout' | 'stderr' | 'status'>): number => {
-  if (outcome.stdout) sys.out(outcome.stdout)
-  if (outcome.stderr) sys.err(outcome.stderr)
-  return outcome.status
-}
-
 const listMasq = async (cmd: Command, sys: Sys, world: ChainsWorld): Promise<number> => {
   const text = world.conntrack()
   if (text === undefined) throw otherProblem(sys.program, "cannot open file `/proc/net/ip_masquerade'")
@@ -76,10 +70,6 @@ const list = async (cmd: Command, sys: Sys, world: ChainsWorld): Promise<number>
   const names = await resolveHosts(sys.names(), numeric ? [] : listedAddresses(shown))
   return print(sys, execute(cmd, state, { names }))
 }
-
-// Counter names for the read-free append: unique without knowing the table
-// (a clash makes the kernel refuse it, and the normal path runs instead).
-const freshCounter = (i: number): string => `a${Date.now().toString(36)}${process.pid.toString(36)}x${i}`
 
 // Renderings by rule object, kept across the commands of one process (the
 // rules a command did not touch are the same objects: see decodeRule).
@@ -131,15 +121,5 @@ export const unavailableText = (e: KernelUnavailable | NftMissing, listing: bool
   return 'Incompatible with this kernel'
 }
 
-export const ipchainsMain = async (args: readonly string[], sys: Sys, world: ChainsWorld): Promise<number> => {
-  try {
-    return await run(args, sys, world)
-  } catch (e) {
-    if (e instanceof Exit) return print(sys, e)
-    if (e instanceof DecodeError) {
-      sys.err(`ipchains: ${e.message}\n`)
-      return 1
-    }
-    throw e
-  }
-}
+export const ipchainsMain = (args: readonly string[], sys: Sys, world: ChainsWorld): Promise<number> =>
+  runCommand('ipchains', sys, () => run(args, sys, world))

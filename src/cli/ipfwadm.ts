@@ -1,10 +1,9 @@
 // ipfwadm: parse and validate (pure), then one kernel transaction, a check,
 // or a listing read from the kernel.
-import { Exit } from '../translate/common/exit.ts'
 import { resolveHosts } from '../translate/common/listnames.ts'
 import { type MasqForwarding, masqEntriesFromConntrack } from '../translate/common/masq.ts'
-import { DecodeError, decodeState } from '../translate/ipfwadm/decode.ts'
-import { type Outcome, execute } from '../translate/ipfwadm/execute.ts'
+import { decodeState } from '../translate/ipfwadm/decode.ts'
+import { execute } from '../translate/ipfwadm/execute.ts'
 import { fastAppendText } from '../translate/ipfwadm/fastpath.ts'
 import { formatMasq, listedAddresses } from '../translate/ipfwadm/list.ts'
 import { usageError } from '../translate/ipfwadm/messages.ts'
@@ -17,6 +16,7 @@ import { Unsupported } from '../translate/nft/nat.ts'
 import { CommitRejected, KernelUnavailable, type TableStore, transact } from '../runtime/store.ts'
 import { NftMissing } from '../runtime/nft.ts'
 import type { Sys } from '../runtime/sys.ts'
+import { freshCounter, print, runCommand } from './output.ts'
 
 /** The kernel as ipfwadm sees it. */
 export interface FwadmWorld {
@@ -51,12 +51,6 @@ const sameStructure = (a: State, b: State): boolean =>
 
 const usesVia = (state: State): boolean => CATEGORIES.some((c) => state.chains[c].entries.some((e) => e.rule.via !== 0))
 
-const print = (sys: Sys, outcome: Pick<Outcome, 'stdout' | 'stderr' | 'status'>): number => {
-  if (outcome.stdout) sys.out(outcome.stdout)
-  if (outcome.stderr) sys.err(outcome.stderr)
-  return outcome.status
-}
-
 const listMasq = async (cmd: Command, sys: Sys, world: FwadmWorld): Promise<number> => {
   const text = world.conntrack()
   if (text === undefined) return print(sys, { stdout: '', stderr: `${sys.program}: cannot open file ${PROC_FILES.masquerading}\n`, status: 1 })
@@ -81,14 +75,8 @@ const list = async (cmd: Command, category: Category, sys: Sys, world: FwadmWorl
   }
   const numeric = (cmd.inv.options & OPT.NUMERIC) !== 0
   const names = await resolveHosts(sys.names(), numeric ? [] : listedAddresses(chain))
-  // The listing itself zeroes nothing more: the counters were read and reset above.
-  const outcome = execute({ ...cmd, inv: { ...cmd.inv, command: CMD.LIST } }, state, { names, interfaces: new Map() })
-  return print(sys, outcome)
+  return print(sys, execute(cmd, state, { names, interfaces: new Map() }))
 }
-
-// Counter names for the read-free append: unique without knowing the table
-// (a clash makes the kernel refuse it, and the normal path runs instead).
-const freshCounter = (i: number): string => `a${Date.now().toString(36)}${process.pid.toString(36)}x${i}`
 
 const change = async (cmd: Command, sys: Sys, world: FwadmWorld): Promise<number> => {
   const names = await resolveHosts(sys.names(), [])
@@ -102,7 +90,7 @@ const change = async (cmd: Command, sys: Sys, world: FwadmWorld): Promise<number
     if (sameStructure(before, result.state)) return { result }
     via = usesVia(result.state)
     const interfaces = via || usesVia(before) ? world.interfaces() : new Map()
-    return { next: renderState(result.state, interfaces), previous: renderState(before, interfaces), result }
+    return { next: renderState(result.state, interfaces), previous: () => renderState(before, interfaces), result }
   })
   world.store.resetCounters(outcome.zeroed)
   if (via) world.watchVia?.()
@@ -141,15 +129,5 @@ const run = async (args: readonly string[], sys: Sys, world: FwadmWorld): Promis
   }
 }
 
-export const ipfwadmMain = async (args: readonly string[], sys: Sys, world: FwadmWorld): Promise<number> => {
-  try {
-    return await run(args, sys, world)
-  } catch (e) {
-    if (e instanceof Exit) return print(sys, e)
-    if (e instanceof DecodeError) {
-      sys.err(`ipfwadm: ${e.message}\n`)
-      return 1
-    }
-    throw e
-  }
-}
+export const ipfwadmMain = (args: readonly string[], sys: Sys, world: FwadmWorld): Promise<number> =>
+  runCommand('ipfwadm', sys, () => run(args, sys, world))

@@ -180,8 +180,7 @@ export const OWNED_TABLES: readonly Owned[] = [
 export const RULE_TABLES: readonly OwnedTable[] = OWNED_TABLES.filter((t): t is OwnedTable => t.kind === 'rules')
 export const ENTRY_TABLES: readonly EntryTable[] = OWNED_TABLES.filter((t): t is EntryTable => t.kind === 'entries')
 
-/** The legacy commands legacyfw serves, and the table each acts on. */
+/** The table a legacy command acts on. */
 export const commandTable = (command: string): Owned | undefined => OWNED_TABLES.find((t) => Object.hasOwn(t.commands, command))
 
-/** Every legacy command name, served or not yet: the script's calls to them are intercepted. */
-export const LEGACY_COMMANDS = ['ipchains', 'ipchains-save', 'ipchains-restore', 'ipfwadm', 'ipmasqadm', 'ipautofw'] as const
+export { LEGACY_COMMANDS } from '../runtime/serve.ts'

@@ -19,7 +19,6 @@ export interface MemoryStoreOptions {
 }
 
 export class MemoryStore implements TableStore {
-  readonly ignoresPrevious = true
   private table: NftTable | undefined
   private generation = 0
   readonly counters = new Map<string, Counts>()

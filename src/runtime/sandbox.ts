@@ -26,14 +26,9 @@ import { tmpdir } from 'node:os'
 import { basename, dirname, join } from 'node:path'
 import { withoutTapLoader } from './netns.ts'
 import { projectPath } from './project.ts'
-import { prepareServeDir } from './serve.ts'
+import { LEGACY_COMMANDS, STUBBED_TOOLS, TOOL_DIRS, prepareServeDir } from './serve.ts'
 
 const BIN = projectPath('bin')
-/** Tools that run bin/<tool> when bin has it. */
-const LEGACY_TOOLS = ['ipchains', 'ipchains-save', 'ipchains-restore', 'ipfwadm', 'ipmasqadm', 'ipautofw']
-/** Kernel-global tools: recorded, never run. */
-export const STUBBED_TOOLS = ['modprobe', 'insmod', 'rmmod', 'depmod', 'lsmod'] as const
-const DIRS = ['/sbin', '/usr/sbin', '/bin', '/usr/bin', '/usr/local/sbin', '/usr/local/bin']
 
 export interface ToolCall {
   readonly argv: string[]
@@ -151,7 +146,7 @@ mount --bind "$D" "$D" || exit 97
 # The wrappers and stubs also exist on disk where the old tools lived
 # (so \`[ -x /sbin/ipchains ]\` holds and /bin/sh scripts find them), and
 # companion files appear at their paths: read-only overlays.
-for d in $(for x in ${DIRS.join(' ')}; do readlink -f "$x"; done | sort -u); do
+for d in $(for x in ${TOOL_DIRS.join(' ')}; do readlink -f "$x"; done | sort -u); do
   mount -t overlay lfw-tools -o "lowerdir=$D/bin:$d" "$d" || exit 96
 done
 for top in "$D"/files/*; do
@@ -191,8 +186,8 @@ exit $rc
 
 const envBash = (dir: string): string => {
   const lines = ['# Legacy tool names -> the sandbox wrappers (bash looks up functions before PATH).']
-  for (const tool of [...LEGACY_TOOLS.filter((t) => existsSync(join(BIN, t))), ...STUBBED_TOOLS])
-    for (const name of [tool, ...DIRS.map((d) => `${d}/${tool}`)]) lines.push(`${name}() { LFW_AS=${name} "${dir}/bin/${tool}" "$@"; }`)
+  for (const tool of [...LEGACY_COMMANDS.filter((t) => existsSync(join(BIN, t))), ...STUBBED_TOOLS])
+    for (const name of [tool, ...TOOL_DIRS.map((d) => `${d}/${tool}`)]) lines.push(`${name}() { LFW_AS=${name} "${dir}/bin/${tool}" "$@"; }`)
   return `${lines.join('\n')}\n`
 }
 
@@ -225,9 +220,9 @@ export const runScriptText = (place: Place, scriptText: string, name: string, op
   if (options.serve) prepareServeDir(dir, options.serve.commands, true)
   else {
     mkdirSync(join(dir, 'bin'))
-    for (const tool of LEGACY_TOOLS.filter((t) => existsSync(join(BIN, t)))) writeFileSync(join(dir, 'bin', tool), wrapperScript(tool))
+    for (const tool of LEGACY_COMMANDS.filter((t) => existsSync(join(BIN, t)))) writeFileSync(join(dir, 'bin', tool), wrapperScript(tool))
     for (const tool of STUBBED_TOOLS) writeFileSync(join(dir, 'bin', tool), stubScript(tool))
-    for (const f of [...LEGACY_TOOLS, ...STUBBED_TOOLS]) if (existsSync(join(dir, 'bin', f))) chmodSync(join(dir, 'bin', f), 0o755)
+    for (const f of [...LEGACY_COMMANDS, ...STUBBED_TOOLS]) if (existsSync(join(dir, 'bin', f))) chmodSync(join(dir, 'bin', f), 0o755)
     writeFileSync(join(dir, 'env.bash'), envBash(dir))
   }
   writeFileSync(join(dir, 'interfaces'), (options.interfaces ?? []).map((i) => `${i.name} ${i.cidr}\n`).join(''))

@@ -18,6 +18,8 @@ import { closeSync, constants, existsSync, mkdirSync, openSync, readFileSync, re
 import { join } from 'node:path'
 import type { Request, Session } from './session.ts'
 
+/** The legacy commands legacyfw provides (bin/<command>). */
+export const LEGACY_COMMANDS = ['ipchains', 'ipchains-save', 'ipchains-restore', 'ipfwadm', 'ipmasqadm', 'ipautofw'] as const
 /** Kernel-global tools: recorded, never run. */
 export const STUBBED_TOOLS = ['modprobe', 'insmod', 'rmmod', 'depmod', 'lsmod'] as const
 /** Where the old tools lived: the absolute names scripts call them by. */

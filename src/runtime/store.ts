@@ -9,14 +9,12 @@ export type CommitResult = 'ok' | 'conflict' | { readonly failure: string }
 
 export interface TableStore {
   read(): KernelTable | undefined
-  /** `previous` is the rendering of what `current` decodes to (for minimal edits). */
-  commit(current: KernelTable | undefined, next: NftTable, previous?: NftTable): CommitResult
+  /** `previous` renders what `current` decodes to (for minimal edits); a store that has no use for it never calls it. */
+  commit(current: KernelTable | undefined, next: NftTable, previous?: () => NftTable): CommitResult
   /** Reads and zeroes the named counters in one step each. */
   resetCounters(names: readonly string[]): Map<string, Counts>
   /** Applies a transaction that only adds, without reading first; false if the kernel refused it. */
   addOnly?(text: string): boolean
-  /** The store has no use for `previous` (so plans need not render it). */
-  readonly ignoresPrevious?: boolean
 }
 
 /** Why the kernel cannot be used at all; the tools word it their own way. */
@@ -51,7 +49,7 @@ export const nftTableStore = (family: string, name: string): TableStore => ({
     throw classify(result.stderr) ?? new Error(`nft list table ${family} ${name}: ${result.stderr}`)
   },
   commit(current, next, previous) {
-    const result = runNft(['-f', '-'], replaceTableText(current, next, previous))
+    const result = runNft(['-f', '-'], replaceTableText(current, next, previous?.()))
     if (result.status === 0) return 'ok'
     const unavailable = classify(result.stderr)
     if (unavailable) throw unavailable
@@ -84,9 +82,8 @@ const sleep = (ms: number): void => {
  */
 export interface Plan<T> {
   readonly next?: NftTable
-  /** The rendering of the state read, when the plan has it (see replaceTableText). */
-  /** Rendered only when the store uses it. */
-  readonly previous?: NftTable | (() => NftTable)
+  /** Renders the state read, when the plan has it (see replaceTableText); called only by a store that uses it. */
+  readonly previous?: () => NftTable
   readonly result: T
 }
 
@@ -97,8 +94,7 @@ export const transact = <T>(store: TableStore, plan: (current: KernelTable | und
     const { next, previous, result } = plan(current)
     if (!next) return result
     // Generation elements expire; never commit against a read that old.
-    const before = store.ignoresPrevious || previous === undefined ? undefined : typeof previous === 'function' ? previous() : previous
-    const outcome = Date.now() - readAt > STALE_AFTER_MS ? 'conflict' : store.commit(current, next, before)
+    const outcome = Date.now() - readAt > STALE_AFTER_MS ? 'conflict' : store.commit(current, next, previous)
     if (outcome === 'ok') return result
     if (outcome !== 'conflict') throw new CommitRejected(outcome.failure)
     if (attempt > 200) throw new Error('gave up after 200 concurrent updates')

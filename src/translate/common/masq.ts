@@ -8,6 +8,7 @@
 // autofw -d entries masqueraded without changing the source port. Their
 // entries are recognised by what the forwarding tables loaded now can have
 // done (conntrack does not show the ct labels legacyfw sets).
+import { dottedToAddr } from './inet.ts'
 
 export interface MasqEntry {
   /** TCP, UDP or ICMP, as the kernel wrote it. */
@@ -63,12 +64,6 @@ export interface MasqForwarding {
 
 export const NO_FORWARDING: MasqForwarding = { local: [], inbound: [], direct: [] }
 
-const toAddr = (dotted: string | undefined): number | undefined => {
-  const parts = (dotted ?? '').split('.').map(Number)
-  if (parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255)) return undefined
-  return parts.reduce((acc, p) => acc * 256 + p, 0)
-}
-
 type Tuple = Readonly<Record<string, string>>
 
 /** The original and reply tuples of one conntrack line (each starts at src=). */
@@ -113,7 +108,7 @@ const connOf = (line: string): Conn | undefined => {
   const [o, r] = tuplesOf(fields.slice(at + 3))
   if (!o || !r) return undefined
   const icmp = proto === 'icmp'
-  const addrs = [o['src'], o['dst'], r['src'], r['dst']].map(toAddr)
+  const addrs = [o['src'], o['dst'], r['src'], r['dst']].map((a) => dottedToAddr(a ?? ''))
   const ports = (icmp ? [o['id'], (Number(o['type']) << 8) | Number(o['code']), r['id'], r['id']] : [o['sport'], o['dport'], r['sport'], r['dport']]).map(Number)
   if (addrs.some((a) => a === undefined) || ports.some((p) => !Number.isInteger(p))) return undefined
   const [src, dst, rsrc, rdst] = addrs as [number, number, number, number]

@@ -3,7 +3,7 @@
 // u_<name>/...), each rule's record from its comment, counters from the
 // named counter objects, masquerading timeouts from the ct timeout names.
 import { fromIdentifierPart } from '../nft/escape.ts'
-import type { Counts, KernelChain, KernelTable } from '../nft/kernel-table.ts'
+import { DecodeError, type Counts, type KernelChain, type KernelTable } from '../nft/kernel-table.ts'
 import { timeoutsOf } from '../nft/nat.ts'
 import { decodeRule } from './codec.ts'
 import {
@@ -18,8 +18,6 @@ import {
   ZERO,
 } from './model.ts'
 import { policyCounter, rulesChainName } from './render.ts'
-
-export class DecodeError extends Error {}
 
 const countsOf = (table: KernelTable, rule: { counter?: string; counts?: Counts }): Counts =>
   rule.counts ?? (rule.counter === undefined ? undefined : table.counters.get(rule.counter)) ?? ZERO

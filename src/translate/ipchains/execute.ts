@@ -1,6 +1,7 @@
 // Runs a validated ipchains command against the state, the way the original
 // issued its kernel calls: one call per (source, destination) pair plus the
 // mirrored ones for -b, stopping at nothing, reporting the last failure.
+import type { Outcome as CommandOutcome } from '../common/outcome.ts'
 import type { ListNames } from '../common/listnames.ts'
 import { type CheckVerdict, checkPacket } from './check.ts'
 import * as kernel from './kernel.ts'
@@ -10,14 +11,7 @@ import { type Policy, type Rule, type State, F, INV, PROTO, ZERO, findChain, isB
 import { CMD, OPT } from './parse.ts'
 import type { Command } from './validate.ts'
 
-export interface Outcome {
-  readonly state: State
-  readonly stdout: string
-  readonly stderr: string
-  readonly status: number
-  /** Counters the kernel must zero (rule counters of -Z / -L -Z). */
-  readonly zeroed: readonly string[]
-}
+export type Outcome = CommandOutcome<State>
 
 /** swap_info(): the mirrored rule of -b (ports stay put for ICMP). */
 export const mirrorRule = (rule: Rule): Rule => {

@@ -2,13 +2,11 @@
 // its rules chain (accounting from acct_in_rules, which holds every
 // accounting rule's record), rules from their comments, counters from the
 // named counter objects, policies from the base chains' policy rules.
-import type { Counts, KernelChain, KernelRule, KernelTable } from '../nft/kernel-table.ts'
+import { DecodeError, type Counts, type KernelChain, type KernelRule, type KernelTable } from '../nft/kernel-table.ts'
 import { timeoutsOf } from '../nft/nat.ts'
 import { decodeRule } from './codec.ts'
 import { type Category, type Chain, type Entry, type State, DEFAULT_TIMEOUTS, FW, INITIAL_STATE, ZERO } from './model.ts'
 import { acctHelperName, policyFromComment, rulesChainName } from './render.ts'
-
-export class DecodeError extends Error {}
 
 // An accounting rule that needs several nft rules jumps to a helper chain
 // named after its counter.

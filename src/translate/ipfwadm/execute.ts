@@ -1,6 +1,7 @@
 // Runs a validated ipfwadm command against the state the way the original
 // issued its setsockopt() calls: one per (source, destination) pair, every
 // failure reported by perror(), the exit status -1 (255) if any failed.
+import type { Outcome as CommandOutcome } from '../common/outcome.ts'
 import type { ListNames } from '../common/listnames.ts'
 import { checkPacket, type Packet } from './check.ts'
 import * as kernel from './kernel.ts'
@@ -10,14 +11,7 @@ import { type Category, type Firewall, FW, KIND, KIND_PROTOCOLS, type Rule, type
 import { CMD, OPT } from './parse.ts'
 import type { Command } from './validate.ts'
 
-export interface Outcome {
-  readonly state: State
-  readonly stdout: string
-  readonly stderr: string
-  readonly status: number
-  /** Counters the kernel must zero (-z / -l -z). */
-  readonly zeroed: readonly string[]
-}
+export type Outcome = CommandOutcome<State>
 
 export interface ExecuteContext {
   readonly names: ListNames

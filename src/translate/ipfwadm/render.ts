@@ -236,32 +236,6 @@ export const appendedRules = (entry: Entry, category: Category): Map<string, Nft
 }
 
 // ---------------------------------------------------------------------------
-// Redirection
-
-// 2.0 delivered a redirected packet of any protocol locally (ip_rcv sets
-// skb->redirport): TCP and UDP on the redirect port, other protocols as they
-// were. nftables redirects those to the receiving interface's address, and
-// drops what conntrack does not track (an ICMP error or reply, a TCP packet
-// that opens nothing), which it cannot redirect (docs/divergences.md).
-const redirectNatChain = (labels: ReadonlyMap<number, number>): NftChain => {
-  const chain = redirectChain(labels)
-  const others = [...labels].map(([port, label]) => ({
-    matches: [`ct label ${label}`, 'meta l4proto != { tcp, udp }'],
-    stmts: ['redirect'],
-    comment: `REDIRECT ${port}: other protocols`,
-  }))
-  return { ...chain, rules: [...chain.rules, ...others] }
-}
-
-const redirectVerdictChain = (port: number, label: number): NftChain => ({
-  name: redirectChainName(port),
-  rules: [
-    { matches: ['ct state invalid'], stmts: ['drop'], comment: `redirect ${port}: a packet nftables cannot track` },
-    { matches: [], stmts: [`ct label set ${label}`, 'accept'] },
-  ],
-})
-
-// ---------------------------------------------------------------------------
 // The table
 
 const policyRule = (policy: number, hook: Firewall): NftRule => ({
@@ -318,12 +292,13 @@ export const renderState = (state: State, interfaces: Interfaces): NftTable => {
   const timeoutsChanged = JSON.stringify(state.timeouts) !== JSON.stringify(DEFAULT_TIMEOUTS)
   const ctTimeouts = masqUsed || timeoutsChanged ? masqTimeoutObjects(state.timeouts, '2.0') : []
   const natChains: NftChain[] = [
-    ...(redirectLabels.size ? [redirectNatChain(redirectLabels)] : []),
+    // 2.0 delivered a redirected packet of any protocol locally (docs/divergences.md).
+    ...(redirectLabels.size ? [redirectChain(redirectLabels, true)] : []),
     ...(masqUsed ? [masqChain(MASQ_LABEL, ctTimeouts, '2.0')] : []),
   ]
   const verdictChains: NftChain[] = [
     ...(masqUsed ? [natVerdictChain(MASQ_CHAIN, MASQ_LABEL, 'masquerade')] : []),
-    ...[...redirectLabels].map(([port, label]) => redirectVerdictChain(port, label)),
+    ...[...redirectLabels].map(([port, label]) => natVerdictChain(redirectChainName(port), label, `redirect ${port}`, 'any')),
   ]
   const tosHelpers = new Map(allRules.filter(hasTos).map((r) => [tosChainName(r.tosand, r.tosxor), tosChains(r.tosand, r.tosxor)]))
 

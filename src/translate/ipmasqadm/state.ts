@@ -5,6 +5,7 @@
 //   mfw MARK RADDR RPORT PREF PREFCNT                     (/proc order)
 // Preference rotations run in the kernel (numgen); the listing replays the
 // connections a tagged rule counted since the records were written.
+import { DecodeError } from '../nft/kernel-table.ts'
 import { addrToDotted } from '../common/inet.ts'
 import { decodeAutofw, encodeAutofw } from '../ipautofw/codec.ts'
 import { type AutofwSlot, IPPROTO_TCP, protoName } from '../ipautofw/model.ts'
@@ -21,8 +22,6 @@ export interface MasqState {
 }
 
 export const EMPTY_STATE: MasqState = { autofw: [], portfw: EMPTY_PORTFW, mfw: [] }
-
-export class DecodeError extends Error {}
 
 const numbers = (words: readonly string[], n: number): number[] | undefined =>
   words.length === n && words.every((w) => /^\d+$/.test(w)) ? words.map(Number) : undefined

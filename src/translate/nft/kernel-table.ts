@@ -3,6 +3,9 @@
 // kernel order, each rule's comment and counter, named objects.
 import type { NftTable } from './ir.ts'
 
+/** A table this project cannot read back (a record it did not write). */
+export class DecodeError extends Error {}
+
 export interface Counts {
   readonly packets: number
   readonly bytes: number

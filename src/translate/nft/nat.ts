@@ -13,11 +13,15 @@ export const redirectChainName = (port: number): string => `redirect_${port}`
 // connection) cannot be NATed: the old kernels would have, so it is dropped
 // rather than let through unchanged. Other untracked packets (ICMP errors)
 // went through MASQ unchanged, and still do (setting a label without a
-// connection does nothing, and the accept follows).
-export const natVerdictChain = (name: string, label: number, what: string): NftChain => ({
+// connection does nothing, and the accept follows). With `untracked: 'any'`
+// every untracked packet is dropped: 2.0's redirect delivered any packet
+// locally, where nothing used an ICMP error or reply of no connection.
+export const natVerdictChain = (name: string, label: number, what: string, untracked: 'tcp' | 'any' = 'tcp'): NftChain => ({
   name,
   rules: [
-    { matches: ['meta l4proto tcp', 'ct state invalid'], stmts: ['drop'], comment: `${what}: a TCP packet nftables cannot track` },
+    untracked === 'tcp'
+      ? { matches: ['meta l4proto tcp', 'ct state invalid'], stmts: ['drop'], comment: `${what}: a TCP packet nftables cannot track` }
+      : { matches: ['ct state invalid'], stmts: ['drop'], comment: `${what}: a packet nftables cannot track` },
     { matches: [], stmts: [`ct label set ${label}`, 'accept'] },
   ],
 })
@@ -42,15 +46,29 @@ export const masqChain = (label: number, timeouts: readonly NftCtTimeout[], kern
   ],
 })
 
-/** Redirect connections marked with label N to the port given with it. */
-export const redirectChain = (labels: ReadonlyMap<number, number>): NftChain => ({
+/**
+ * Redirect connections marked with label N to the port given with it. With
+ * `otherProtocols` (2.0, where a redirected packet of any protocol was
+ * delivered locally), the other protocols go to the receiving interface's
+ * address.
+ */
+export const redirectChain = (labels: ReadonlyMap<number, number>, otherProtocols = false): NftChain => ({
   name: 'nat_pre',
   base: { type: 'nat', hook: 'prerouting', priority: 'dstnat', policy: 'accept' },
-  rules: [...labels].map(([port, label]) => ({
-    matches: [`ct label ${label}`, 'meta l4proto { tcp, udp }'],
-    stmts: [port === 0 ? 'redirect' : `redirect to :${port}`],
-    comment: `REDIRECT ${port}`,
-  })),
+  rules: [
+    ...[...labels].map(([port, label]) => ({
+      matches: [`ct label ${label}`, 'meta l4proto { tcp, udp }'],
+      stmts: [port === 0 ? 'redirect' : `redirect to :${port}`],
+      comment: `REDIRECT ${port}`,
+    })),
+    ...(otherProtocols
+      ? [...labels].map(([port, label]) => ({
+          matches: [`ct label ${label}`, 'meta l4proto != { tcp, udp }'],
+          stmts: ['redirect'],
+          comment: `REDIRECT ${port}: other protocols`,
+        }))
+      : []),
+  ],
 })
 
 /** A state this rendering cannot express; the command is refused whole. */

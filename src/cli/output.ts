@@ -1,0 +1,37 @@
+// What the legacy command mains share: printing an outcome, and turning the
+// ways a command ends early into output and an exit status.
+import { Exit } from '../translate/common/exit.ts'
+import { DecodeError } from '../translate/nft/kernel-table.ts'
+import type { Sys } from '../runtime/sys.ts'
+
+export interface Printed {
+  readonly stdout: string
+  readonly stderr: string
+  readonly status: number
+}
+
+export const print = (sys: Sys, outcome: Printed): number => {
+  if (outcome.stdout) sys.out(outcome.stdout)
+  if (outcome.stderr) sys.err(outcome.stderr)
+  return outcome.status
+}
+
+/**
+ * Runs a command: an Exit (help, usage error) prints what it carries, a
+ * table that cannot be read back is reported under the tool's name.
+ */
+export const runCommand = async (tool: string, sys: Sys, command: () => Promise<number>): Promise<number> => {
+  try {
+    return await command()
+  } catch (e) {
+    if (e instanceof Exit) return print(sys, e)
+    if (e instanceof DecodeError) return print(sys, { stdout: '', stderr: `${tool}: ${e.message}\n`, status: 1 })
+    throw e
+  }
+}
+
+/**
+ * Counter names for a read-free append: unique without knowing the table
+ * (a clash makes the kernel refuse it, and the normal path runs instead).
+ */
+export const freshCounter = (i: number): string => `a${Date.now().toString(36)}${process.pid.toString(36)}x${i}`
