@@ -3,7 +3,7 @@
 import t from 'tap'
 import { CORPUS, activeScripts, crashes, testCorpusScripts } from './helpers/corpus.ts'
 import { deleteNetns, newNetns, requireRootAndNft } from './helpers/netns.ts'
-import { runScriptText } from '../src/runtime/sandbox.ts'
+import { runScriptText } from '../src/script/sandbox.ts'
 
 const DIR = `${CORPUS}/ipchains`
 

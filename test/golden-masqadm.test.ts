@@ -1,7 +1,8 @@
 // Golden fixtures of ipautofw and ipmasqadm in pure mode: parse, apply,
 // render and decode exactly as live, against an in-memory table.
 import t from 'tap'
-import { AUTOFW_TABLE, MASQADM_TABLE, type MasqWorld, ipautofwMain, ipmasqadmMain } from '../src/cli/ipmasqadm.ts'
+import { AUTOFW_TABLE, MASQADM_TABLE } from '../src/translate/ipmasqadm/state.ts'
+import { type MasqWorld, ipautofwMain, ipmasqadmMain } from '../src/tools/ipmasqadm.ts'
 import { procMain } from '../src/cli/proc.ts'
 import { NO_FORWARDING } from '../src/translate/common/masq.ts'
 import type { Sys } from '../src/runtime/sys.ts'

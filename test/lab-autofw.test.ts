@@ -11,7 +11,7 @@
 import t from 'tap'
 import { spawnSync } from 'node:child_process'
 import { projectPath } from '../src/runtime/project.ts'
-import { MASQADM_TABLE } from '../src/cli/ipmasqadm.ts'
+import { MASQADM_TABLE } from '../src/translate/ipmasqadm/state.ts'
 import { fwKernelFromJson } from '../src/translate/ipmasqadm/table.ts'
 import { GW_WAN, LAN_ADDRS, type Lab, type Run, WAN, withLab } from './helpers/lab.ts'
 import { requireRootAndNft } from './helpers/netns.ts'

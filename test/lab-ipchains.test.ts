@@ -10,7 +10,7 @@ import t from 'tap'
 import { spawnSync } from 'node:child_process'
 import { GW_LAN, GW_WAN, LAN_ADDRS, type Lab, type Listing, type Probe, WAN, checkMasqueraded, checkScriptRun, counters, inMasqRange, rule, seen, withLab, withRouteBack } from './helpers/lab.ts'
 import { requireRootAndNft } from './helpers/netns.ts'
-import { runScript } from '../src/runtime/sandbox.ts'
+import { runScript } from '../src/script/sandbox.ts'
 
 const CORPUS = '/work/shared/corpus/ipchains'
 /** How long a probe waits before calling a packet silently dropped. */

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type CounterRow, GW_LAN, GW_WAN, LAN_ADDRS, type Lab, WAN, checkMasqueraded, checkScriptRun, counterRows, seen, withLab, withRouteBack } from './helpers/lab.ts'
 import { requireRootAndNft } from './helpers/netns.ts'
-import { runScript, setVariables } from '../src/runtime/sandbox.ts'
+import { runScript, setVariables } from '../src/script/sandbox.ts'
 
 const CORPUS = '/work/shared/corpus/ipfwadm'
 const SILENCE = 1

@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { deleteNetns, inNetns, newNetns, requireRootAndNft } from './helpers/netns.ts'
-import { runScript } from '../src/runtime/sandbox.ts'
+import { runScript } from '../src/script/sandbox.ts'
 
 const ROOT = new URL('..', import.meta.url).pathname
 const LEGACYFW = join(ROOT, 'bin/legacyfw')

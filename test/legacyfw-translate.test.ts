@@ -8,8 +8,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { deleteNetns, inNetns, newNetns, requireRootAndNft, withoutTapLoader } from './helpers/netns.ts'
-import { runScript } from '../src/runtime/sandbox.ts'
-import { LEGACY_COMMANDS, commandTable } from '../src/cli/owned.ts'
+import { runScript } from '../src/script/sandbox.ts'
+import { LEGACY_COMMANDS, commandTable } from '../src/tools/registry.ts'
 
 const ROOT = new URL('..', import.meta.url).pathname
 const LEGACYFW = join(ROOT, 'bin/legacyfw')

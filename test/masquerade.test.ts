@@ -6,7 +6,7 @@
 // ip_masq_portfw.c, ip_masq_mfw.c, ip_masq_autofw.c), not by this code.
 import t from 'tap'
 import { readFileSync } from 'node:fs'
-import { ipmasqadmMain } from '../src/cli/ipmasqadm.ts'
+import { ipmasqadmMain } from '../src/tools/ipmasqadm.ts'
 import { localAddresses } from '../src/runtime/interfaces.ts'
 import { procMain } from '../src/cli/proc.ts'
 import { type MasqForwarding, NO_FORWARDING, masqEntriesFromConntrack } from '../src/translate/common/masq.ts'

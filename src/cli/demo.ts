@@ -2,8 +2,9 @@
 // "strong" rc.firewall, run unchanged through bin/ipchains in the gateway of
 // a throwaway lan/gw/wan network, then real traffic through it.
 import { GW_WAN, LAN_ADDRS, Lab, type Probe, WAN } from '../runtime/lab.ts'
-import { runScript } from '../runtime/sandbox.ts'
-import { EXAMPLE, type Io } from './legacyfw.ts'
+import { runScript } from '../script/sandbox.ts'
+import { EXAMPLE } from './legacyfw.ts'
+import type { Io } from '../runtime/sys.ts'
 
 const describe = (p: Probe): string => {
   switch (p.result) {

@@ -2,12 +2,12 @@
 import { basename, join } from 'node:path'
 import { TABLE_NAME } from '../translate/ipfwadm/render.ts'
 import { readConntrack } from '../runtime/conntrack.ts'
-import { readForwarding } from './forwarding.ts'
+import { readForwarding } from '../runtime/forwarding.ts'
 import { readInterfaces } from '../runtime/interfaces.ts'
 import { nftTableStore } from '../runtime/store.ts'
 import { realSys } from '../runtime/sys.ts'
 import { startViaWatch } from '../runtime/via-watch.ts'
-import { ipfwadmMain } from './ipfwadm.ts'
+import { ipfwadmMain } from '../tools/ipfwadm.ts'
 
 const program = process.env['LEGACYFW_ARGV0'] ?? basename(process.argv[1] ?? 'ipfwadm')
 void ipfwadmMain(process.argv.slice(2), realSys(program), {

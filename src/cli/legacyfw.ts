@@ -10,19 +10,16 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { basename, join } from 'node:path'
 import yargsParser from 'yargs-parser'
 import { projectPath } from '../runtime/project.ts'
-import { type Place, runScript } from '../runtime/sandbox.ts'
-import { readStubs, serve } from '../runtime/serve.ts'
-import { Session } from '../runtime/session.ts'
-import { lineDiff } from './diff.ts'
-import { LEGACY_COMMANDS, RULE_TABLES } from './owned.ts'
+import type { Io } from '../runtime/sys.ts'
+import { type Place, runScript } from '../script/sandbox.ts'
+import { readStubs, serve } from '../script/serve.ts'
+import { Session } from '../script/session.ts'
+import { lineDiff } from '../script/diff.ts'
+import { LEGACY_COMMANDS, RULE_TABLES } from '../tools/registry.ts'
 import { procMain } from './proc.ts'
-import { runMain } from './run.ts'
-import { type Translation, translation } from './translation.ts'
+import { runMain } from '../script/run.ts'
+import { type Translation, translation } from '../script/translation.ts'
 
-export interface Io {
-  readonly out: (text: string) => void
-  readonly err: (text: string) => void
-}
 
 const USAGE = `usage: legacyfw demo
        legacyfw translate [--iface NAME=ADDR/LEN]... [--no-mirror] [--file PATH=FILE]...

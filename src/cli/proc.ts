@@ -21,8 +21,9 @@ import { nftFwStore } from '../runtime/fwstore.ts'
 import { NftMissing, runNft } from '../runtime/nft.ts'
 import { KernelUnavailable } from '../runtime/store.ts'
 import { readConntrack } from '../runtime/conntrack.ts'
-import { readForwarding } from './forwarding.ts'
-import { AUTOFW_TABLE, MASQADM_TABLE, autofwLive } from './ipmasqadm.ts'
+import { readForwarding } from '../runtime/forwarding.ts'
+import { AUTOFW_TABLE, MASQADM_TABLE } from '../translate/ipmasqadm/state.ts'
+import { autofwLive } from '../tools/ipmasqadm.ts'
 
 export interface ProcIo {
   readonly out: (text: string) => void

@@ -108,3 +108,9 @@ export const realSys = (program: string): Sys => {
       )),
   }
 }
+
+/** Where a legacyfw subcommand writes. */
+export interface Io {
+  readonly out: (text: string) => void
+  readonly err: (text: string) => void
+}

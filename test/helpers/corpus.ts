@@ -9,7 +9,7 @@ import type { Test } from 'tap'
 import { spawnSync } from 'node:child_process'
 import { readFileSync, readdirSync } from 'node:fs'
 import { deleteNetns, inNetns, newNetns } from './netns.ts'
-import { type ScriptRun, runScriptText } from '../../src/runtime/sandbox.ts'
+import { type ScriptRun, runScriptText } from '../../src/script/sandbox.ts'
 
 export const CORPUS = '/work/shared/corpus'
 /** Scripts run at the same time (each in its own namespace). */

@@ -3,7 +3,7 @@
 // checks the lab tests of corpus scripts share.
 import type { Test } from 'tap'
 import { GW_WAN, type Lab, type Probe } from '../../src/runtime/lab.ts'
-import type { ScriptRun } from '../../src/runtime/sandbox.ts'
+import type { ScriptRun } from '../../src/script/sandbox.ts'
 
 export * from '../../src/runtime/lab.ts'
 

@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
 import { GW_LAN, GW_WAN, LAN_ADDRS, type Lab, WAN, inMasqRange, seen, withLab, withRouteBack } from './lab.ts'
-import { runScript, setVariables } from '../../src/runtime/sandbox.ts'
+import { runScript, setVariables } from '../../src/script/sandbox.ts'
 import { translateScript } from '../../src/cli/legacyfw.ts'
 
 const [LAN10, , LAN12] = LAN_ADDRS

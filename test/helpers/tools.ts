@@ -1,8 +1,8 @@
 // Running a legacy command in pure mode.
-import { ipchainsMain } from '../../src/cli/ipchains.ts'
-import { ipchainsRestoreMain } from '../../src/cli/ipchains-restore.ts'
-import { ipchainsSaveMain } from '../../src/cli/ipchains-save.ts'
-import { ipfwadmMain } from '../../src/cli/ipfwadm.ts'
+import { ipchainsMain } from '../../src/tools/ipchains.ts'
+import { ipchainsRestoreMain } from '../../src/tools/ipchains-restore.ts'
+import { ipchainsSaveMain } from '../../src/tools/ipchains-save.ts'
+import { ipfwadmMain } from '../../src/tools/ipfwadm.ts'
 import { MemoryStore } from './memory-store.ts'
 import { captureSys } from './sys.ts'
 import { type MasqForwarding, NO_FORWARDING } from '../../src/translate/common/masq.ts'

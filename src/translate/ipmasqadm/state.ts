@@ -186,3 +186,14 @@ export const renderMasq = (name: string, comment: string, s: MasqState): FwTable
     ],
   }
 }
+
+export const MASQADM_TABLE = 'legacyfw_ipmasqadm'
+export const AUTOFW_TABLE = 'legacyfw_ipautofw'
+export const TABLE_COMMENT = {
+  [MASQADM_TABLE]: 'ipmasqadm autofw/portfw/mfw (Linux 2.2) managed by legacyfw; list with ipmasqadm portfw -l, mfw -L, legacyfw proc',
+  [AUTOFW_TABLE]: 'ipautofw entries (Linux 2.0) managed by legacyfw; list them with legacyfw proc ip_autofw',
+}
+
+/** The table as this project renders what the kernel holds in table `name`. */
+export const renderedMasq = (name: typeof MASQADM_TABLE | typeof AUTOFW_TABLE, kernel: FwKernel | undefined): FwTable =>
+  renderMasq(name, TABLE_COMMENT[name], decodeMasq(kernel))

@@ -18,8 +18,6 @@ import { closeSync, constants, existsSync, mkdirSync, openSync, readFileSync, re
 import { join } from 'node:path'
 import type { Request, Session } from './session.ts'
 
-/** The legacy commands legacyfw provides (bin/<command>). */
-export const LEGACY_COMMANDS = ['ipchains', 'ipchains-save', 'ipchains-restore', 'ipfwadm', 'ipmasqadm', 'ipautofw'] as const
 /** Kernel-global tools: recorded, never run. */
 export const STUBBED_TOOLS = ['modprobe', 'insmod', 'rmmod', 'depmod', 'lsmod'] as const
 /** Where the old tools lived: the absolute names scripts call them by. */
@@ -66,7 +64,7 @@ const names = (tool: string): string[] => [tool, ...TOOL_DIRS.map((d) => `${d}/$
 
 /** The BASH_ENV file: the call functions and every name of every legacy (and stubbed) tool. */
 export const envBash = (commands: readonly string[], stubbed: readonly string[]): string => {
-  const lines = ['# legacyfw: legacy commands served by one resident process (src/runtime/serve.ts).', `LFW_MKFIFO=${shellWord(mkfifoPath())}`, CALL]
+  const lines = ['# legacyfw: legacy commands served by one resident process (src/script/serve.ts).', `LFW_MKFIFO=${shellWord(mkfifoPath())}`, CALL]
   for (const c of commands) for (const n of names(c)) lines.push(`${n}() { __legacyfw_call ${c} ${n} "$@"; }`)
   for (const t of stubbed) for (const n of names(t)) lines.push(`${n}() { __legacyfw_stub ${t} "$@"; }`)
   return `${lines.join('\n')}\n`

@@ -24,9 +24,10 @@ import { spawn } from 'node:child_process'
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { basename, dirname, join } from 'node:path'
-import { withoutTapLoader } from './netns.ts'
-import { projectPath } from './project.ts'
-import { LEGACY_COMMANDS, STUBBED_TOOLS, TOOL_DIRS, prepareServeDir } from './serve.ts'
+import { withoutTapLoader } from '../runtime/netns.ts'
+import { projectPath } from '../runtime/project.ts'
+import { STUBBED_TOOLS, TOOL_DIRS, prepareServeDir } from './serve.ts'
+import { LEGACY_COMMANDS } from '../tools/registry.ts'
 
 const BIN = projectPath('bin')
 
@@ -70,7 +71,7 @@ export interface ScriptOptions {
   readonly capture?: boolean
   /**
    * Serve these legacy commands from one resident `legacyfw serve` process
-   * inside the sandbox (src/runtime/serve.ts) instead of running bin/ per
+   * inside the sandbox (src/script/serve.ts) instead of running bin/ per
    * call; what it leaves in DIR/result.json becomes ScriptRun.result.
    */
   readonly serve?: { readonly commands: readonly string[] }

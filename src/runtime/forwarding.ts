@@ -3,10 +3,10 @@
 // tables of this namespace and its IPv4 addresses.
 import type { MasqForwarding } from '../translate/common/masq.ts'
 import { forwardingOf } from '../translate/ipmasqadm/forwarding.ts'
-import { decodeMasq } from '../translate/ipmasqadm/state.ts'
-import { nftFwStore } from '../runtime/fwstore.ts'
-import { readLocalAddresses } from '../runtime/interfaces.ts'
-import { AUTOFW_TABLE, MASQADM_TABLE } from './ipmasqadm.ts'
+import { AUTOFW_TABLE, MASQADM_TABLE, decodeMasq } from '../translate/ipmasqadm/state.ts'
+import { nftFwStore } from './fwstore.ts'
+import { readLocalAddresses } from './interfaces.ts'
+
 
 export const readForwarding = (): MasqForwarding => {
   const tables = [AUTOFW_TABLE, MASQADM_TABLE].map((t) => decodeMasq(nftFwStore(t).read()))

@@ -4,7 +4,7 @@
 // with the script line it concerns.
 import { annotatedFwTableText } from '../translate/ipmasqadm/table.ts'
 import { annotatedTableText } from '../translate/nft/annotated.ts'
-import type { Session } from '../runtime/session.ts'
+import type { Session } from './session.ts'
 
 export interface Translation {
   /** The tables as nft text ('' when the script left none). */

@@ -12,7 +12,7 @@ import { type Errno as KernelErrno, strerror } from '../translate/ipmasqadm/mess
 import { applyMfw, parseMfw } from '../translate/ipmasqadm/mfw.ts'
 import { applyPortfw, parsePortfw } from '../translate/ipmasqadm/portfw.ts'
 import { mfwListing, mfwProc, portfwListing, portfwProc, procAddresses } from '../translate/ipmasqadm/proc.ts'
-import { type MasqState, decodeMasq, renderMasq } from '../translate/ipmasqadm/state.ts'
+import { type MasqState, AUTOFW_TABLE, MASQADM_TABLE, TABLE_COMMENT, decodeMasq, renderMasq } from '../translate/ipmasqadm/state.ts'
 import { DecodeError } from '../translate/nft/kernel-table.ts'
 import type { FwKernel, FwTable } from '../translate/ipmasqadm/table.ts'
 import { type FwStore, transactFw } from '../runtime/fwstore.ts'
@@ -23,17 +23,6 @@ import type { Sys } from '../runtime/sys.ts'
 export interface MasqWorld {
   readonly store: FwStore
 }
-
-export const MASQADM_TABLE = 'legacyfw_ipmasqadm'
-export const AUTOFW_TABLE = 'legacyfw_ipautofw'
-const COMMENT = {
-  [MASQADM_TABLE]: 'ipmasqadm autofw/portfw/mfw (Linux 2.2) managed by legacyfw; list with ipmasqadm portfw -l, mfw -L, legacyfw proc',
-  [AUTOFW_TABLE]: 'ipautofw entries (Linux 2.0) managed by legacyfw; list them with legacyfw proc ip_autofw',
-}
-
-/** The table as this project renders what the kernel holds in table `name`. */
-export const renderedMasq = (name: typeof MASQADM_TABLE | typeof AUTOFW_TABLE, kernel: FwKernel | undefined): FwTable =>
-  renderMasq(name, COMMENT[name], decodeMasq(kernel))
 
 /** ipmasqadm's compiled-in module directory (man page FILES). */
 export const LIBDIR = '/usr/lib/ipmasqadm'
@@ -46,11 +35,11 @@ export const autofwLive = (kernel: FwKernel | undefined): ((id: number) => Autof
   liveOf(kernel?.maps ?? new Map(), dottedToAddr)
 
 /** Applies `change` to the table's state in one transaction; returns the kernel's errno. */
-const changeTable = (world: MasqWorld, table: keyof typeof COMMENT, change: (s: MasqState, k: FwKernel | undefined) => { state: MasqState; errno: Errno }): Errno =>
+const changeTable = (world: MasqWorld, table: keyof typeof TABLE_COMMENT, change: (s: MasqState, k: FwKernel | undefined) => { state: MasqState; errno: Errno }): Errno =>
   transactFw(world.store, (current) => {
     const { state, errno } = change(decodeMasq(current), current)
     if (errno) return { result: errno }
-    return { next: renderMasq(table, COMMENT[table], state), result: undefined }
+    return { next: renderMasq(table, TABLE_COMMENT[table], state), result: undefined }
   })
 
 const out = (sys: Sys, stdout: string, stderr: string): void => {

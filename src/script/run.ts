@@ -10,11 +10,11 @@ import { join } from 'node:path'
 import { CommitRejected, KernelUnavailable, nftTableStore, transact } from '../runtime/store.ts'
 import { nftFwStore, transactFw } from '../runtime/fwstore.ts'
 import { NftMissing } from '../runtime/nft.ts'
-import { prepareServeDir, removeDir, serve, shellWord } from '../runtime/serve.ts'
-import { Session } from '../runtime/session.ts'
+import { prepareServeDir, removeDir, serve, shellWord } from './serve.ts'
+import { Session } from './session.ts'
+import type { Io } from '../runtime/sys.ts'
 import { startViaWatch } from '../runtime/via-watch.ts'
-import type { Io } from './legacyfw.ts'
-import { ENTRY_TABLES, type EntryTable, LEGACY_COMMANDS, type Owned, type OwnedTable, RULE_TABLES } from './owned.ts'
+import { ENTRY_TABLES, type EntryTable, LEGACY_COMMANDS, type Owned, type OwnedTable, RULE_TABLES } from '../tools/registry.ts'
 
 // The script under bash with the functions (BASH_ENV), then the end message.
 const wrapper = (dir: string): string => `BASH_ENV=${shellWord(join(dir, 'env.bash'))} bash "$@"

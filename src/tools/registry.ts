@@ -22,7 +22,8 @@ import type { FwStore } from '../runtime/fwstore.ts'
 import { readInterfaces } from '../runtime/interfaces.ts'
 import { ipchainsMain } from './ipchains.ts'
 import { ipfwadmMain } from './ipfwadm.ts'
-import { AUTOFW_TABLE, MASQADM_TABLE, ipautofwMain, ipmasqadmMain, renderedMasq } from './ipmasqadm.ts'
+import { AUTOFW_TABLE, MASQADM_TABLE, renderedMasq } from '../translate/ipmasqadm/state.ts'
+import { ipautofwMain, ipmasqadmMain } from './ipmasqadm.ts'
 import { masqNotes } from '../translate/ipmasqadm/notes.ts'
 import { ipchainsRestoreMain } from './ipchains-restore.ts'
 import { ipchainsSaveMain } from './ipchains-save.ts'
@@ -183,4 +184,5 @@ export const ENTRY_TABLES: readonly EntryTable[] = OWNED_TABLES.filter((t): t is
 /** The table a legacy command acts on. */
 export const commandTable = (command: string): Owned | undefined => OWNED_TABLES.find((t) => Object.hasOwn(t.commands, command))
 
-export { LEGACY_COMMANDS } from '../runtime/serve.ts'
+/** The legacy commands legacyfw provides (bin/<command>), in registry order. */
+export const LEGACY_COMMANDS: readonly string[] = OWNED_TABLES.flatMap((t) => Object.keys(t.commands))

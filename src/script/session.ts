@@ -5,13 +5,13 @@
 // which script line made each rule, chain and policy, and every call.
 import { readFileSync } from 'node:fs'
 import { type KernelTable, kernelTableFromNft } from '../translate/nft/kernel-table.ts'
-import type { EntryTable, Owned, OwnedTable } from '../cli/owned.ts'
-import { commandTable } from '../cli/owned.ts'
+import type { EntryTable, Owned, OwnedTable } from '../tools/registry.ts'
+import { commandTable } from '../tools/registry.ts'
 import type { FwKernel, FwTable } from '../translate/ipmasqadm/table.ts'
-import { readForwarding } from '../cli/forwarding.ts'
-import { readConntrack } from './conntrack.ts'
-import { FwMemoryStore, MemoryStore } from './memory-store.ts'
-import { type Sys, realSys } from './sys.ts'
+import { readForwarding } from '../runtime/forwarding.ts'
+import { readConntrack } from '../runtime/conntrack.ts'
+import { FwMemoryStore, MemoryStore } from '../runtime/memory-store.ts'
+import { type Sys, realSys } from '../runtime/sys.ts'
 
 export interface Request {
   /** The calling shell process (its stdin is read through /proc). */
