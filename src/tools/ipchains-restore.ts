@@ -6,7 +6,7 @@ import { Exit } from '../translate/common/exit.ts'
 import { resolveHosts } from '../translate/common/listnames.ts'
 import { decodeState } from '../translate/ipchains/decode.ts'
 import { DecodeError } from '../translate/nft/kernel-table.ts'
-import { kernelError } from '../translate/ipchains/messages.ts'
+import { kernelError, kernelUnavailableText } from '../translate/ipchains/messages.ts'
 import { parseInvocation } from '../translate/ipchains/parse.ts'
 import { renderState } from '../translate/ipchains/render.ts'
 import {
@@ -26,8 +26,9 @@ import { validate } from '../translate/ipchains/validate.ts'
 import { CommitRejected, KernelUnavailable, transact } from '../runtime/store.ts'
 import { NftMissing } from '../runtime/nft.ts'
 import type { Sys } from '../runtime/sys.ts'
-import { type ChainsWorld, ipchainsMain, unavailableText } from './ipchains.ts'
+import { type ChainsWorld, ipchainsMain } from './ipchains.ts'
 import { printOutput } from './ipchains-save.ts'
+import { permissionDenied } from './output.ts'
 
 /** Parses and validates one ipchains command line, keeping what it printed. */
 const prepare = async (argv: readonly string[], sys: Sys): Promise<Prepared> => {
@@ -106,7 +107,7 @@ export const ipchainsRestoreMain = async (args: readonly string[], sys: Sys, wor
   try {
     return await restore(o, sys, world)
   } catch (e) {
-    if (e instanceof KernelUnavailable || e instanceof NftMissing) sys.err(kernelError(unavailableText(e, false)))
+    if (e instanceof KernelUnavailable || e instanceof NftMissing) sys.err(kernelError(kernelUnavailableText(permissionDenied(e), false)))
     else if (e instanceof CommitRejected) sys.err(kernelError(e.reason))
     else if (e instanceof DecodeError) sys.err(kernelError(e.message))
     else throw e

@@ -1,15 +1,14 @@
 // ipchains-save [chain] [-v]: the saved form of the chains on stdout.
 import { decodeState } from '../translate/ipchains/decode.ts'
 import { DecodeError } from '../translate/nft/kernel-table.ts'
-import { kernelError, kernelErrorText } from '../translate/ipchains/messages.ts'
+import { SAVE_USAGE, kernelError, kernelErrorText, kernelUnavailableText } from '../translate/ipchains/messages.ts'
 import { findChain } from '../translate/ipchains/model.ts'
 import { type Output, saveChains } from '../translate/ipchains/save.ts'
 import { KernelUnavailable } from '../runtime/store.ts'
 import { NftMissing } from '../runtime/nft.ts'
 import type { Sys } from '../runtime/sys.ts'
-import { type ChainsWorld, unavailableText } from './ipchains.ts'
-
-const SAVE_USAGE = 'Usage: ipchains-save [chain] [-v]\n'
+import type { ChainsWorld } from './ipchains.ts'
+import { permissionDenied } from './output.ts'
 
 /** The chain and -v, or undefined for an unknown option or a second chain. */
 const parseSaveArgs = (args: readonly string[]): { chain: string | undefined; verbose: boolean } | undefined => {
@@ -32,7 +31,7 @@ export const ipchainsSaveMain = async (args: readonly string[], sys: Sys, world:
   try {
     state = decodeState(world.store.read())
   } catch (e) {
-    if (e instanceof KernelUnavailable || e instanceof NftMissing) sys.err(kernelError(unavailableText(e, true)))
+    if (e instanceof KernelUnavailable || e instanceof NftMissing) sys.err(kernelError(kernelUnavailableText(permissionDenied(e), true)))
     else if (e instanceof DecodeError) sys.err(kernelError(e.message))
     else throw e
     return 1

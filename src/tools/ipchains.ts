@@ -5,7 +5,7 @@ import { type MasqForwarding, masqEntriesFromConntrack } from '../translate/comm
 import { decodeState } from '../translate/ipchains/decode.ts'
 import { execute } from '../translate/ipchains/execute.ts'
 import { formatMasq, listedAddresses } from '../translate/ipchains/list.ts'
-import { otherProblem } from '../translate/ipchains/messages.ts'
+import { kernelError, kernelUnavailableText, masqUnreadable } from '../translate/ipchains/messages.ts'
 import { INITIAL_STATE, type State } from '../translate/ipchains/model.ts'
 import { fastAppendText } from '../translate/ipchains/fastpath.ts'
 import { CMD, OPT, parseInvocation } from '../translate/ipchains/parse.ts'
@@ -15,7 +15,7 @@ import { type Command, validate } from '../translate/ipchains/validate.ts'
 import { CommitRejected, KernelUnavailable, type TableStore, transact } from '../runtime/store.ts'
 import { NftMissing } from '../runtime/nft.ts'
 import type { Sys } from '../runtime/sys.ts'
-import { freshCounter, print, runCommand } from './output.ts'
+import { freshCounter, permissionDenied, print, runCommand } from './output.ts'
 
 /** The kernel as ipchains sees it. */
 export interface ChainsWorld {
@@ -46,7 +46,7 @@ const sameStructure = (a: State, b: State): boolean =>
 
 const listMasq = async (cmd: Command, sys: Sys, world: ChainsWorld): Promise<number> => {
   const text = world.conntrack()
-  if (text === undefined) throw otherProblem(sys.program, "cannot open file `/proc/net/ip_masquerade'")
+  if (text === undefined) throw masqUnreadable(sys.program)
   const entries = masqEntriesFromConntrack(text, world.forwarding())
   const numeric = (cmd.inv.options & OPT.NUMERIC) !== 0
   const names = await resolveHosts(sys.names(), numeric ? [] : entries.flatMap((e) => [e.src, e.dst]))
@@ -107,18 +107,11 @@ const run = async (args: readonly string[], sys: Sys, world: ChainsWorld): Promi
       return print(sys, execute(cmd, decodeState(world.store.read()), { names: await resolveHosts(names, []) }))
     return await change(cmd, sys, world)
   } catch (e) {
-    if (e instanceof CommitRejected) return print(sys, { stdout: '', stderr: `ipchains: ${e.reason}\n`, status: 1 })
-    if (e instanceof Unsupported) return print(sys, { stdout: '', stderr: `ipchains: ${e.message}\n`, status: 1 })
+    if (e instanceof CommitRejected) return print(sys, { stdout: '', stderr: kernelError(e.reason), status: 1 })
+    if (e instanceof Unsupported) return print(sys, { stdout: '', stderr: kernelError(e.message), status: 1 })
     if (!(e instanceof KernelUnavailable || e instanceof NftMissing)) throw e
-    return print(sys, { stdout: '', stderr: `ipchains: ${unavailableText(e, (command & CMD.LIST) !== 0)}\n`, status: 1 })
+    return print(sys, { stdout: '', stderr: kernelError(kernelUnavailableText(permissionDenied(e), (command & CMD.LIST) !== 0)), status: 1 })
   }
-}
-
-/** Why the kernel could not be used, in the words libipfwc used. */
-export const unavailableText = (e: KernelUnavailable | NftMissing, listing: boolean): string => {
-  if (e instanceof KernelUnavailable && e.reason === 'permission')
-    return listing ? 'Permission denied' : 'Permission denied (you must be root)'
-  return 'Incompatible with this kernel'
 }
 
 export const ipchainsMain = (args: readonly string[], sys: Sys, world: ChainsWorld): Promise<number> =>

@@ -6,7 +6,14 @@ import { decodeState } from '../translate/ipfwadm/decode.ts'
 import { execute } from '../translate/ipfwadm/execute.ts'
 import { fastAppendText } from '../translate/ipfwadm/fastpath.ts'
 import { formatMasq, listedAddresses } from '../translate/ipfwadm/list.ts'
-import { usageError } from '../translate/ipfwadm/messages.ts'
+import {
+  MASQ_LISTING_TITLE,
+  cannotOpenProcFile,
+  kernelError,
+  setsockoptFailed,
+  socketCreationFailed,
+  unexpectedInputData,
+} from '../translate/ipfwadm/messages.ts'
 import { type Category, type State, CATEGORIES, INITIAL_STATE } from '../translate/ipfwadm/model.ts'
 import { CMD, OPT, parseInvocation } from '../translate/ipfwadm/parse.ts'
 import { renderState } from '../translate/ipfwadm/render.ts'
@@ -16,7 +23,7 @@ import { Unsupported } from '../translate/nft/nat.ts'
 import { CommitRejected, KernelUnavailable, type TableStore, transact } from '../runtime/store.ts'
 import { NftMissing } from '../runtime/nft.ts'
 import type { Sys } from '../runtime/sys.ts'
-import { freshCounter, print, runCommand } from './output.ts'
+import { freshCounter, permissionDenied, print, runCommand } from './output.ts'
 
 /** The kernel as ipfwadm sees it. */
 export interface FwadmWorld {
@@ -29,14 +36,6 @@ export interface FwadmWorld {
   readonly interfaces: () => Interfaces
   /** Called after a commit that leaves -V rules in the table (keeps their sets current). */
   readonly watchVia?: () => void
-}
-
-const PROC_FILES: Record<Category | 'masquerading', string> = {
-  input: '/proc/net/ip_input',
-  output: '/proc/net/ip_output',
-  forward: '/proc/net/ip_forward',
-  accounting: '/proc/net/ip_acct',
-  masquerading: '/proc/net/ip_masquerade',
 }
 
 // Did the command change what the kernel holds? States are updated
@@ -53,13 +52,13 @@ const usesVia = (state: State): boolean => CATEGORIES.some((c) => state.chains[c
 
 const listMasq = async (cmd: Command, sys: Sys, world: FwadmWorld): Promise<number> => {
   const text = world.conntrack()
-  if (text === undefined) return print(sys, { stdout: '', stderr: `${sys.program}: cannot open file ${PROC_FILES.masquerading}\n`, status: 1 })
+  if (text === undefined) return print(sys, { stdout: '', stderr: cannotOpenProcFile(sys.program, 'masquerading'), status: 1 })
   const entries = masqEntriesFromConntrack(text, world.forwarding())
   const numeric = (cmd.inv.options & OPT.NUMERIC) !== 0
   const names = await resolveHosts(sys.names(), numeric ? [] : entries.flatMap((e) => [e.src, e.dst]))
-  sys.out('IP masquerading entries\n')
+  sys.out(MASQ_LISTING_TITLE)
   const listing = formatMasq(entries, numeric, (cmd.inv.options & OPT.EXTENDED) !== 0, names)
-  if (listing === undefined) throw usageError(sys.program, 'unexpected input data', 1)
+  if (listing === undefined) throw unexpectedInputData(sys.program)
   sys.out(listing)
   return 0
 }
@@ -101,9 +100,8 @@ const change = async (cmd: Command, sys: Sys, world: FwadmWorld): Promise<number
 const unavailable = (sys: Sys, e: KernelUnavailable | NftMissing, cmd: Command): number => {
   const target = cmd.inv.target
   if (cmd.inv.command & CMD.LIST && target !== undefined)
-    return print(sys, { stdout: '', stderr: `${sys.program}: cannot open file ${PROC_FILES[target]}\n`, status: 1 })
-  const reason = e instanceof KernelUnavailable && e.reason === 'permission' ? 'Operation not permitted' : 'Protocol not available'
-  return print(sys, { stdout: '', stderr: `ipfwadm: socket creation failed: ${reason}\n`, status: 1 })
+    return print(sys, { stdout: '', stderr: cannotOpenProcFile(sys.program, target), status: 1 })
+  return print(sys, { stdout: '', stderr: socketCreationFailed(permissionDenied(e)), status: 1 })
 }
 
 const run = async (args: readonly string[], sys: Sys, world: FwadmWorld): Promise<number> => {
@@ -122,8 +120,8 @@ const run = async (args: readonly string[], sys: Sys, world: FwadmWorld): Promis
     }
     return await change(cmd, sys, world)
   } catch (e) {
-    if (e instanceof CommitRejected) return print(sys, { stdout: '', stderr: `ipfwadm: setsockopt failed: ${e.reason}\n`, status: 255 })
-    if (e instanceof Unsupported) return print(sys, { stdout: '', stderr: `ipfwadm: ${e.message}\n`, status: 1 })
+    if (e instanceof CommitRejected) return print(sys, { stdout: '', stderr: setsockoptFailed(e.reason), status: 255 })
+    if (e instanceof Unsupported) return print(sys, { stdout: '', stderr: kernelError(e.message), status: 1 })
     if (e instanceof KernelUnavailable || e instanceof NftMissing) return unavailable(sys, e, cmd)
     throw e
   }

@@ -2,6 +2,7 @@
 // ways a command ends early into output and an exit status.
 import { Exit } from '../translate/common/exit.ts'
 import { DecodeError } from '../translate/nft/kernel-table.ts'
+import { KernelUnavailable } from '../runtime/store.ts'
 import type { Sys } from '../runtime/sys.ts'
 
 export interface Printed {
@@ -29,6 +30,9 @@ export const runCommand = async (tool: string, sys: Sys, command: () => Promise<
     throw e
   }
 }
+
+/** Was the kernel refused for want of privilege (rather than unable)? */
+export const permissionDenied = (e: Error): boolean => e instanceof KernelUnavailable && e.reason === 'permission'
 
 /**
  * Counter names for a read-free append: unique without knowing the table

@@ -48,3 +48,14 @@ export const kernelErrorText = (op: KernelOp, errno: Errno, target = ''): string
 
 /** The line printed for a failed kernel call; the fixed prefix is not ARGV0. */
 export const kernelError = (text: string): string => `ipchains: ${text}\n`
+
+/** Why the kernel could not be used at all, in libipfwc's words (a listing needs no root). */
+export const kernelUnavailableText = (denied: boolean, listing: boolean): string => {
+  if (!denied) return 'Incompatible with this kernel'
+  return listing ? 'Permission denied' : 'Permission denied (you must be root)'
+}
+
+/** -M -L when the masquerading entries cannot be read. */
+export const masqUnreadable = (program: string): Exit => otherProblem(program, "cannot open file `/proc/net/ip_masquerade'")
+
+export const SAVE_USAGE = 'Usage: ipchains-save [chain] [-v]\n'
