@@ -5,10 +5,10 @@
 //   legacyfw run SCRIPT [ARGS]             run a script, apply its firewall once
 //   legacyfw proc NAME                     an old /proc/net file (src/cli/proc.ts)
 //   legacyfw serve DIR                     (internal) the resident server of translate
-import { spawnSync } from 'node:child_process'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { basename, join } from 'node:path'
 import yargsParser from 'yargs-parser'
+import { type Interface, readInterfaceAddresses } from '../runtime/interfaces.ts'
 import { projectPath } from '../runtime/project.ts'
 import type { Io } from '../runtime/sys.ts'
 import { type Place, runScript } from '../script/sandbox.ts'
@@ -52,24 +52,6 @@ const USAGE = `usage: legacyfw demo
 `
 
 export const EXAMPLE = projectPath('examples', 'rc.firewall-2.2-strong.sh')
-
-export interface Interface {
-  readonly name: string
-  readonly cidr: string
-}
-
-/** The host's interfaces (but lo) with their IPv4 addresses; one entry without address for an interface that has none. */
-export const hostInterfaces = (): Interface[] => {
-  const r = spawnSync('ip', ['-j', '-4', 'addr', 'show'], { encoding: 'utf8' })
-  const links = spawnSync('ip', ['-j', 'link', 'show'], { encoding: 'utf8' })
-  if (r.status !== 0 || links.status !== 0) return []
-  const addrs = JSON.parse(r.stdout) as { ifname: string; addr_info?: { local: string; prefixlen: number }[] }[]
-  const names = (JSON.parse(links.stdout) as { ifname: string }[]).map((l) => l.ifname).filter((n) => n !== 'lo')
-  return names.flatMap((name) => {
-    const info = addrs.find((a) => a.ifname === name)?.addr_info ?? []
-    return info.length ? info.map((a) => ({ name, cidr: `${a.local}/${a.prefixlen}` })) : [{ name, cidr: '' }]
-  })
-}
 
 const IFACE = /^([^\s=/]{1,15})=(\d{1,3}(?:\.\d{1,3}){3}\/\d{1,2})$/
 
@@ -180,7 +162,7 @@ const translateMain = async (argv: readonly string[], io: Io): Promise<number> =
     const overrides = ifaces.map((m) => ({ name: (m as RegExpExecArray)[1] as string, cidr: (m as RegExpExecArray)[2] as string }))
     t = await translateScript(script as string, {
       args,
-      interfaces: sandboxInterfaces(o['mirror'] ? hostInterfaces() : [], overrides),
+      interfaces: sandboxInterfaces(o['mirror'] ? readInterfaceAddresses() : [], overrides),
       files: Object.fromEntries(files.map((m) => [(m as RegExpExecArray)[1], (m as RegExpExecArray)[2]])),
     })
   }

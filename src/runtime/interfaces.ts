@@ -1,13 +1,15 @@
 // The network interfaces of the current namespace and their IPv4 addresses,
 // from `ip -j addr show`: the primary address of each (Linux 2.0's
 // dev->pa_addr: the first address that is not a secondary one; 0 when there
-// is none), and every local address.
+// is none), every local address, and every interface with its addresses
+// (what a sandbox mirrors).
 import { spawnSync } from 'node:child_process'
 import { dottedToAddr } from '../translate/common/inet.ts'
 
 interface IpAddrInfo {
   readonly family?: string
   readonly local?: string
+  readonly prefixlen?: number
   readonly secondary?: boolean
 }
 
@@ -37,6 +39,21 @@ export const localAddresses = (json: string): number[] =>
     }),
   )
 
+/** An interface and one IPv4 address of it as ADDR/LEN ('' when it has none). */
+export interface Interface {
+  readonly name: string
+  readonly cidr: string
+}
+
+/** Every interface but lo from `ip -j addr show` output, once per IPv4 address, or once with cidr '' when it has none. */
+export const interfaceAddresses = (json: string): Interface[] =>
+  (JSON.parse(json) as IpLink[]).flatMap((link) => {
+    const name = link.ifname
+    if (name === undefined || name === 'lo') return []
+    const info = ipv4(link.addr_info)
+    return info.length ? info.map((a) => ({ name, cidr: `${a.local}/${a.prefixlen}` })) : [{ name, cidr: '' }]
+  })
+
 const ipAddrShow = (): string | undefined => {
   const result = spawnSync('ip', ['-j', 'addr', 'show'], { encoding: 'utf8' })
   return result.status === 0 ? result.stdout : undefined
@@ -50,4 +67,9 @@ export const readInterfaces = (): Map<string, number> => {
 export const readLocalAddresses = (): number[] => {
   const json = ipAddrShow()
   return json === undefined ? [] : localAddresses(json)
+}
+
+export const readInterfaceAddresses = (): Interface[] => {
+  const json = ipAddrShow()
+  return json === undefined ? [] : interfaceAddresses(json)
 }
