@@ -1,5 +1,5 @@
 // bin/ipfwadm
-import { basename, join } from 'node:path'
+import { basename } from 'node:path'
 import { TABLE_NAME } from '../translate/ipfwadm/render.ts'
 import { readConntrack } from '../runtime/conntrack.ts'
 import { readForwarding } from '../runtime/forwarding.ts'
@@ -15,7 +15,7 @@ void ipfwadmMain(process.argv.slice(2), realSys(program), {
   conntrack: readConntrack,
   forwarding: readForwarding,
   interfaces: readInterfaces,
-  watchVia: () => startViaWatch(join(__dirname, 'entry-via-watch.cjs')),
+  watchVia: startViaWatch,
 }).then((status) => {
   process.exitCode = status
 })

@@ -13,6 +13,7 @@ import { viaResyncText, viaSetsOf } from '../translate/ipfwadm/via.ts'
 import { TABLE_NAME } from '../translate/ipfwadm/render.ts'
 import { readInterfaces } from './interfaces.ts'
 import { runNft } from './nft.ts'
+import { projectPath } from './project.ts'
 import { nftTableStore } from './store.ts'
 
 const SOCKET_NAME = 'legacyfw-via-watch'
@@ -35,10 +36,10 @@ export const viaWatchRunning = (): boolean => {
   }
 }
 
-/** Starts the watcher in the background unless one runs; `script` is its entry file. */
-export const startViaWatch = (script: string): void => {
+/** Starts the watcher (its bundle, dist/entry-via-watch.cjs) in the background unless one runs. */
+export const startViaWatch = (): void => {
   if (viaWatchRunning()) return
-  spawn(process.execPath, [script], { detached: true, stdio: 'ignore' }).unref()
+  spawn(process.execPath, [projectPath('dist', 'entry-via-watch.cjs')], { detached: true, stdio: 'ignore' }).unref()
 }
 
 const inode = (path: string): number | undefined => {

@@ -85,7 +85,7 @@ export const runMain = async (script: string, args: readonly string[], io: Io): 
         failed = true
       }
     // As ipfwadm does after a commit with -V rules: the watcher keeps their sets current.
-    if (viaUsed && !failed) startViaWatch(join(__dirname, 'entry-via-watch.cjs'))
+    if (viaUsed && !failed) startViaWatch()
     return failed && status === 0 ? 1 : status
   } finally {
     removeDir(dir)
