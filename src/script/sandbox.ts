@@ -26,7 +26,7 @@ import { tmpdir } from 'node:os'
 import { basename, dirname, join } from 'node:path'
 import { withoutTapLoader } from '../runtime/netns.ts'
 import { projectPath } from '../runtime/project.ts'
-import { STUBBED_TOOLS, TOOL_DIRS, prepareServeDir } from './serve.ts'
+import { STUBBED_TOOLS, TOOL_DIRS, prepareServeDir, shellWord } from './serve.ts'
 import { LEGACY_COMMANDS } from '../tools/registry.ts'
 
 const BIN = projectPath('bin')
@@ -88,8 +88,6 @@ const namespaceArgv = (place: Place): string[] => {
 // ---------------------------------------------------------------------------
 // Variables
 
-const shellQuote = (value: string): string => (/^[A-Za-z0-9_./:+,@%=-]*$/.test(value) && value !== '' ? value : `'${value.replaceAll("'", `'\\''`)}'`)
-
 /**
  * The script with each named variable's assignment lines (`NAME=...`,
  * optionally indented or exported, with backslash continuation lines) set to
@@ -106,7 +104,7 @@ export const setVariables = (text: string, vars: Readonly<Record<string, string>
     found.add(name)
     let end = i
     while ((lines[end] as string).endsWith('\\') && end + 1 < lines.length) end++
-    lines[i] = `${m[1]}${name}=${shellQuote(vars[name] as string)}`
+    lines[i] = `${m[1]}${name}=${shellWord(vars[name] as string)}`
     for (let j = i + 1; j <= end; j++) lines[j] = ''
     i = end
   }
@@ -122,7 +120,7 @@ const wrapperScript = (tool: string): string => `#!/bin/bash
 # ${tool} -> ${join(BIN, tool)}, recorded with its exit status and stderr.
 err=$(mktemp "$LFW_DIR/err.XXXXXX")
 # The program name the script used (as \`legacyfw run\` gives it).
-LEGACYFW_ARGV0="\${LFW_AS:-${tool}}" ${process.execPath} ${join(BIN, tool)} "$@" 2>"$err"
+LEGACYFW_ARGV0="\${LFW_AS:-${tool}}" ${shellWord(process.execPath)} ${shellWord(join(BIN, tool))} "$@" 2>"$err"
 rc=$?
 cat "$err" >&2
 cat "$err" >>"$LFW_DIR/tool-stderr"
@@ -188,7 +186,7 @@ exit $rc
 const envBash = (dir: string): string => {
   const lines = ['# Legacy tool names -> the sandbox wrappers (bash looks up functions before PATH).']
   for (const tool of [...LEGACY_COMMANDS.filter((t) => existsSync(join(BIN, t))), ...STUBBED_TOOLS])
-    for (const name of [tool, ...TOOL_DIRS.map((d) => `${d}/${tool}`)]) lines.push(`${name}() { LFW_AS=${name} "${dir}/bin/${tool}" "$@"; }`)
+    for (const name of [tool, ...TOOL_DIRS.map((d) => `${d}/${tool}`)]) lines.push(`${name}() { LFW_AS=${name} ${shellWord(join(dir, 'bin', tool))} "$@"; }`)
   return `${lines.join('\n')}\n`
 }
 

@@ -16,6 +16,7 @@
 import { spawnSync } from 'node:child_process'
 import { closeSync, constants, existsSync, mkdirSync, openSync, readFileSync, readSync, rmSync, writeFileSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
+import { quote } from 'shell-quote'
 import type { Request, Session } from './session.ts'
 
 /** Kernel-global tools: recorded, never run. */
@@ -76,7 +77,8 @@ export const shimScript = (tool: string, envFile: string): string => `#!/bin/bas
 ${tool} "$@"
 `
 
-export const shellWord = (text: string): string => `'${text.replaceAll("'", `'\\''`)}'`
+/** `text` as one bash word, for the bash text legacyfw writes (bare when it needs no quoting). */
+export const shellWord = (text: string): string => quote([text])
 
 /**
  * Makes DIR/req, DIR/env.bash and DIR/bin (the PATH stand-ins). `stub`:
