@@ -13,11 +13,12 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { corpusPath } from '../test/helpers/corpus-dir.mjs'
 
 const rounds = Number(process.argv[2] ?? 5)
 const here = fileURLToPath(import.meta.url)
 const legacyfw = fileURLToPath(new URL('../bin/legacyfw', import.meta.url))
-const CORPUS = '/work/shared/corpus/ipchains'
+const CORPUS = corpusPath('ipchains')
 
 if (process.env['LEGACYFW_BENCH_INSIDE'] !== '1') {
   const r = spawnSync('unshare', ['-n', process.execPath, here, String(rounds)], {

@@ -9,10 +9,11 @@
 import t from 'tap'
 import { spawnSync } from 'node:child_process'
 import { GW_LAN, GW_WAN, LAN_ADDRS, type Lab, type Listing, type Probe, WAN, checkMasqueraded, checkScriptRun, counters, inMasqRange, rule, seen, withLab, withRouteBack } from './helpers/lab.ts'
+import { corpusPath } from './helpers/corpus-dir.mjs'
 import { requireRootAndNft } from './helpers/netns.ts'
 import { runScript } from '../src/script/sandbox.ts'
 
-const CORPUS = '/work/shared/corpus/ipchains'
+const CORPUS = corpusPath('ipchains')
 /** How long a probe waits before calling a packet silently dropped. */
 const SILENCE = 1
 

@@ -9,10 +9,11 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type CounterRow, GW_LAN, GW_WAN, LAN_ADDRS, type Lab, WAN, checkMasqueraded, checkScriptRun, counterRows, seen, withLab, withRouteBack } from './helpers/lab.ts'
+import { corpusPath } from './helpers/corpus-dir.mjs'
 import { requireRootAndNft } from './helpers/netns.ts'
 import { runScript, setVariables } from '../src/script/sandbox.ts'
 
-const CORPUS = '/work/shared/corpus/ipfwadm'
+const CORPUS = corpusPath('ipfwadm')
 const SILENCE = 1
 const [LAN10, LAN11, LAN12] = LAN_ADDRS as unknown as [string, string, string]
 

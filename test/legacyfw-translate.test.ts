@@ -8,6 +8,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { deleteNetns, inNetns, newNetns, requireRootAndNft, withoutTapLoader } from './helpers/netns.ts'
+import { corpusPath } from './helpers/corpus-dir.mjs'
 import { runScript } from '../src/script/sandbox.ts'
 import { LEGACY_COMMANDS, commandTable } from '../src/tools/registry.ts'
 
@@ -18,7 +19,7 @@ const IPCHAINS_SAVE = join(ROOT, 'bin/ipchains-save')
 const IPFWADM = join(ROOT, 'bin/ipfwadm')
 const IPMASQADM = join(ROOT, 'bin/ipmasqadm')
 const EXAMPLE = join(ROOT, 'examples/rc.firewall-2.2-strong.sh')
-const SAVED = '/work/shared/corpus/ipchains-save/diald-howto-orig.chains'
+const SAVED = corpusPath('ipchains-save', 'diald-howto-orig.chains')
 
 const tmp = mkdtempSync(join(tmpdir(), 'lfw-translate-test-'))
 const script = (name: string, text: string): string => {

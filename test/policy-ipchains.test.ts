@@ -5,6 +5,7 @@
 import t from 'tap'
 import { spawnSync } from 'node:child_process'
 import { GW_LAN, GW_WAN, LAN_ADDRS, WAN } from './helpers/lab.ts'
+import { corpusPath } from './helpers/corpus-dir.mjs'
 import { requireRootAndNft } from './helpers/netns.ts'
 import { type PolicyCase, lanToWan, policyTests, wanToGw } from './helpers/policy.ts'
 
@@ -85,4 +86,4 @@ const CASES: PolicyCase[] = [
 
 const missing = requireRootAndNft() ?? (spawnSync('python3', ['-c', '1']).status === 0 ? undefined : 'these tests need python3')
 if (missing) t.fail(missing)
-else policyTests({ corpus: '/work/shared/corpus/ipchains', table: 'legacyfw_ipchains' }, CASES)
+else policyTests({ corpus: corpusPath('ipchains'), table: 'legacyfw_ipchains' }, CASES)

@@ -17,6 +17,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { GW_LAN, GW_WAN, LAN_ADDRS, type Lab, WAN, counterRows, withLab, withRouteBack } from './helpers/lab.ts'
+import { corpusPath } from './helpers/corpus-dir.mjs'
 import { requireRootAndNft } from './helpers/netns.ts'
 import { type Outcomes, type PolicyCase, type PolicyTool, type TapTest, labScript, lanToWan, policyTests, wanToGw } from './helpers/policy.ts'
 import { translateScript } from '../src/cli/legacyfw.ts'
@@ -53,7 +54,7 @@ const gatewayVia = (sets: Record<string, string[]>): Record<string, string[]> =>
   Object.fromEntries(Object.keys(sets).map((name) => [name, GATEWAY_VIA[name] ?? []]))
 
 const TOOL: PolicyTool = {
-  corpus: '/work/shared/corpus/ipfwadm',
+  corpus: corpusPath('ipfwadm'),
   table: TABLE,
   beforeLoad: async (t: TapTest, lab: Lab) => {
     t.ok(await within(() => !watcherRunning(lab)), "the live run's via watcher ended with its table: nothing corrects the loaded sets")

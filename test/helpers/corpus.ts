@@ -10,8 +10,9 @@ import { spawnSync } from 'node:child_process'
 import { readFileSync, readdirSync } from 'node:fs'
 import { deleteNetns, inNetns, newNetns } from './netns.ts'
 import { type ScriptRun, runScriptText } from '../../src/script/sandbox.ts'
+import { corpusPath } from './corpus-dir.mjs'
 
-export const CORPUS = '/work/shared/corpus'
+export const CORPUS = corpusPath()
 /** Scripts run at the same time (each in its own namespace). */
 const PARALLEL = 4
 
