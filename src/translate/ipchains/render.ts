@@ -27,7 +27,6 @@ import { encodeRule } from './codec.ts'
 import {
   type Chain,
   type Policy,
-  type PortRange,
   type Rule,
   type State,
   BUILTIN_CHAINS,
