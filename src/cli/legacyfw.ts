@@ -108,7 +108,7 @@ export const translateScript = async (script: string, options: TranslateOptions 
 /** `legacyfw serve DIR`: serves the script's commands, then writes DIR/result.json. */
 const serveMain = async (dir: string): Promise<number> => {
   const session = new Session()
-  const status = await serve(dir, session)
+  const { status, lingering } = await serve(dir, session)
   const script = join(dir, 'script')
   const where = (raw: string): string => {
     const colon = raw.lastIndexOf(':')
@@ -116,7 +116,7 @@ const serveMain = async (dir: string): Promise<number> => {
     if (file === script) return `script:${raw.slice(colon + 1)}`
     return colon < 0 || file.startsWith(`${dir}/`) || file === '?' || file === 'main' ? '?' : raw
   }
-  const t = translation(session, where, readStubs(dir))
+  const t = translation(session, where, readStubs(dir), lingering)
   writeFileSync(join(dir, 'result.json'), JSON.stringify({ status, tables: t.nft, report: t.report }))
   return 0
 }

@@ -4,23 +4,23 @@
 // live command would; when the script ends, however it ends, the firewall
 // it left behind goes to the kernel in one transaction per owned table.
 import { spawn } from 'node:child_process'
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { CommitRejected, KernelUnavailable, nftTableStore, transact } from '../runtime/store.ts'
 import { nftFwStore, transactFw } from '../runtime/fwstore.ts'
 import { NftMissing } from '../runtime/nft.ts'
-import { prepareServeDir, removeDir, serve, shellWord } from './serve.ts'
+import { makeRunDir } from '../runtime/rundir.ts'
+import { openRequests, prepareServeDir, removeDir, scriptThenEnd, serve, shellWord } from './serve.ts'
 import { Session } from './session.ts'
 import type { Io } from '../runtime/sys.ts'
 import { startViaWatch } from '../runtime/via-watch.ts'
 import { ENTRY_TABLES, type EntryTable, LEGACY_COMMANDS, type Owned, type OwnedTable, RULE_TABLES } from '../tools/registry.ts'
 
+/** How long background commands of the script may outlive it before the run ends without them. */
+export const LINGER_SECONDS = 30
+
 // The script under bash with the functions (BASH_ENV), then the end message.
-const wrapper = (dir: string): string => `BASH_ENV=${shellWord(join(dir, 'env.bash'))} bash "$@"
-rc=$?
-printf 'end\\0%s\\0' "$rc" >${shellWord(join(dir, 'req'))}
-exit $rc
+const wrapper = (dir: string): string => `${scriptThenEnd(dir, `BASH_ENV=${shellWord(join(dir, 'env.bash'))} bash "$@"`, { end: true, waitSeconds: LINGER_SECONDS })}exit $rc
 `
 
 const apply = (owned: OwnedTable, session: Session): void => {
@@ -61,15 +61,17 @@ export const runMain = async (script: string, args: readonly string[], io: Io): 
     io.err(`legacyfw run: ${why}\n`)
     return 1
   }
-  const dir = mkdtempSync(join(tmpdir(), 'lfw-run-'))
+  const dir = makeRunDir('run')
   try {
     prepareServeDir(dir, LEGACY_COMMANDS, false)
     writeFileSync(join(dir, 'run.sh'), wrapper(dir))
-    const env = { ...process.env, LFW_DIR: dir, PATH: `${join(dir, 'bin')}:${process.env['PATH'] ?? ''}` }
+    const env = { ...process.env, LFW_DIR: dir, LFW_SERVER_PID: String(process.pid), PATH: `${join(dir, 'bin')}:${process.env['PATH'] ?? ''}` }
+    const requests = openRequests(dir)
     const child = spawn('bash', [join(dir, 'run.sh'), script, ...args], { stdio: 'inherit', env })
     const exited = new Promise<void>((resolve) => child.on('close', () => resolve()))
-    const status = await serve(dir, session)
+    const { status, lingering } = await serve(dir, session, requests)
     await exited
+    if (lingering) io.err(`legacyfw run: ${script}: processes it started in the background still ran when it ended; they were served until they ended (at most ${LINGER_SECONDS} s)\n`)
     let failed = false
     const changed: [Owned, () => void][] = [
       ...session.changed().map(([owned]): [Owned, () => void] => [owned, () => apply(owned, session)]),

@@ -21,12 +21,12 @@
 // script: assignment lines of the named variables get new values, every
 // other line stays byte for byte.
 import { spawn } from 'node:child_process'
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { basename, dirname, join } from 'node:path'
+import { chmodSync, chownSync, closeSync, constants, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs'
+import { dirname, join } from 'node:path'
 import { withoutTapLoader } from '../runtime/netns.ts'
 import { projectPath } from '../runtime/project.ts'
-import { STUBBED_TOOLS, TOOL_DIRS, prepareServeDir, shellWord } from './serve.ts'
+import { makeRunDir } from '../runtime/rundir.ts'
+import { STUBBED_TOOLS, TOOL_DIRS, prepareServeDir, scriptThenEnd, shellWord } from './serve.ts'
 import { LEGACY_COMMANDS } from '../tools/registry.ts'
 
 const BIN = projectPath('bin')
@@ -77,12 +77,6 @@ export interface ScriptOptions {
   readonly serve?: { readonly commands: readonly string[] }
   /** Interfaces to create before the script runs (veth ends, up), with an address each ('' for none). */
   readonly interfaces?: readonly { readonly name: string; readonly cidr: string }[]
-}
-
-const namespaceArgv = (place: Place): string[] => {
-  if (typeof place === 'string') return ['ip', 'netns', 'exec', place]
-  const unprivileged = process.getuid?.() !== 0
-  return ['unshare', '--net', ...(unprivileged ? ['--user', '--map-root-user'] : [])]
 }
 
 // ---------------------------------------------------------------------------
@@ -136,16 +130,13 @@ ${tool === 'lsmod' ? `echo 'Module                  Size  Used by'` : ''}
 exit 0
 `
 
-// Inside the namespace: make everything but our directory and the network
-// namespace's sysctls read-only (remount,bind changes only this mount
-// namespace's view, never the file system), then run the script.
-const SETUP = `set -u
-D=$1; shift
-mount --bind "$D" "$D" || exit 97
-# The wrappers and stubs also exist on disk where the old tools lived
-# (so \`[ -x /sbin/ipchains ]\` holds and /bin/sh scripts find them), and
-# companion files appear at their paths: read-only overlays.
-for d in $(for x in ${TOOL_DIRS.join(' ')}; do readlink -f "$x"; done | sort -u); do
+// Both kinds of run: the wrappers and stubs also exist on disk where the
+// old tools lived (so `[ -x /sbin/ipchains ]` holds and /bin/sh scripts
+// find them), companion files appear at their paths, and every mount but
+// our directory (bound onto itself first) and those matching \`keep\` becomes read-only in this
+// mount namespace (remount,bind changes only this namespace's view, never
+// the file system).
+const lockMounts = (keep: string): string => `for d in $(for x in ${TOOL_DIRS.join(' ')}; do readlink -f "$x"; done | sort -u); do
   mount -t overlay lfw-tools -o "lowerdir=$D/bin:$d" "$d" || exit 96
 done
 for top in "$D"/files/*; do
@@ -154,16 +145,19 @@ for top in "$D"/files/*; do
 done
 while read -r _ _ _ _ m _; do
   m=$(printf '%b' "\${m//\\\\/\\\\0}")
-  [ "$m" = "$D" ] && continue
+  case $m in "$D"${keep}) continue ;; esac
   mount -o remount,bind,ro "$m" 2>/dev/null
 done < <(cat /proc/self/mountinfo)
-mount --bind /proc/sys/net /proc/sys/net && mount -o remount,bind,rw /proc/sys/net || exit 98
-ip link set lo up 2>/dev/null
+`
+
+// The script's network, its interfaces, the server, the script and what it
+// left behind.
+const runPart = (dir: string, serving: boolean): string => `ip link set lo up 2>/dev/null
 # Interfaces the script expects, each one end of a veth pair.
 i=0
 while read -r name cidr; do
   if ! ip link show "$name" >/dev/null 2>&1; then
-    ip link add "$name" type veth peer name "lfwpeer$i" && ip link set "$name" up && ip link set "lfwpeer$i" up || exit 95
+    ip link add name "$name" type veth peer name "lfwpeer$i" && ip link set "$name" up && ip link set "lfwpeer$i" up || exit 95
     i=$((i + 1))
   fi
   [ -z "$cidr" ] || ip addr add "$cidr" dev "$name" || exit 95
@@ -172,16 +166,54 @@ done < <(cat "$D/interfaces" 2>/dev/null)
 cd "$D/work" || exit 97
 : >"$D/started"
 export BASH_ENV="$D/env.bash" PATH="$D/bin:$PATH" TMPDIR="$D/work" HOME="$D/work"
-# legacy commands served by one resident process (ScriptOptions.serve)
-srv=
-if [ -n "\${LFW_SERVER:-}" ]; then $LFW_SERVER "$D" </dev/null & srv=$!; fi
-bash "$D/script" "$@" </dev/null
-rc=$?
-if [ -n "$srv" ]; then printf 'end\\0%s\\0' "$rc" >"$D/req"; wait "$srv"; fi
+${serving ? `# legacy commands served by one resident process (ScriptOptions.serve); the
+# request fifo is held open from here on (see openRequests)
+exec 250<>"$D/req"
+$LFW_SERVER "$D" </dev/null &
+srv=$!
+export LFW_SERVER_PID=$srv
+${scriptThenEnd(dir, 'bash "$D/script" "$@" </dev/null 250<&-', { end: true })}wait "$srv"` : scriptThenEnd(dir, 'bash "$D/script" "$@" </dev/null', { end: false })}
 # The firewall the script left behind, read before the namespace goes away.
 [ -n "\${LFW_CAPTURE:-}" ] && nft -j list ruleset >"$D/ruleset.json"
 exit $rc
 `
+
+// A live run in a named network namespace (tests, the demo): its own mount,
+// UTS and PID namespaces, the namespace's sysctls writable.
+const liveSetup = (dir: string, serving: boolean): string => `set -u
+D=$1; shift
+mount --bind "$D" "$D" || exit 97
+${lockMounts('')}mount --bind /proc/sys/net /proc/sys/net && mount -o remount,bind,rw /proc/sys/net || exit 98
+${runPart(dir, serving)}`
+
+// A sealed run (translate): the mounts are made read-only here, then the
+// script runs in a user namespace of its own, where root is an unprivileged
+// id (nobody, or the invoking user) on the host and the read-only mounts
+// are locked, with fresh network, mount, UTS, IPC and PID namespaces. The
+// project and node are reached through our directory (they may live where
+// that id cannot go). Each stage dies with its parent (--pdeathsig), so a
+// killed legacyfw leaves nothing running.
+const sealOuter = (unprivilegedId: number | undefined): string => `set -u
+D=$1; shift
+mount --bind "$D" "$D" || exit 97
+mkdir -p "$D/project" && mount --bind "$LFW_PROJECT" "$D/project" || exit 97
+: >"$D/node" && mount --bind "$LFW_NODE" "$D/node" || exit 97
+${lockMounts('|/proc|/proc/*')}${unprivilegedId === undefined ? '' : `setpriv --reuid=${unprivilegedId} --regid=${unprivilegedId} --clear-groups `}setpriv --pdeathsig KILL --no-new-privs \
+  unshare --user --map-root-user --net --mount --uts --ipc --pid --fork --kill-child --mount-proc --propagation private \
+  bash "$D/setup.sh" "$D" "$@"
+`
+
+// Inside the sealed namespaces: throwaway writable /run, /tmp, /var/tmp and
+// /dev/shm (the working directory keeps ours reachable while a tmpfs covers
+// its parent), then the run.
+const sealInner = (dir: string): string => `set -u
+D=$1; shift
+cd "$D" || exit 97
+for t in /run /tmp /var/tmp /dev/shm; do
+  [ -d "$t" ] && { mount -t tmpfs -o mode=1777 lfw-tmp "$t" || exit 94; }
+done
+mkdir -p "$D" /run/lock && mount --no-canonicalize --rbind . "$D" || exit 94
+${runPart(dir, true)}`
 
 const envBash = (dir: string): string => {
   const lines = ['# Legacy tool names -> the sandbox wrappers (bash looks up functions before PATH).']
@@ -209,12 +241,67 @@ const parseQuoted = (line: string): string[] => {
 
 const readLines = (path: string): string[] => (existsSync(path) ? readFileSync(path, 'utf8').split('\n').filter(Boolean) : [])
 
+/** The id the sealed sandbox's root has on the host when legacyfw runs as root. */
+const NOBODY = 65534
+
+const chownTree = (path: string, id: number): void => {
+  chownSync(path, id, id)
+  if (statSync(path).isDirectory()) for (const entry of readdirSync(path)) chownTree(join(path, entry), id)
+}
+
+/** The process tree that runs the script: sealed for a fresh namespace, live in a named one. */
+const sandboxArgv = (place: Place, dir: string, options: ScriptOptions): string[] => {
+  const env = ['env', `LFW_DIR=${dir}`, ...(options.capture ? ['LFW_CAPTURE=1'] : [])]
+  const args = [dir, ...(options.args ?? [])]
+  if (typeof place === 'string') {
+    const server = options.serve ? [`LFW_SERVER=${process.execPath} ${join(BIN, 'legacyfw')} serve`] : []
+    writeFileSync(join(dir, 'setup.sh'), liveSetup(dir, options.serve !== undefined))
+    const unshare = ['unshare', '--mount', '--uts', '--pid', '--fork', '--kill-child', '--mount-proc', '--propagation', 'private']
+    return ['ip', 'netns', 'exec', place, ...withoutTapLoader([...env, ...server, ...unshare, 'bash', join(dir, 'setup.sh'), ...args])]
+  }
+  const root = process.getuid?.() === 0
+  writeFileSync(join(dir, 'outer.sh'), sealOuter(root ? NOBODY : undefined))
+  writeFileSync(join(dir, 'setup.sh'), sealInner(dir))
+  if (root) chownTree(dir, NOBODY)
+  const server = [`LFW_SERVER=${join(dir, 'node')} ${join(dir, 'project', 'bin', 'legacyfw')} serve`, `LFW_PROJECT=${projectPath()}`, `LFW_NODE=${process.execPath}`]
+  const outer = ['setpriv', '--pdeathsig', 'KILL', 'unshare', '--mount', '--propagation', 'private', ...(root ? [] : ['--user', '--map-root-user'])]
+  return withoutTapLoader([...env, ...server, ...outer, 'bash', join(dir, 'outer.sh'), ...args])
+}
+
+/** How long the server gets to write what the script set up so far, once the time is up. */
+const LAST_WORDS_MS = 3000
+
+/** Tells the server the script is over (it then writes its result), without blocking. */
+const sendEnd = (dir: string, status: number): void => {
+  try {
+    const fd = openSync(join(dir, 'req'), constants.O_RDWR | constants.O_NONBLOCK)
+    writeSync(fd, `end\0${status}\0${0}\0`)
+    closeSync(fd)
+  } catch {
+    // no server
+  }
+}
+
+const waitForFile = async (path: string, ms: number): Promise<void> => {
+  for (const until = Date.now() + ms; !existsSync(path) && Date.now() < until; ) await new Promise((r) => setTimeout(r, 50))
+}
+
+const readJson = (path: string): unknown => {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as unknown
+  } catch {
+    return undefined
+  }
+}
+
 /**
  * Runs `scriptText` (the script's bytes as a latin1 string) with bash in
- * network namespace `place`, sandboxed as described above.
+ * network namespace `place`, sandboxed as described above. A script still
+ * running after `timeoutMs` is stopped; a served one first has its server
+ * write what it set up so far.
  */
 export const runScriptText = (place: Place, scriptText: string, name: string, options: ScriptOptions = {}): Promise<ScriptRun> => {
-  const dir = mkdtempSync(join(tmpdir(), `lfw-script-${basename(name).replace(/[^A-Za-z0-9_.-]/g, '_')}-`))
+  const dir = makeRunDir('script')
   mkdirSync(join(dir, 'work'))
   if (options.serve) prepareServeDir(dir, options.serve.commands, true)
   else {
@@ -225,20 +312,14 @@ export const runScriptText = (place: Place, scriptText: string, name: string, op
     writeFileSync(join(dir, 'env.bash'), envBash(dir))
   }
   writeFileSync(join(dir, 'interfaces'), (options.interfaces ?? []).map((i) => `${i.name} ${i.cidr}\n`).join(''))
-  writeFileSync(join(dir, 'setup.sh'), SETUP)
   writeFileSync(join(dir, 'script'), scriptText, 'latin1')
   for (const [path, source] of Object.entries(options.files ?? {})) {
-    if (!/^\/[^/]+\/./.test(path)) throw new Error(`companion file ${path}: need an absolute path below a top-level directory`)
     const target = join(dir, 'files', path)
     mkdirSync(dirname(target), { recursive: true })
     copyFileSync(source, target)
     chmodSync(target, 0o755)
   }
-  const argv = [
-    ...namespaceArgv(place),
-    ...withoutTapLoader(['env', `LFW_DIR=${dir}`, ...(options.capture ? ['LFW_CAPTURE=1'] : []), ...(options.serve ? [`LFW_SERVER=${process.execPath} ${join(BIN, 'legacyfw')} serve`] : []), 'unshare', '--mount', '--uts', '--pid', '--fork', '--kill-child', '--mount-proc', '--propagation', 'private',
-      'bash', join(dir, 'setup.sh'), dir, ...(options.args ?? [])]),
-  ]
+  const argv = sandboxArgv(place, dir, options)
   return new Promise((resolve) => {
     const child = spawn(argv[0] as string, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] })
     let stdout = ''
@@ -246,10 +327,13 @@ export const runScriptText = (place: Place, scriptText: string, name: string, op
     let timedOut = false
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d))
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d))
-    // unshare --fork: killing its child (PID 1 of the script's PID
-    // namespace) ends everything the script started.
-    const timer = setTimeout(() => {
+    // Killing the sandbox's first process ends everything the script started.
+    const timer = setTimeout(async () => {
       timedOut = true
+      if (options.serve) {
+        sendEnd(dir, 124)
+        await waitForFile(join(dir, 'result.json'), LAST_WORDS_MS)
+      }
       child.kill('SIGKILL')
     }, options.timeoutMs ?? 120_000)
     child.on('close', (status, signal) => {
@@ -261,10 +345,8 @@ export const runScriptText = (place: Place, scriptText: string, name: string, op
       const stubs = readLines(join(dir, 'stubs')).map(parseQuoted)
       const started = existsSync(join(dir, 'started'))
       const toolStderr = existsSync(join(dir, 'tool-stderr')) ? readFileSync(join(dir, 'tool-stderr'), 'utf8') : ''
-      const rulesetFile = join(dir, 'ruleset.json')
-      const ruleset: unknown = existsSync(rulesetFile) ? JSON.parse(readFileSync(rulesetFile, 'utf8')) : undefined
-      const resultFile = join(dir, 'result.json')
-      const result: unknown = existsSync(resultFile) ? JSON.parse(readFileSync(resultFile, 'utf8')) : undefined
+      const ruleset = readJson(join(dir, 'ruleset.json'))
+      const result = readJson(join(dir, 'result.json'))
       rmSync(dir, { recursive: true, force: true })
       resolve({
         stdout, stderr, status, signal, timedOut, started, calls, toolStderr, stubs,

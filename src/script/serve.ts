@@ -9,7 +9,11 @@
 // per shell process and held open) with "STATUS HAS_OUT HAS_ERR", and the caller prints
 // the output files DIR/o.<pid> and DIR/e.<pid>. A request is NUL-separated:
 //
-//   call PID COMMAND AS FILE:LINE TTY ARGC ARG...      end STATUS
+//   call PID COMMAND AS FILE:LINE TTY ARGC ARG...      end STATUS LINGERING
+//
+// A caller whose server is gone (LFW_SERVER_PID ended) says so and exits
+// 125 instead of waiting forever. LINGERING is 1 when some of the script's
+// processes still ran when its main shell ended (they were waited for).
 //
 // Kernel-global tools (modprobe, ...) are functions that only append their
 // call to DIR/stubs.
@@ -38,8 +42,14 @@ const CALL = `__legacyfw_call() {
     __legacyfw_pid=$BASHPID
   fi
   [ -t 0 ] && __tty=1
-  printf '%s\\0' call "$BASHPID" "$__cmd" "$__as" "\${BASH_SOURCE[2]:-?}:\${BASH_LINENO[1]:-?}" "$__tty" "$#" "$@" >"$LFW_DIR/req"
-  read -r -u "$__legacyfw_fd" __s __o __e
+  # Opened read-write: never blocks, even when the server is gone.
+  printf '%s\\0' call "$BASHPID" "$__cmd" "$__as" "\${BASH_SOURCE[2]:-?}:\${BASH_LINENO[1]:-?}" "$__tty" "$#" "$@" 1<>"$LFW_DIR/req"
+  # A server that was killed never answers: notice it and stop this shell.
+  while ! read -r -t 1 -u "$__legacyfw_fd" __s __o __e; do
+    kill -0 "$LFW_SERVER_PID" 2>/dev/null && continue
+    printf '%s: the legacyfw process serving this script (pid %s) is gone\\n' "$__as" "$LFW_SERVER_PID" >&2
+    exit 125
+  done
   if [ "$__o" = 1 ]; then IFS= read -r -d '' __text <"$LFW_DIR/o.$BASHPID"; printf '%s' "$__text"; fi
   if [ "$__e" = 1 ]; then IFS= read -r -d '' __text <"$LFW_DIR/e.$BASHPID"; printf '%s' "$__text" >&2; fi
   return "\${__s:-126}"
@@ -77,6 +87,35 @@ export const shimScript = (tool: string, envFile: string): string => `#!/bin/bas
 ${tool} "$@"
 `
 
+/** The fd every process of the script inherits (a high one: scripts use the low ones). */
+const TREE_FD = 201
+
+/**
+ * Bash that runs `command` (the script) with every process it starts
+ * holding a shared lock on DIR/tree through an inherited fd, then waits
+ * (at most `waitSeconds`) until none does, so background commands are
+ * served to the last; leaves the script's status in $rc and, with `end`,
+ * sends the end message.
+ */
+export const scriptThenEnd = (dir: string, command: string, o: { readonly end: boolean; readonly waitSeconds?: number }): string => {
+  const tree = shellWord(join(dir, 'tree'))
+  const wait = o.waitSeconds === undefined ? '' : ` -w ${o.waitSeconds}`
+  const end = o.end ? `printf 'end\\0%s\\0%s\\0' "$rc" "$lingering" 1<>${shellWord(join(dir, 'req'))}\n` : ''
+  return `exec ${TREE_FD}>>${tree} && flock -s ${TREE_FD}
+${command}
+rc=$?
+exec ${TREE_FD}>&-
+lingering=0
+flock -n -x ${tree} true || { lingering=1; flock${wait} -x ${tree} true; }
+${end}`
+}
+
+/** How the script ended: its status, and whether processes it started outlived its main shell. */
+export interface ScriptEnd {
+  readonly status: number
+  readonly lingering: boolean
+}
+
 /** `text` as one bash word, for the bash text legacyfw writes (bare when it needs no quoting). */
 export const shellWord = (text: string): string => quote([text])
 
@@ -93,6 +132,13 @@ export const prepareServeDir = (dir: string, commands: readonly string[], stub: 
   mkdirSync(join(dir, 'bin'), { recursive: true })
   for (const tool of [...commands, ...stubbed]) writeFileSync(join(dir, 'bin', tool), shimScript(tool, join(dir, 'env.bash')), { mode: 0o755 })
 }
+
+/**
+ * Opens the request fifo (read-write, so it never sees end of file). It must
+ * be open before the script starts: callers open it read-write too, and a
+ * fifo that nobody holds open drops what was written into it.
+ */
+export const openRequests = (dir: string): number => openSync(join(dir, 'req'), 'r+')
 
 /** Reads NUL-terminated fields from the request fifo. */
 class Fields {
@@ -132,16 +178,15 @@ const outputFile = (dir: string, stream: 'o' | 'e', pid: number, text: string): 
 }
 
 /**
- * Serves requests until the `end` message; returns the script's status.
+ * Serves requests until the `end` message; returns how the script ended.
  * Blocks the thread between requests (nothing else runs meanwhile).
  */
-export const serve = async (dir: string, session: Session): Promise<number> => {
-  const fd = openSync(join(dir, 'req'), 'r+')
+export const serve = async (dir: string, session: Session, fd = openRequests(dir)): Promise<ScriptEnd> => {
   const fields = new Fields(fd)
   try {
     for (;;) {
       const kind = fields.next()
-      if (kind === 'end') return Number(fields.next())
+      if (kind === 'end') return { status: Number(fields.next()), lingering: fields.next() === '1' }
       if (kind !== 'call') throw new Error(`legacyfw serve: bad request ${JSON.stringify(kind)}`)
       const pid = Number(fields.next())
       const command = fields.next()

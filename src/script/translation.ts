@@ -29,7 +29,7 @@ const lineOf = (where: string): number => Number(where.slice(where.lastIndexOf('
  * the report. `where` turns a call's "FILE:LINE" into what the user sees
  * ("script:12").
  */
-export const translation = (session: Session, where: (raw: string) => string, stubs: readonly Recorded[] = []): Translation => {
+export const translation = (session: Session, where: (raw: string) => string, stubs: readonly Recorded[] = [], lingering = false): Translation => {
   const tables = session.changed()
   const report: { where: string; text: string }[] = []
   for (const call of session.calls) {
@@ -73,5 +73,6 @@ export const translation = (session: Session, where: (raw: string) => string, st
     .sort((a, b) => lineOf(a.where) - lineOf(b.where) || a.i - b.i)
     .map((r) => `${r.where}: ${r.text}`)
     .filter((l) => !seen.has(l) && seen.add(l))
+  if (lingering) lines.push('script: processes it started in the background still ran when it ended; legacyfw served them until they ended')
   return { nft: files.join('\n'), report: lines }
 }
