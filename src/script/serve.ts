@@ -17,9 +17,9 @@ import { spawnSync } from 'node:child_process'
 import { closeSync, constants, existsSync, mkdirSync, openSync, readFileSync, readSync, rmSync, writeFileSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Request, Session } from './session.ts'
+import { STUBBED_TOOLS } from '../tools/registry.ts'
 
-/** Kernel-global tools: recorded, never run. */
-export const STUBBED_TOOLS = ['modprobe', 'insmod', 'rmmod', 'depmod', 'lsmod'] as const
+export { STUBBED_TOOLS }
 /** Where the old tools lived: the absolute names scripts call them by. */
 export const TOOL_DIRS = ['/sbin', '/usr/sbin', '/bin', '/usr/bin', '/usr/local/sbin', '/usr/local/bin']
 
