@@ -106,7 +106,7 @@ interface Rendered {
 /** A rotating group: a tagged rule choosing the target chain by connection number. */
 const rotating = <T extends { pref: number; prefCnt: number }>(
   prefix: string,
-  match: string,
+  matches: readonly string[],
   tag: string,
   list: readonly T[],
   member: (t: T) => boolean,
@@ -119,7 +119,7 @@ const rotating = <T extends { pref: number; prefCnt: number }>(
   const n = runs.reduce((max, [, last]) => Math.max(max, last + 1), 0)
   const vmap = runs.map(([a, b, t]) => `${a === b ? a : `${a}-${b}`} : jump ${chainOf(t)}`).join(', ')
   return {
-    rules: [{ matches: match === '' ? [] : [match], tally: true, stmts: [`numgen inc mod ${n} vmap { ${vmap} }`], comment: tag }],
+    rules: [{ matches, tally: true, stmts: [`numgen inc mod ${n} vmap { ${vmap} }`], comment: tag }],
     chains: targets.map((t) => ({ name: chainOf(t), rules: [to(t)] })),
   }
 }
@@ -137,7 +137,7 @@ const renderPortfw = (t: PortfwTable): Rendered => {
         return
       }
       const member = (e: PortfwEntry): boolean => e.laddr === head.laddr && e.lport === head.lport
-      const r = rotating(`portfw_${l}_${g}`, match, portfwTag(head), list, member, false, (e) => forwardRule([], e.raddr, e.rport))
+      const r = rotating(`portfw_${l}_${g}`, [match], portfwTag(head), list, member, false, (e) => forwardRule([], e.raddr, e.rport))
       rules.push(...r.rules)
       chains.push(...r.chains)
     }),
@@ -161,7 +161,7 @@ const renderMfw = (marks: readonly MfwMark[]): Rendered => {
       chains.push({ name, rules: head ? [forwardRule([], head.raddr, head.rport)] : [] })
       continue
     }
-    const r = rotating(name, '', mfwTag(m.mark), m.hosts, () => true, true, (h) => forwardRule([], h.raddr, h.rport))
+    const r = rotating(name, [], mfwTag(m.mark), m.hosts, () => true, true, (h) => forwardRule([], h.raddr, h.rport))
     chains.push({ name, rules: r.rules }, ...r.chains)
   }
   return { rules, chains }
