@@ -12,7 +12,7 @@ import t from 'tap'
 import { spawnSync } from 'node:child_process'
 import { projectPath } from '../src/runtime/project.ts'
 import { MASQADM_TABLE } from '../src/translate/ipmasqadm/state.ts'
-import { fwKernelFromJson } from '../src/translate/ipmasqadm/table.ts'
+import { kernelTableFromJson, talliesOf } from '../src/translate/nft/kernel-table.ts'
 import { GW_WAN, LAN_ADDRS, type Lab, type Run, WAN, withLab } from './helpers/lab.ts'
 import { requireRootAndNft } from './helpers/netns.ts'
 
@@ -245,8 +245,8 @@ else {
   /** Connections the portfw rules sent on a turn (their numgen counters). */
   const portfwTurns = (lab: Lab): number => {
     const r = lab.exec('gw', ['nft', '-j', 'list', 'table', 'ip', MASQADM_TABLE])
-    const kernel = fwKernelFromJson(JSON.parse(r.stdout), MASQADM_TABLE)
-    return [...(kernel?.counts ?? [])].filter(([tag]) => tag.startsWith('portfw ')).reduce((n, [, c]) => n + c, 0)
+    const kernel = kernelTableFromJson(JSON.parse(r.stdout), 'ip', MASQADM_TABLE)
+    return [...talliesOf(kernel)].filter(([tag]) => tag.startsWith('portfw ')).reduce((n, [, c]) => n + c, 0)
   }
 
   // Every connection must get its answer (a slow one is not a lost one: the

@@ -12,7 +12,7 @@ import { procMain } from '../src/cli/proc.ts'
 import { type MasqForwarding, NO_FORWARDING, masqEntriesFromConntrack } from '../src/translate/common/masq.ts'
 import { forwardingOf } from '../src/translate/ipmasqadm/forwarding.ts'
 import { decodeMasq } from '../src/translate/ipmasqadm/state.ts'
-import { MemoryFwStore } from './helpers/fw-memory-store.ts'
+import { MemoryStore } from './helpers/memory-store.ts'
 import { captureSys } from './helpers/sys.ts'
 import { pureWorld, runPure } from './helpers/tools.ts'
 
@@ -34,7 +34,7 @@ const LAB_TABLE = [
 ]
 
 const labForwarding = async (): Promise<MasqForwarding> => {
-  const store = new MemoryFwStore()
+  const store = new MemoryStore()
   for (const args of LAB_TABLE) if ((await ipmasqadmMain(args, captureSys('ipmasqadm'), { store })) !== 0) throw new Error(args.join(' '))
   return forwardingOf([decodeMasq(store.read())], localAddresses(fixture('lab-2.2.ip-addr.json')))
 }

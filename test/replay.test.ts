@@ -4,13 +4,12 @@
 // .nft golden must also load with nft -c.
 import t from 'tap'
 import { join } from 'node:path'
-import { type CaseCommand, FIXTURES, caseNames, readCase, transcriptEntry } from './helpers/golden.ts'
+import { type CaseCommand, FIXTURES, GOLDEN_TOOLS, caseNames, readCase, transcriptEntry } from './helpers/golden.ts'
 import { inNetns, requireRootAndNft, withNetns } from './helpers/netns.ts'
 import { FIXTURE_ETC } from './helpers/sys.ts'
 import { readFileSync } from 'node:fs'
 
 const BIN = new URL('../bin/', import.meta.url).pathname
-const TOOLS = ['ipchains', 'ipchains-save', 'ipchains-restore', 'ipfwadm', 'ipautofw', 'ipmasqadm']
 
 // A new session whose controlling terminal is a pty at which argv[1] is
 // typed (then end-of-file); the command keeps its own stdin, stdout, stderr.
@@ -50,7 +49,7 @@ const wrapper = (cmd: CaseCommand): string[] => {
 const missing = requireRootAndNft()
 if (missing) t.fail(missing)
 else
-  for (const tool of TOOLS)
+  for (const tool of GOLDEN_TOOLS)
     for (const name of caseNames(tool))
       t.test(`replay ${tool}/${name}`, async (t) => {
         await withNetns('replay', (ns) => {

@@ -2,7 +2,6 @@
 // the nftables file of the tables it left behind (stdout), and the report
 // of everything that did not carry over as it stands (stderr), each item
 // with the script line it concerns.
-import { annotatedFwTableText } from '../translate/ipmasqadm/table.ts'
 import { annotatedTableText } from '../translate/nft/annotated.ts'
 import type { Session } from './session.ts'
 
@@ -57,15 +56,6 @@ export const translation = (session: Session, where: (raw: string) => string, st
       const raw = origins.rules.get(counter)
       for (const note of notes) report.push({ where: raw === undefined ? '?' : where(raw), text: `divergence: ${note}` })
     }
-  }
-  for (const [owned, table] of session.changedEntries()) {
-    const origins = session.originsOf(owned).rules
-    const whereOf = (record: string): string | undefined => {
-      const raw = origins.get(record)
-      return raw === undefined ? undefined : where(raw)
-    }
-    files.push(annotatedFwTableText(table, whereOf))
-    for (const [record, notes] of owned.notes(table)) for (const note of notes) report.push({ where: whereOf(record) ?? '?', text: `divergence: ${note}` })
   }
   const seen = new Set<string>()
   const lines = report

@@ -16,7 +16,7 @@
 // chain loop where nftables refuses loops outright. So a user chain is
 // rendered once per calling context and per set of chains on the call path
 // that it could loop back to; in the usual case that is a single chain.
-import { FORWARDED_LABEL } from '../ipmasqadm/table.ts'
+import { FORWARDED_LABEL, IPCHAINS_MASQ_LABEL as MASQ_LABEL, IPCHAINS_REDIRECT_LABELS } from '../nft/labels.ts'
 import { identifierPart } from '../nft/escape.ts'
 import { type Match, NEVER, addrMatch, combine, ifaceString, rangeMatch } from '../nft/match.ts'
 import { MASQ_CHAIN, masqChain, masqTimeoutObjects, natVerdictChain, redirectChain, redirectChainName, redirectLabels as redirectLabelsFor } from '../nft/nat.ts'
@@ -40,11 +40,7 @@ import {
 
 export const TABLE_NAME = 'legacyfw_ipchains'
 export const GENERATION_SET = 'generation'
-/** ct label bit carrying "masquerade this connection" from forward to nat_post. */
-export const MASQ_LABEL = 10
-/** ct label bits 32..79 carry "redirect to port N" from input to nat_pre (80..127 are ipfwadm's). */
-const REDIRECT_LABEL_BASE = 32
-const REDIRECT_LABEL_END = 80
+const [REDIRECT_LABEL_BASE, REDIRECT_LABEL_END] = IPCHAINS_REDIRECT_LABELS
 
 export type Context = 'input' | 'forward' | 'output'
 

@@ -18,7 +18,7 @@
 // outgoing traffic into the same named counters.
 //
 // -V (interface address): see via.ts.
-import { FORWARDED_LABEL } from '../ipmasqadm/table.ts'
+import { FORWARDED_LABEL, IPFWADM_MASQ_LABEL as MASQ_LABEL, IPFWADM_REDIRECT_LABELS } from '../nft/labels.ts'
 import { type Match, NEVER, addrMatch, combine, ifaceString } from '../nft/match.ts'
 import {
   MASQ_CHAIN,
@@ -37,11 +37,7 @@ import { type Interfaces, viaElements, viaSetName } from './via.ts'
 import { type Category, type Entry, type Firewall, type Rule, type State, DEFAULT_TIMEOUTS, FW, KIND, kindOf, policyName } from './model.ts'
 
 export const TABLE_NAME = 'legacyfw_ipfwadm'
-/** ct label bit carrying "masquerade this connection" (ipchains uses 10). */
-export const MASQ_LABEL = 11
-/** ct label bits 80..127 carry "redirect to port N" (32..79 are ipchains'). */
-const REDIRECT_LABEL_BASE = 80
-const REDIRECT_LABEL_END = 128
+const [REDIRECT_LABEL_BASE, REDIRECT_LABEL_END] = IPFWADM_REDIRECT_LABELS
 
 
 type Hook = Firewall | 'acct_in' | 'acct_out'

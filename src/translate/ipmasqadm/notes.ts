@@ -3,7 +3,6 @@
 // (docs/divergences.md, ipautofw / ipmasqadm section), by record.
 import { decodeAutofw } from '../ipautofw/codec.ts'
 import { TYPE } from '../ipautofw/model.ts'
-import type { FwTable } from './table.ts'
 
 const SEE = 'see docs/divergences.md'
 
@@ -20,10 +19,10 @@ const recordNotes = (record: string, records: readonly string[]): string[] => {
 }
 
 /** Divergence notes by record. */
-export const masqNotes = (table: FwTable): Map<string, string[]> => {
+export const masqNotes = (records: readonly string[]): Map<string, string[]> => {
   const notes = new Map<string, string[]>()
-  for (const record of table.records) {
-    const found = recordNotes(record, table.records)
+  for (const record of records) {
+    const found = recordNotes(record, records)
     if (found.length) notes.set(record, found)
   }
   return notes
