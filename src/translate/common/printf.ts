@@ -26,3 +26,6 @@ export const roundedCount = (n: number, giga: boolean): string => {
 
 /** %02hX of a byte, uppercase. */
 export const hex2 = (n: number): string => n.toString(16).toUpperCase().padStart(2, '0')
+
+/** A byte as the tools wrote TOS values: 0x and %02X. */
+export const hexByte = (n: number): string => `0x${hex2(n)}`

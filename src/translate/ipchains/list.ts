@@ -4,7 +4,7 @@
 import { addrToDotted, maskSuffix } from '../common/inet.ts'
 import { type ListNames, anyName } from '../common/listnames.ts'
 import type { MasqEntry } from '../common/masq.ts'
-import { hex2, pad, roundedCount } from '../common/printf.ts'
+import { hexByte, pad, roundedCount } from '../common/printf.ts'
 import { icmpNameFor } from './icmp.ts'
 import { type Chain, type Counters, type PortRange, type Rule, type State, F, INV, PROTO, references } from './model.ts'
 
@@ -101,7 +101,7 @@ export const formatRule = (rule: Rule, num: number, counts: Counters, format: nu
     line += inv(INV.FRAG, '!', '-') + (rule.flg & F.FRAG ? 'f' : '-')
     line += (rule.flg & F.PRN ? 'l' : '-') + (rule.flg & F.NETLINK ? 'o' : '-') + ' '
   }
-  if (format & FMT.TOS) line += `${table ? '' : 'tos '}0x${hex2(rule.tosand)} 0x${hex2(rule.tosxor)} `
+  if (format & FMT.TOS) line += `${table ? '' : 'tos '}${hexByte(rule.tosand)} ${hexByte(rule.tosxor)} `
   if (format & FMT.VIA) {
     const name = rule.flg & F.WILDIF && rule.vianame ? `${rule.vianame}+` : rule.vianame
     const shown = name || (numeric ? '*' : 'any')

@@ -3,7 +3,7 @@
 import { addrToDotted, maskSuffix } from '../common/inet.ts'
 import { type ListNames, anyName } from '../common/listnames.ts'
 import type { MasqEntry } from '../common/masq.ts'
-import { hex2, pad, roundedCount } from '../common/printf.ts'
+import { hexByte, pad, roundedCount } from '../common/printf.ts'
 import { type Category, type Chain, type Counters, FW, KIND, KIND_NAMES, type Rule, kindOf, policyName } from './model.ts'
 
 export const FMT = {
@@ -81,7 +81,7 @@ export const formatRule = (rule: Rule, counts: Counters, format: number, account
     if (!table) line += 'opt '
     line += (f & FW.BIDIR ? 'b' : '-') + (f & FW.TCPACK ? 'k' : '-') + (f & FW.TCPSYN ? 'y' : '-') + (f & FW.PRN ? 'o' : '-') + ' '
   }
-  if (format & FMT.TOS) line += `${table ? '' : 'tos '}0x${hex2(rule.tosand)} 0x${hex2(rule.tosxor)} `
+  if (format & FMT.TOS) line += `${table ? '' : 'tos '}${hexByte(rule.tosand)} ${hexByte(rule.tosxor)} `
   if (format & FMT.VIA) {
     const name = rule.vianame || (numeric ? '*' : 'any')
     line += table ? `${pad(name, -7, 16)} ` : `via ${name.slice(0, 16)} `
