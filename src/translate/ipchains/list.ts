@@ -7,6 +7,7 @@ import type { MasqEntry } from '../common/masq.ts'
 import { hexByte, pad, roundedCount } from '../common/printf.ts'
 import { icmpNameFor } from './icmp.ts'
 import { type Chain, type Counters, type PortRange, type Rule, type State, F, INV, PROTO, references } from './model.ts'
+import { FLAG_OPTIONS, RULE_FLAG_LETTERS, type RuleFlagLetter, inverseOf } from './parse.ts'
 
 export const FMT = {
   NUMERIC: 0x0001,
@@ -49,6 +50,13 @@ const rangeText = (names: ListNames, numeric: boolean, range: PortRange, proto: 
   if (range[0] === 0 && range[1] === 0xffff) return numeric ? '*' : 'any'
   if (range[0] === range[1]) return portText(names, numeric, range[0], proto)
   return `${portText(names, numeric, range[0], proto)}:${portText(names, numeric, range[1], proto)}`
+}
+
+// A flag that a '!' may invert takes two characters: '!' or '-', then its letter or '-'.
+const flagColumn = (rule: Rule, letter: RuleFlagLetter): string => {
+  const { option, flag } = FLAG_OPTIONS[letter]
+  const inverse = inverseOf(option)
+  return (inverse ? (rule.invflg & inverse ? '!' : '-') : '') + (rule.flg & flag ? letter : '-')
 }
 
 const headerLine = (format: number): string => {
@@ -97,9 +105,7 @@ export const formatRule = (rule: Rule, num: number, counts: Counters, format: nu
 
   if (format & FMT.OPTIONS) {
     if (!table) line += 'opt    '
-    line += inv(INV.SYN, '!', '-') + (rule.flg & F.TCPSYN ? 'y' : '-')
-    line += inv(INV.FRAG, '!', '-') + (rule.flg & F.FRAG ? 'f' : '-')
-    line += (rule.flg & F.PRN ? 'l' : '-') + (rule.flg & F.NETLINK ? 'o' : '-') + ' '
+    line += `${RULE_FLAG_LETTERS.map((letter) => flagColumn(rule, letter)).join('')} `
   }
   if (format & FMT.TOS) line += `${table ? '' : 'tos '}${hexByte(rule.tosand)} ${hexByte(rule.tosxor)} `
   if (format & FMT.VIA) {

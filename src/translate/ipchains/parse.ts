@@ -78,6 +78,7 @@ export type FlagLetter = keyof typeof FLAG_OPTIONS
 const isFlagLetter = (code: string): code is FlagLetter => Object.hasOwn(FLAG_OPTIONS, code)
 /** The flag options a rule shows, in the order of the listing's opt column. */
 export const RULE_FLAG_LETTERS = ['y', 'f', 'l', 'o'] as const satisfies readonly FlagLetter[]
+export type RuleFlagLetter = (typeof RULE_FLAG_LETTERS)[number]
 
 const LONG_OPTIONS: readonly LongOption[] = [
   { name: 'append', hasArg: 1, val: 'A' },
