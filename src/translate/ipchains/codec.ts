@@ -91,9 +91,9 @@ const recordRule = (inv: Invocation): Rule | undefined => {
 // as the arguments of an append.
 const parseCanonical = (text: string): Rule | undefined => {
   const words = text.split(' ').map(fromCommentWord)
-  if (words.some((w) => w === undefined)) return undefined
+  if (!words.every((w): w is string => w !== undefined)) return undefined
   try {
-    return recordRule(parseInvocation('ipchains', ['-A', 'record', ...(words as string[])], () => undefined))
+    return recordRule(parseInvocation('ipchains', ['-A', 'record', ...words], () => undefined))
   } catch (e) {
     if (e instanceof Exit) return undefined
     throw e

@@ -99,6 +99,15 @@ export const WARNING = {
 /** What -v says before each chain it flushes, zeroes or deletes. */
 export const chainActionText = (action: 'Flushing' | 'Zeroing' | 'Deleting', chain: string): string => `${action} chain ${q(chain)}\n`
 
+/** What ipchains-save and ipchains-restore say on stderr as they go. */
+export const PROGRESS = {
+  saving: (chain: string) => `Saving ${q(chain)}.\n`,
+  restoring: (chain: string) => `Restoring ${q(chain)}.\n`,
+  chainExists: (chain: string) => `Chain ${q(chain)} already exists. Skip or flush? [S/f]? `,
+  skipping: (chain: string) => `Skipping ${q(chain)}.\n`,
+  flushing: (chain: string) => `Flushing ${q(chain)}.\n`,
+} as const
+
 export type KernelOp = 'insert' | 'append' | 'replace' | 'delete' | 'delete-num' | 'check' | 'new-chain' | 'delete-chain' | 'other'
 
 const STRERROR: Record<Errno, string> = {

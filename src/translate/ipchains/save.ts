@@ -6,6 +6,7 @@
 // ``Saving `CHAIN'.`` goes to stderr for each chain, and with -v each rule too.
 // See docs/decisions.md for the details the sources leave open.
 import { addrToDotted } from '../common/inet.ts'
+import { PROGRESS } from './messages.ts'
 import { type Chain, type Rule, type State, isBuiltin } from './model.ts'
 import { type Spelling, ruleWords } from './words.ts'
 
@@ -41,7 +42,7 @@ export const saveChains = (state: State, only: string | undefined, verbose: bool
   const chains = state.chains.filter((c) => only === undefined || c.name === only)
   const output: Output[] = chains.map((c) => ({ stream: 'out', text: headerLine(c) }))
   for (const chain of savingOrder(chains)) {
-    output.push({ stream: 'err', text: `Saving \`${chain.name}'.\n` })
+    output.push({ stream: 'err', text: PROGRESS.saving(chain.name) })
     for (const { rule } of chain.entries) {
       const line = `${savedRuleLine(chain.name, rule)}\n`
       output.push({ stream: 'out', text: line })
