@@ -74,3 +74,9 @@ export const stringToNumber = (s: string, min: number, max: number): number => {
   if (end === 0 || end !== s.length) return -1
   return value >= min && value <= max ? value : -1
 }
+
+/** The tools' parse_hexbyte(): a whole-string hex strtol within 0-255, or undefined. */
+export const hexByteValue = (s: string): number | undefined => {
+  const { value, end } = strtol(s, 16)
+  return end === 0 || end !== s.length || value < 0 || value > 255 ? undefined : value
+}

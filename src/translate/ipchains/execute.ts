@@ -5,7 +5,7 @@ import type { Outcome as CommandOutcome } from '../common/outcome.ts'
 import type { ListNames } from '../common/listnames.ts'
 import { type CheckVerdict, checkPacket } from './check.ts'
 import * as kernel from './kernel.ts'
-import { type KernelOp, kernelError, kernelErrorText } from './messages.ts'
+import { type KernelOp, chainActionText, kernelError, kernelErrorText } from './messages.ts'
 import { FMT_PRINT_RULE, formatListing, formatRule } from './list.ts'
 import { type Policy, type Rule, type State, F, INV, PROTO, ZERO, findChain, isBuiltin } from './model.ts'
 import { CMD, OPT } from './parse.ts'
@@ -110,7 +110,7 @@ export const execute = (cmd: Command, state: State, ctx: ExecuteContext): Outcom
     case CMD.ZERO: {
       const zero = inv.command === CMD.ZERO
       for (const name of inv.chain === undefined ? chainNames(run.state, false) : [chain]) {
-        if (verbose) run.stdout += `${zero ? 'Zeroing' : 'Flushing'} chain \`${name}'\n`
+        if (verbose) run.stdout += chainActionText(zero ? 'Zeroing' : 'Flushing', name)
         const before = findChain(run.state, name)
         apply(run, 'other', zero ? kernel.zeroChain(run.state, name) : kernel.flushChain(run.state, name))
         if (zero && before) run.zeroed.push(...before.entries.map((e) => e.counter))
@@ -122,7 +122,7 @@ export const execute = (cmd: Command, state: State, ctx: ExecuteContext): Outcom
       break
     case CMD.DELETE_CHAIN:
       for (const name of inv.chain === undefined ? chainNames(run.state, true) : [chain]) {
-        if (verbose) run.stdout += `Deleting chain \`${name}'\n`
+        if (verbose) run.stdout += chainActionText('Deleting', name)
         apply(run, 'delete-chain', kernel.deleteChain(run.state, name))
       }
       break

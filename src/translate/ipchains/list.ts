@@ -4,9 +4,10 @@
 import { addrToDotted, maskSuffix } from '../common/inet.ts'
 import { type ListNames, anyName } from '../common/listnames.ts'
 import type { MasqEntry } from '../common/masq.ts'
-import { hex2, pad, roundedCount } from '../common/printf.ts'
+import { hexByte, pad, roundedCount } from '../common/printf.ts'
 import { icmpNameFor } from './icmp.ts'
 import { type Chain, type Counters, type PortRange, type Rule, type State, F, INV, PROTO, references } from './model.ts'
+import { FLAG_OPTIONS, RULE_FLAG_LETTERS, type RuleFlagLetter, inverseOf } from './parse.ts'
 
 export const FMT = {
   NUMERIC: 0x0001,
@@ -49,6 +50,13 @@ const rangeText = (names: ListNames, numeric: boolean, range: PortRange, proto: 
   if (range[0] === 0 && range[1] === 0xffff) return numeric ? '*' : 'any'
   if (range[0] === range[1]) return portText(names, numeric, range[0], proto)
   return `${portText(names, numeric, range[0], proto)}:${portText(names, numeric, range[1], proto)}`
+}
+
+// A flag that a '!' may invert takes two characters: '!' or '-', then its letter or '-'.
+const flagColumn = (rule: Rule, letter: RuleFlagLetter): string => {
+  const { option, flag } = FLAG_OPTIONS[letter]
+  const inverse = inverseOf(option)
+  return (inverse ? (rule.invflg & inverse ? '!' : '-') : '') + (rule.flg & flag ? letter : '-')
 }
 
 const headerLine = (format: number): string => {
@@ -97,11 +105,9 @@ export const formatRule = (rule: Rule, num: number, counts: Counters, format: nu
 
   if (format & FMT.OPTIONS) {
     if (!table) line += 'opt    '
-    line += inv(INV.SYN, '!', '-') + (rule.flg & F.TCPSYN ? 'y' : '-')
-    line += inv(INV.FRAG, '!', '-') + (rule.flg & F.FRAG ? 'f' : '-')
-    line += (rule.flg & F.PRN ? 'l' : '-') + (rule.flg & F.NETLINK ? 'o' : '-') + ' '
+    line += `${RULE_FLAG_LETTERS.map((letter) => flagColumn(rule, letter)).join('')} `
   }
-  if (format & FMT.TOS) line += `${table ? '' : 'tos '}0x${hex2(rule.tosand)} 0x${hex2(rule.tosxor)} `
+  if (format & FMT.TOS) line += `${table ? '' : 'tos '}${hexByte(rule.tosand)} ${hexByte(rule.tosxor)} `
   if (format & FMT.VIA) {
     const name = rule.flg & F.WILDIF && rule.vianame ? `${rule.vianame}+` : rule.vianame
     const shown = name || (numeric ? '*' : 'any')

@@ -12,6 +12,7 @@
 import type { Exit } from '../common/exit.ts'
 import type { ListNames } from '../common/listnames.ts'
 import { execute } from './execute.ts'
+import { PROGRESS } from './messages.ts'
 import { type State, findChain, isBuiltin } from './model.ts'
 import { CMD } from './parse.ts'
 import type { Output } from './save.ts'
@@ -142,7 +143,7 @@ export const runSegment = (initial: State, steps: readonly Step[], o: RestoreOpt
   }
 
   const chainStep = (chain: string, policy: string | undefined): boolean | Stop => {
-    say(`Restoring \`${chain}'.\n`)
+    say(PROGRESS.restoring(chain))
     if (isBuiltin(chain)) return o.policies ? ipchains(policyArgv({ chain, policy })) : true
     skipped.delete(chain)
     if (!findChain(state, chain)) {
@@ -151,17 +152,17 @@ export const runSegment = (initial: State, steps: readonly Step[], o: RestoreOpt
     }
     if (created.has(chain)) return true
     if (!o.force) {
-      say(`Chain \`${chain}' already exists. Skip or flush? [S/f]? `)
+      say(PROGRESS.chainExists(chain))
       const answer = env.answers[asked]
       if (answer === undefined) return { kind: 'ask' }
       asked++
       if (!/^[fF]/.test(answer)) {
         skipped.add(chain)
-        say(`Skipping \`${chain}'.\n`)
+        say(PROGRESS.skipping(chain))
         return true
       }
     }
-    say(`Flushing \`${chain}'.\n`)
+    say(PROGRESS.flushing(chain))
     return ipchains(flushArgv(chain))
   }
 
