@@ -11,15 +11,17 @@ import { captureSys } from './helpers/sys.ts'
 const TOOLS = GOLDEN_TOOLS.filter(actsOnEntries)
 
 // `legacyfw proc` reads the case's table; no connections are masqueraded.
-const legacyfw = (table: string): LegacyMain => async (args, sys, { store }) => {
-  if (args[0] !== 'proc') throw new Error(`${table}: only legacyfw proc has a pure runner`)
-  return procMain(args.slice(1), sys, {
-    read: (name) => (name === table ? store.read() : undefined),
-    conntrack: () => '',
-    forwarding: () => NO_FORWARDING,
-    tables: () => (store.read() ? [table] : []),
-  })
-}
+const legacyfw =
+  (table: string): LegacyMain =>
+  async (args, sys, { store }) => {
+    if (args[0] !== 'proc') throw new Error(`${table}: only legacyfw proc has a pure runner`)
+    return procMain(args.slice(1), sys, {
+      read: (name) => (name === table ? store.read() : undefined),
+      conntrack: () => '',
+      forwarding: () => NO_FORWARDING,
+      tables: () => (store.read() ? [table] : []),
+    })
+  }
 
 for (const tool of TOOLS) {
   const owned = commandTable(tool)
@@ -37,7 +39,11 @@ for (const tool of TOOLS) {
         if (!main) throw new Error(`${tool}/${name}: no pure runner for ${program}`)
         const sys = captureSys(program)
         const status = await main(args, sys, { store, conntrack: () => '', forwarding: () => NO_FORWARDING })
-        const text = (stream: 'out' | 'err'): string => sys.chunks.filter((c) => c.stream === stream).map((c) => c.text).join('')
+        const text = (stream: 'out' | 'err'): string =>
+          sys.chunks
+            .filter((c) => c.stream === stream)
+            .map((c) => c.text)
+            .join('')
         transcript += transcriptEntry(cmd.line, text('out'), text('err'), status)
       }
       expectFile(t, tool, `${name}.out`, transcript)

@@ -48,8 +48,7 @@ const commandLines = (count: number, next: () => number): string[][] => {
   while (lines.length < count) {
     const proto = pick(['0', 'tcp', 'udp', 'icmp', '50', '300'])
     const portsOk = ['tcp', 'udp', 'icmp'].includes(proto)
-    const endpoint = (option: string): string[] =>
-      maybe([option, ...not(), address(), ...(portsOk ? maybe([...not(), ports()]) : [])])
+    const endpoint = (option: string): string[] => maybe([option, ...not(), address(), ...(portsOk ? maybe([...not(), ports()]) : [])])
     lines.push([
       ...endpoint('-s'),
       ...endpoint('-d'),

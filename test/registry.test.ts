@@ -13,6 +13,5 @@ for (const tool of LEGACY_COMMANDS)
     if (!existsSync(join(FIXTURES, tool))) return
     const cases = caseNames(tool)
     t.ok(cases.length > 0, `fixtures/${tool}/ has cases`)
-    for (const name of cases)
-      for (const ext of ['out', 'nft']) t.ok(existsSync(join(FIXTURES, tool, `${name}.${ext}`)), `${tool}/${name}.${ext}`)
+    for (const name of cases) for (const ext of ['out', 'nft']) t.ok(existsSync(join(FIXTURES, tool, `${name}.${ext}`)), `${tool}/${name}.${ext}`)
   })

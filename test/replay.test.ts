@@ -36,12 +36,8 @@ sys.exit(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
 // asked, and a controlling terminal only if the case types answers at one.
 const wrapper = (cmd: CaseCommand): string[] => {
   const mounts = FIXTURE_ETC.map((f) => `mount --bind ${join(FIXTURES, 'etc', f)} /etc/${f}`).join(' && ')
-  const session = cmd.ttyLines
-    ? ['python3', '-c', TYPED_AT_TTY, cmd.ttyLines.map((l) => `${l}\n`).join('')]
-    : ['setsid', '-w']
-  const exec = cmd.tty
-    ? ['python3', '-c', 'import pty,subprocess,sys; m,s=pty.openpty(); sys.exit(subprocess.call(sys.argv[1:], stdin=s))']
-    : []
+  const session = cmd.ttyLines ? ['python3', '-c', TYPED_AT_TTY, cmd.ttyLines.map((l) => `${l}\n`).join('')] : ['setsid', '-w']
+  const exec = cmd.tty ? ['python3', '-c', 'import pty,subprocess,sys; m,s=pty.openpty(); sys.exit(subprocess.call(sys.argv[1:], stdin=s))'] : []
   const [program, ...args] = cmd.argv
   return ['sh', '-c', `${mounts} && exec "$@"`, 'sh', ...session, ...exec, join(BIN, program ?? ''), ...args]
 }

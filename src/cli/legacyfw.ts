@@ -20,7 +20,6 @@ import { procMain } from './proc.ts'
 import { runMain } from '../script/run.ts'
 import { type Translation, translation } from '../script/translation.ts'
 
-
 const USAGE = `usage: legacyfw demo
        legacyfw translate [--iface NAME=ADDR/LEN]... [--no-mirror] [--file PATH=FILE]...
                           [--check EXPECTED.nft] SCRIPT [ARGS...]
@@ -125,11 +124,15 @@ const serveMain = async (dir: string): Promise<number> => {
 const translateSaved = async (format: string, file: string): Promise<ScriptTranslation | string> => {
   const owned = OWNED_TABLES.find((t) => Object.hasOwn(t.saved, format))
   const saved = owned?.saved[format]
-  if (!owned || !saved) return `legacyfw translate: unknown saved format ${format} (known: ${OWNED_TABLES.flatMap((t) => Object.keys(t.saved)).join(', ')})`
+  if (!owned || !saved)
+    return `legacyfw translate: unknown saved format ${format} (known: ${OWNED_TABLES.flatMap((t) => Object.keys(t.saved)).join(', ')})`
   if (!existsSync(file)) return `legacyfw translate: ${file}: no such file`
   const text = readFileSync(file, 'utf8')
   const session = new Session()
-  const reply = await session.call({ pid: process.pid, command: saved.command, as: saved.command, where: '?', stdinIsTty: false, args: saved.args }, text)
+  const reply = await session.call(
+    { pid: process.pid, command: saved.command, as: saved.command, where: '?', stdinIsTty: false, args: saved.args },
+    text,
+  )
   const origins = session.originsOf(owned)
   origins.rules.clear()
   origins.chains.clear()

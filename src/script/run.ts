@@ -26,7 +26,11 @@ exit $rc
 const apply = (owned: OwnedTable, session: Session): void => {
   const next = session.storeOf(owned).nft()
   if (!next) return
-  transact(nftTableStore(owned.family, owned.name), (current) => ({ next, ...(current ? { previous: () => owned.rendered(current) } : {}), result: undefined }))
+  transact(nftTableStore(owned.family, owned.name), (current) => ({
+    next,
+    ...(current ? { previous: () => owned.rendered(current) } : {}),
+    result: undefined,
+  }))
 }
 
 const failure = (e: unknown): string | undefined => {

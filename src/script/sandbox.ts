@@ -186,7 +186,8 @@ exit $rc
 const envBash = (dir: string): string => {
   const lines = ['# Legacy tool names -> the sandbox wrappers (bash looks up functions before PATH).']
   for (const tool of [...LEGACY_COMMANDS.filter((t) => existsSync(join(BIN, t))), ...STUBBED_TOOLS])
-    for (const name of [tool, ...TOOL_DIRS.map((d) => `${d}/${tool}`)]) lines.push(`${name}() { LFW_AS=${name} ${shellWord(join(dir, 'bin', tool))} "$@"; }`)
+    for (const name of [tool, ...TOOL_DIRS.map((d) => `${d}/${tool}`)])
+      lines.push(`${name}() { LFW_AS=${name} ${shellWord(join(dir, 'bin', tool))} "$@"; }`)
   return `${lines.join('\n')}\n`
 }
 
@@ -236,8 +237,25 @@ export const runScriptText = (place: Place, scriptText: string, name: string, op
   }
   const argv = [
     ...namespaceArgv(place),
-    ...withoutTapLoader(['env', `LFW_DIR=${dir}`, ...(options.capture ? ['LFW_CAPTURE=1'] : []), ...(options.serve ? [`LFW_SERVER=${process.execPath} ${join(BIN, 'legacyfw')} serve`] : []), 'unshare', '--mount', '--uts', '--pid', '--fork', '--kill-child', '--mount-proc', '--propagation', 'private',
-      'bash', join(dir, 'setup.sh'), dir, ...(options.args ?? [])]),
+    ...withoutTapLoader([
+      'env',
+      `LFW_DIR=${dir}`,
+      ...(options.capture ? ['LFW_CAPTURE=1'] : []),
+      ...(options.serve ? [`LFW_SERVER=${process.execPath} ${join(BIN, 'legacyfw')} serve`] : []),
+      'unshare',
+      '--mount',
+      '--uts',
+      '--pid',
+      '--fork',
+      '--kill-child',
+      '--mount-proc',
+      '--propagation',
+      'private',
+      'bash',
+      join(dir, 'setup.sh'),
+      dir,
+      ...(options.args ?? []),
+    ]),
   ]
   return new Promise((resolve) => {
     const child = spawn(argv[0] as string, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] })
@@ -267,7 +285,15 @@ export const runScriptText = (place: Place, scriptText: string, name: string, op
       const result: unknown = existsSync(resultFile) ? JSON.parse(readFileSync(resultFile, 'utf8')) : undefined
       rmSync(dir, { recursive: true, force: true })
       resolve({
-        stdout, stderr, status, signal, timedOut, started, calls, toolStderr, stubs,
+        stdout,
+        stderr,
+        status,
+        signal,
+        timedOut,
+        started,
+        calls,
+        toolStderr,
+        stubs,
         ...(ruleset === undefined ? {} : { ruleset }),
         ...(result === undefined ? {} : { result }),
       })
@@ -276,7 +302,11 @@ export const runScriptText = (place: Place, scriptText: string, name: string, op
 }
 
 /** Runs a script file, optionally with some variables set (see setVariables). */
-export const runScript = (place: Place, path: string, options: ScriptOptions & { vars?: Readonly<Record<string, string>> } = {}): Promise<ScriptRun> => {
+export const runScript = (
+  place: Place,
+  path: string,
+  options: ScriptOptions & { vars?: Readonly<Record<string, string>> } = {},
+): Promise<ScriptRun> => {
   const text = readFileSync(path, 'latin1')
   const script = options.vars ? setVariables(text, options.vars) : text
   return runScriptText(place, script, path, options)

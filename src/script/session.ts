@@ -123,10 +123,16 @@ export class Session {
     const version = store.version
     const before = store.read()
     const main = owned.commands[req.command] as NonNullable<OwnedTable['commands'][string]>
-    const status = await main(req.args, sys, { store, conntrack: readConntrack, forwarding: readForwarding, ...(this.watchVia ? { watchVia: this.watchVia } : {}) })
+    const status = await main(req.args, sys, {
+      store,
+      conntrack: readConntrack,
+      forwarding: readForwarding,
+      ...(this.watchVia ? { watchVia: this.watchVia } : {}),
+    })
     // An append names its new rules; anything else is found by comparing.
     if (store.version === version + 1 && store.appended) for (const counter of store.appended) this.originsOf(owned).rules.set(counter, req.where)
-    else if (store.version !== version) this.remember(owned, before ?? kernelTableFromNft(owned.initial, { counters: new Map() }), store.read(), req.where)
+    else if (store.version !== version)
+      this.remember(owned, before ?? kernelTableFromNft(owned.initial, { counters: new Map() }), store.read(), req.where)
     return status
   }
 

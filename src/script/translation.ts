@@ -16,7 +16,8 @@ export interface Recorded {
   readonly argv: readonly string[]
 }
 
-const commandLine = (argv: readonly string[]): string => argv.map((w) => (/^[\w@%+=:,./-]+$/.test(w) ? w : `'${w.replaceAll("'", `'\\''`)}'`)).join(' ')
+const commandLine = (argv: readonly string[]): string =>
+  argv.map((w) => (/^[\w@%+=:,./-]+$/.test(w) ? w : `'${w.replaceAll("'", `'\\''`)}'`)).join(' ')
 
 const firstLine = (text: string): string => text.split('\n').find((l) => l.trim() !== '') ?? ''
 
@@ -32,7 +33,8 @@ export const translation = (session: Session, where: (raw: string) => string, st
   const tables = session.changed()
   const report: { where: string; text: string }[] = []
   for (const call of session.calls) {
-    if (call.unsupported) report.push({ where: where(call.where), text: `unsupported: ${commandLine(call.argv)} (not run: no legacyfw ${call.argv[0]} yet)` })
+    if (call.unsupported)
+      report.push({ where: where(call.where), text: `unsupported: ${commandLine(call.argv)} (not run: no legacyfw ${call.argv[0]} yet)` })
     else if (call.status !== 0)
       report.push({ where: where(call.where), text: `error: ${commandLine(call.argv)} exited ${call.status}: ${firstLine(call.stderr)}` })
   }

@@ -36,7 +36,13 @@ export const changeTable = <E extends string>(
 
 /** The errno of the raw socket the tools opened, for a kernel they cannot use; undefined for any other failure. */
 export const socketErrno = (e: unknown): SocketErrno | undefined =>
-  e instanceof KernelUnavailable ? (e.reason === 'permission' ? 'EPERM' : 'EPROTONOSUPPORT') : e instanceof NftMissing ? 'EPROTONOSUPPORT' : undefined
+  e instanceof KernelUnavailable
+    ? e.reason === 'permission'
+      ? 'EPERM'
+      : 'EPROTONOSUPPORT'
+    : e instanceof NftMissing
+      ? 'EPROTONOSUPPORT'
+      : undefined
 
 /** Runs a command: its early exits print as the tool did, a table it cannot use ends it with the reason. */
 export const guarded = async (sys: Sys, run: () => Promise<number> | number): Promise<number> => {

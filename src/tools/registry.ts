@@ -133,7 +133,8 @@ const IPFWADM: OwnedTable = {
   family: 'ip',
   name: IPFWADM_TABLE,
   commands: {
-    ipfwadm: (args, sys, world) => ipfwadmMain(args, sys, { ...world, interfaces: readInterfaces, ...(world.watchVia ? { watchVia: world.watchVia } : {}) }),
+    ipfwadm: (args, sys, world) =>
+      ipfwadmMain(args, sys, { ...world, interfaces: readInterfaces, ...(world.watchVia ? { watchVia: world.watchVia } : {}) }),
   },
   canonical: (table) => {
     const { state, renamed } = renumberFwadm(decodeFwadm(table))

@@ -51,7 +51,10 @@ export const readCase = (tool: string, name: string): CaseCommand[] => {
     const heredoc = /^(.*?)\s*<<(\w+)$/.exec(line)
     const end = heredoc ? lines.indexOf(heredoc[2] ?? '', i + 1) : i
     if (end === -1) throw new Error(`${tool}/${name}: here-document not terminated: ${line}`)
-    const stdin = lines.slice(i + 1, end).map((l) => `${l}\n`).join('')
+    const stdin = lines
+      .slice(i + 1, end)
+      .map((l) => `${l}\n`)
+      .join('')
     const argv = parse(heredoc?.[1] ?? line).map((w) => {
       if (typeof w !== 'string') throw new Error(`${tool}/${name}: only plain words are allowed: ${line}`)
       return w

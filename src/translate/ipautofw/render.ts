@@ -58,7 +58,10 @@ const triggerRule = (s: AutofwSlot): NftRule => {
 }
 
 const incoming = (protocol: number, portText: string): string => `fib daddr type local meta l4proto ${protoName(protocol)} th dport ${portText}`
-const forwardTo = (match: string, target: string): NftRule => ({ matches: [match], stmts: [`ct label set ${FORWARDED_LABEL}`, `dnat ip to ${target}`] })
+const forwardTo = (match: string, target: string): NftRule => ({
+  matches: [match],
+  stmts: [`ct label set ${FORWARDED_LABEL}`, `dnat ip to ${target}`],
+})
 const dropAll = (match: string): NftRule => ({ matches: [match], stmts: ['drop'] })
 
 const rangeRules = (s: AutofwSlot): NftRule[] => {
@@ -75,13 +78,19 @@ const portRule = (s: AutofwSlot): NftRule => {
 
 // The entry's protocol is not compared (2.0/2.2 checked only the port range).
 const directRules = (s: AutofwSlot): NftRule[] =>
-  MASQ_LABELS.map((label) => ({ matches: [`ct label ${label}`, 'meta l4proto { tcp, udp }', `th dport ${ports(s.entry.low, s.entry.high)}`], stmts: ['masquerade'] }))
+  MASQ_LABELS.map((label) => ({
+    matches: [`ct label ${label}`, 'meta l4proto { tcp, udp }', `th dport ${ports(s.entry.low, s.entry.high)}`],
+    stmts: ['masquerade'],
+  }))
 
 /** RANGE entries are consulted before PORT entries, each in list order. */
 export const renderAutofw = (slots: readonly AutofwSlot[]): AutofwRules => ({
   maps: slots.filter(tracksControl).flatMap(mapsOf),
   trigger: slots.filter(tracksControl).map(triggerRule),
-  forward: [...slots.filter((s) => s.entry.type === TYPE.RANGE).flatMap(rangeRules), ...slots.filter((s) => s.entry.type === TYPE.PORT).map(portRule)],
+  forward: [
+    ...slots.filter((s) => s.entry.type === TYPE.RANGE).flatMap(rangeRules),
+    ...slots.filter((s) => s.entry.type === TYPE.PORT).map(portRule),
+  ],
   direct: slots.filter((s) => s.entry.type === TYPE.DIRECT).flatMap(directRules),
 })
 

@@ -15,8 +15,7 @@ export type Outcome = CommandOutcome<State>
 
 /** swap_info(): the mirrored rule of -b (ports stay put for ICMP). */
 export const mirrorRule = (rule: Rule): Rule => {
-  const swapBits = (flags: number, a: number, b: number): number =>
-    (flags & ~(a | b)) | (flags & a ? b : 0) | (flags & b ? a : 0)
+  const swapBits = (flags: number, a: number, b: number): number => (flags & ~(a | b)) | (flags & a ? b : 0) | (flags & b ? a : 0)
   const icmp = rule.proto === PROTO.ICMP
   return {
     ...rule,
@@ -51,8 +50,7 @@ const apply = (run: Run, op: KernelOp, result: kernel.KernelResult, target = '')
 
 const ruleEcho = (rule: Rule, names: ListNames): string => formatRule(rule, 0, ZERO, FMT_PRINT_RULE, names)
 
-const chainNames = (state: State, userOnly: boolean): string[] =>
-  state.chains.filter((c) => !userOnly || !isBuiltin(c.name)).map((c) => c.name)
+const chainNames = (state: State, userOnly: boolean): string[] => state.chains.filter((c) => !userOnly || !isBuiltin(c.name)).map((c) => c.name)
 
 export interface ExecuteContext {
   readonly names: ListNames

@@ -27,8 +27,7 @@ export const FMT = {
 } as const
 
 /** The format of the -v echo before each kernel call. */
-export const FMT_PRINT_RULE =
-  FMT.NOCOUNTS | FMT.OPTIONS | FMT.TOS | FMT.VIA | FMT.NUMERIC | FMT.NOTABLE | FMT.MARK | FMT.NETLINK
+export const FMT_PRINT_RULE = FMT.NOCOUNTS | FMT.OPTIONS | FMT.TOS | FMT.VIA | FMT.NUMERIC | FMT.NOTABLE | FMT.MARK | FMT.NETLINK
 
 const protoName = (names: ListNames, proto: number): string | undefined => {
   if (proto !== 0) {
@@ -39,10 +38,7 @@ const protoName = (names: ListNames, proto: number): string | undefined => {
 }
 
 const portText = (names: ListNames, numeric: boolean, port: number, proto: number): string => {
-  const service =
-    numeric || (proto !== PROTO.TCP && proto !== PROTO.UDP)
-      ? undefined
-      : names.service(port, proto === PROTO.TCP ? 'tcp' : 'udp')
+  const service = numeric || (proto !== PROTO.TCP && proto !== PROTO.UDP) ? undefined : names.service(port, proto === PROTO.TCP ? 'tcp' : 'udp')
   return service ?? String(port)
 }
 
@@ -119,8 +115,7 @@ export const formatRule = (rule: Rule, num: number, counts: Counters, format: nu
     else line += table ? ' '.repeat(11) : ''
   }
   if (format & FMT.NETLINK) {
-    if (rule.flg & F.NETLINK && rule.outputsize !== 0xffff)
-      line += table ? `${pad(String(rule.outputsize), -7)} ` : `outsize ${rule.outputsize} `
+    if (rule.flg & F.NETLINK && rule.outputsize !== 0xffff) line += table ? `${pad(String(rule.outputsize), -7)} ` : `outsize ${rule.outputsize} `
     else line += table ? ' '.repeat(8) : ''
   }
   if (!table) line += '  '

@@ -7,8 +7,7 @@ export const PACKAGE_VERSION = 'ipchains 1.3.9, 17-Mar-1999'
 const tryHelp = (program: string): string => `Try \`${program} -h' or '${program} --help' for more information.\n`
 
 /** exit_error(PARAMETER_PROBLEM, ...): message, then the Try-line; status 2. */
-export const parameterProblem = (program: string, message: string): Exit =>
-  new Exit(2, `${program}: ${message}\n${tryHelp(program)}`)
+export const parameterProblem = (program: string, message: string): Exit => new Exit(2, `${program}: ${message}\n${tryHelp(program)}`)
 
 /** exit_error(OTHER_PROBLEM, ...) */
 export const otherProblem = (program: string, message: string): Exit => new Exit(1, `${program}: ${message}\n`)
@@ -90,8 +89,7 @@ export const PROBLEM = {
 
 /** Warnings ipchains prints on stdout and goes on. */
 export const WARNING = {
-  forwardingOff:
-    "Warning: you must enable IP forwarding for packets to be forwarded at all:\n Use `echo 1 > /proc/sys/net/ipv4/ip_forward'\n",
+  forwardingOff: "Warning: you must enable IP forwarding for packets to be forwarded at all:\n Use `echo 1 > /proc/sys/net/ipv4/ip_forward'\n",
   tosMultipleBits: (name: string, tos: number) =>
     `Warning: TOS manipulation may set multiple TOS bits for ${name} TOS (0x${tos.toString(16).padStart(2, '0')})\n`,
 } as const

@@ -159,8 +159,7 @@ export const cmdLetter = (bits: number): string => CMD_LETTERS[31 - Math.clz32(b
 export const optLetter = (bits: number): string => OPT_LETTERS[31 - Math.clz32(bits)] ?? '?'
 
 // A word is "optional trailing" material unless it starts with '-' or '!'.
-const isTrailingWord = (word: string | undefined): word is string =>
-  word !== undefined && word[0] !== '-' && word[0] !== '!'
+const isTrailingWord = (word: string | undefined): word is string => word !== undefined && word[0] !== '-' && word[0] !== '!'
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] }
 
@@ -496,11 +495,7 @@ const INITIAL_INVOCATION: Invocation = {
  * Runs the getopt loop. `protocolByName` is getprotobyname(), which -p
  * consults before the built-in names; every other lookup comes later.
  */
-export const parseInvocation = (
-  program: string,
-  args: readonly string[],
-  protocolByName: (name: string) => number | undefined,
-): Invocation => {
+export const parseInvocation = (program: string, args: readonly string[], protocolByName: (name: string) => number | undefined): Invocation => {
   const g = new Getopt(program, args, OPTSTRING, LONG_OPTIONS)
   const s: ParseState = { program, g, protocolByName, invert: false, inv: { ...INITIAL_INVOCATION } }
   for (let event = g.next(); event.kind !== 'end'; event = g.next()) {

@@ -19,7 +19,15 @@
 import { FORWARDED_LABEL, IPCHAINS_MASQ_LABEL as MASQ_LABEL, IPCHAINS_REDIRECT_LABELS } from '../nft/labels.ts'
 import { identifierPart } from '../nft/escape.ts'
 import { type Match, NEVER, addrMatch, combine, ifaceString, rangeMatch } from '../nft/match.ts'
-import { MASQ_CHAIN, masqChain, masqTimeoutObjects, natVerdictChain, redirectChain, redirectChainName, redirectLabels as redirectLabelsFor } from '../nft/nat.ts'
+import {
+  MASQ_CHAIN,
+  masqChain,
+  masqTimeoutObjects,
+  natVerdictChain,
+  redirectChain,
+  redirectChainName,
+  redirectLabels as redirectLabelsFor,
+} from '../nft/nat.ts'
 import { tosChainName, tosChains } from '../nft/tos.ts'
 import type { NftBaseChain, NftChain, NftRule, NftTable } from '../nft/ir.ts'
 import { quote } from '../nft/text.ts'
@@ -42,7 +50,6 @@ export const TABLE_NAME = 'legacyfw_ipchains'
 const [REDIRECT_LABEL_BASE, REDIRECT_LABEL_END] = IPCHAINS_REDIRECT_LABELS
 
 export type Context = 'input' | 'forward' | 'output'
-
 
 export const userChainName = (legacy: string): string => `u_${identifierPart(legacy)}`
 export const policyCounter = (chain: string): string => `policy_${chain}`
@@ -96,7 +103,6 @@ export const ruleMatches = (rule: Rule, ctx: Context): string[] | 'never' => {
   if (rule.flg & F.FRAG) matches.push(`ip frag-off & 0x1fff ${inv(INV.FRAG) ? '==' : '!='} 0`)
   return combine(matches)
 }
-
 
 // ---------------------------------------------------------------------------
 // Verdicts
@@ -394,7 +400,11 @@ export const renderState = (state: State, cache: RenderCache = new WeakMap()): N
         ? [
             { matches: ['ct direction reply', `ct label ${MASQ_LABEL}`], stmts: ['accept'], comment: 'de-masqueraded replies skip forward (2.2)' },
             // Connections autofw/portfw/mfw forward to an internal host were de-masqueraded too.
-            { matches: ['ct direction original', `ct label ${FORWARDED_LABEL}`], stmts: ['accept'], comment: 'forwarded by autofw/portfw/mfw: skips forward (2.2)' },
+            {
+              matches: ['ct direction original', `ct label ${FORWARDED_LABEL}`],
+              stmts: ['accept'],
+              comment: 'forwarded by autofw/portfw/mfw: skips forward (2.2)',
+            },
           ]
         : []
     const policyRule: NftRule = { matches: [], counter: policyCounter(name), stmts: policyStatements(policy, name), comment: `policy ${policy}` }
@@ -417,7 +427,9 @@ export const renderState = (state: State, cache: RenderCache = new WeakMap()): N
     ...[...redirectLabels].map(([port, label]) => natVerdictChain(redirectChainName(port), label, `REDIRECT ${port}`)),
   ]
   const helperChains = [
-    ...new Map(allRules.filter((r) => r.tosand !== 0xff || r.tosxor !== 0).map((r) => [tosChainName(r.tosand, r.tosxor), tosChains(r.tosand, r.tosxor)])).values(),
+    ...new Map(
+      allRules.filter((r) => r.tosand !== 0xff || r.tosxor !== 0).map((r) => [tosChainName(r.tosand, r.tosxor), tosChains(r.tosand, r.tosxor)]),
+    ).values(),
     ...new Map(allRules.filter((r) => !(r.flg & F.MARKABS) && r.mark !== 0).map((r) => [r.mark, markChains(r.mark)])).values(),
   ].flat()
 
@@ -426,12 +438,17 @@ export const renderState = (state: State, cache: RenderCache = new WeakMap()): N
     name: TABLE_NAME,
     comment: 'ipchains rules (Linux 2.2 semantics) managed by legacyfw; list them with ipchains -L',
     sets: [],
-    counters: [
-      ...BUILTIN_CHAINS.map(policyCounter),
-      ...state.chains.flatMap((c) => c.entries.map((e) => e.counter)),
-    ],
+    counters: [...BUILTIN_CHAINS.map(policyCounter), ...state.chains.flatMap((c) => c.entries.map((e) => e.counter))],
     ctTimeouts,
-    chains: [...baseChains, ...natChains, ...verdictChains, ...builtinRules, ...definitionChains, ...dedupeByName(instanceChains), ...dedupeByName(helperChains)],
+    chains: [
+      ...baseChains,
+      ...natChains,
+      ...verdictChains,
+      ...builtinRules,
+      ...definitionChains,
+      ...dedupeByName(instanceChains),
+      ...dedupeByName(helperChains),
+    ],
   }
 }
 

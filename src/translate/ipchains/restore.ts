@@ -58,8 +58,11 @@ const jumpTargets = (words: readonly string[]): string[] =>
 
 const newChainArgv = (chain: string): string[] => ['-N', chain]
 const flushArgv = (chain: string): string[] => ['-F', chain]
-const policyArgv = (step: { chain: string; policy: string | undefined }): string[] =>
-  ['-P', step.chain, ...(step.policy === undefined ? [] : [step.policy])]
+const policyArgv = (step: { chain: string; policy: string | undefined }): string[] => [
+  '-P',
+  step.chain,
+  ...(step.policy === undefined ? [] : [step.policy]),
+]
 const lineArgv = (words: readonly string[], o: RestoreOptions): string[] => [...(o.verbose ? ['-v'] : []), ...words]
 
 /** Every ipchains command line the restore may run, for validation up front. */
@@ -68,7 +71,9 @@ export const plannedArgvs = (steps: readonly Step[], o: RestoreOptions): string[
     step.kind === 'line'
       ? [...jumpTargets(step.words).map(newChainArgv), lineArgv(step.words, o)]
       : isBuiltin(step.chain)
-        ? (o.policies ? [policyArgv(step)] : [])
+        ? o.policies
+          ? [policyArgv(step)]
+          : []
         : [newChainArgv(step.chain), flushArgv(step.chain)],
   )
 
@@ -168,8 +173,7 @@ export const runSegment = (initial: State, steps: readonly Step[], o: RestoreOpt
 
   const lineStep = (words: readonly string[]): boolean | Stop => {
     if (words[0] === '-A' && skipped.has(words[1] ?? '')) return true
-    for (const target of jumpTargets(words))
-      if (!findChain(state, target) && ipchains(newChainArgv(target), true) === true) created.add(target)
+    for (const target of jumpTargets(words)) if (!findChain(state, target) && ipchains(newChainArgv(target), true) === true) created.add(target)
     return ipchains(lineArgv(words, o))
   }
 

@@ -33,9 +33,7 @@ const headerLine = (chain: Chain): string => `:${chain.name} ${chain.policy ?? '
 
 /** input, output, forward (sic), then the user chains in kernel order. */
 const savingOrder = (chains: readonly Chain[]): Chain[] =>
-  ['input', 'output', 'forward']
-    .flatMap((name) => chains.filter((c) => c.name === name))
-    .concat(chains.filter((c) => !isBuiltin(c.name)))
+  ['input', 'output', 'forward'].flatMap((name) => chains.filter((c) => c.name === name)).concat(chains.filter((c) => !isBuiltin(c.name)))
 
 /** What ipchains-save prints for the given chains (all when `only` is undefined). */
 export const saveChains = (state: State, only: string | undefined, verbose: boolean): Output[] => {

@@ -68,8 +68,7 @@ export const validate = async (inv: Invocation, env: ValidateEnv): Promise<Comma
   const command = inv.command
 
   const parsePort = (word: string, portProto: number): number => {
-    if (portProto !== PROTO.ICMP && portProto !== PROTO.TCP && portProto !== PROTO.UDP)
-      throw param(PROBLEM.portsNeedProtocol)
+    if (portProto !== PROTO.ICMP && portProto !== PROTO.TCP && portProto !== PROTO.UDP) throw param(PROBLEM.portsNeedProtocol)
     const n = stringToNumber(word, 0, 65535)
     if (n !== -1) return n
     if (portProto === PROTO.ICMP) throw param(PROBLEM.invalidIcmpType(word))
@@ -170,8 +169,7 @@ export const validate = async (inv: Invocation, env: ValidateEnv): Promise<Comma
   const protoInverted = (invflg & INV.PROTO) !== 0
   const fragmentOnly = (options & OPT.FRAGMENT) !== 0 && !(invflg & INV.FRAG)
   const anyPort = (options & (OPT.SRCPT | OPT.DSTPT)) !== 0
-  if (multiple && invflg & (INV.SRCIP | INV.DSTIP))
-    throw param(PROBLEM.invertMultipleAddresses)
+  if (multiple && invflg & (INV.SRCIP | INV.DSTIP)) throw param(PROBLEM.invertMultipleAddresses)
   if (multiple && options & OPT.BIDIR) throw param(PROBLEM.bidirMultipleAddresses)
   if ((proto === 0 || protoInverted) && anyPort) throw param(PROBLEM.portsWithoutProtocol)
   if ((proto !== PROTO.TCP || protoInverted) && options & OPT.TCPSYN) throw param(PROBLEM.synNeedsTcp)
@@ -186,20 +184,15 @@ export const validate = async (inv: Invocation, env: ValidateEnv): Promise<Comma
     throw param(PROBLEM.checkNeedsPorts)
   if (command === CMD.CHECK && invflg !== 0) throw param(PROBLEM.invertWithCheck)
   const redirect = inv.jumpto === 'REDIRECT'
-  if (((proto !== PROTO.TCP && proto !== PROTO.UDP) || protoInverted) && redirect)
-    throw param(PROBLEM.redirectNeedsTcpUdp)
-  if (inv.jumpto === 'MASQ' && (inv.chain === 'input' || inv.chain === 'output'))
-    throw param(PROBLEM.masqChain)
-  if (redirect && (inv.chain === 'output' || inv.chain === 'forward'))
-    throw param(PROBLEM.redirectChain)
-  if (command === CMD.REPLACE && (saddrs.length !== 1 || daddrs.length !== 1))
-    throw param(PROBLEM.replaceNeedsUniqueAddress)
+  if (((proto !== PROTO.TCP && proto !== PROTO.UDP) || protoInverted) && redirect) throw param(PROBLEM.redirectNeedsTcpUdp)
+  if (inv.jumpto === 'MASQ' && (inv.chain === 'input' || inv.chain === 'output')) throw param(PROBLEM.masqChain)
+  if (redirect && (inv.chain === 'output' || inv.chain === 'forward')) throw param(PROBLEM.redirectChain)
+  if (command === CMD.REPLACE && (saddrs.length !== 1 || daddrs.length !== 1)) throw param(PROBLEM.replaceNeedsUniqueAddress)
 
   // Step 17: the forwarding reminder, only when someone is typing at a terminal.
   if (inv.warnings && inv.chain === 'forward' && (command === CMD.APPEND || command === CMD.INSERT)) {
     const forward = env.ipForward()
-    if (forward !== undefined && Number.parseInt(forward, 10) === 0 && env.stdinIsTty())
-      env.stdout(WARNING.forwardingOff)
+    if (forward !== undefined && Number.parseInt(forward, 10) === 0 && env.stdinIsTty()) env.stdout(WARNING.forwardingOff)
   }
 
   // Steps 18-19: lazy -S means -M -S; then the legality table.
@@ -207,8 +200,7 @@ export const validate = async (inv: Invocation, env: ValidateEnv): Promise<Comma
   checkLegality(finalCommand, options, param)
 
   // Step 20
-  if (inv.chain !== undefined && byteLength(inv.chain) > 8)
-    throw param(PROBLEM.chainTooLong(inv.chain))
+  if (inv.chain !== undefined && byteLength(inv.chain) > 8) throw param(PROBLEM.chainTooLong(inv.chain))
 
   // Step 21
   const redirpt = redirect ? parsePort(inv.rport, proto) : 0
@@ -220,8 +212,7 @@ export const validate = async (inv: Invocation, env: ValidateEnv): Promise<Comma
   if (!(tosand & 1) || tosxor & 1) throw param(PROBLEM.tosBitZero)
   if (countTosBits(~tosand & tosxor) > 1) throw param(PROBLEM.tosMultipleBits)
   for (const [tos, name] of TOS_VALUES)
-    if (countTosBits((tos & tosand) ^ tosxor) > 1 && inv.warnings)
-      env.stdout(WARNING.tosMultipleBits(name, tos))
+    if (countTosBits((tos & tosand) ^ tosxor) > 1 && inv.warnings) env.stdout(WARNING.tosMultipleBits(name, tos))
 
   // Step 23
   if (finalCommand === CMD.MASQUERADE) throw param(PROBLEM.masqNeedsListOrSet)
@@ -261,4 +252,3 @@ const checkLegality = (command: number, options: number, param: (message: string
     if (legal === -1) throw param(PROBLEM.optionIllegal(OPT_LETTERS[i] ?? ''))
   }
 }
-

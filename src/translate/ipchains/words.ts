@@ -23,7 +23,15 @@ const isAllPorts = (range: PortRange): boolean => range[0] === 0 && range[1] ===
 
 const not = (rule: Rule, bit: number): string[] => (rule.invflg & bit ? ['!'] : [])
 
-const endpointWords = (option: string, sp: Spelling, addr: number, mask: number, addrInv: boolean, ports: PortRange, portInv: boolean): string[] => {
+const endpointWords = (
+  option: string,
+  sp: Spelling,
+  addr: number,
+  mask: number,
+  addrInv: boolean,
+  ports: PortRange,
+  portInv: boolean,
+): string[] => {
   const showPorts = !isAllPorts(ports) || portInv
   if (sp.omitsAnywhere && mask === 0 && !addrInv && !showPorts) return []
   return [option, ...(addrInv ? ['!'] : []), sp.address(addr, mask), ...(showPorts ? [...(portInv ? ['!'] : []), sp.ports(ports)] : [])]

@@ -50,8 +50,7 @@ export const canonicalText = (rule: Rule, accounting: boolean): string => {
   return out.join(' ')
 }
 
-const sameRule = (a: Rule, b: Rule): boolean =>
-  JSON.stringify(a, Object.keys(a).sort()) === JSON.stringify(b, Object.keys(b).sort())
+const sameRule = (a: Rule, b: Rule): boolean => JSON.stringify(a, Object.keys(a).sort()) === JSON.stringify(b, Object.keys(b).sort())
 
 export const encodeRule = (rule: Rule, accounting: boolean): string => {
   const text = canonicalText(rule, accounting)

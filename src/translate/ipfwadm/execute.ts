@@ -20,8 +20,7 @@ export interface ExecuteContext {
 }
 
 /** The rules a command line stands for: sources outer, destinations inner. */
-export const expandRules = (cmd: Command): Rule[] =>
-  cmd.saddrs.flatMap((src) => cmd.daddrs.map((dst) => ({ ...cmd.rule, src, dst })))
+export const expandRules = (cmd: Command): Rule[] => cmd.saddrs.flatMap((src) => cmd.daddrs.map((dst) => ({ ...cmd.rule, src, dst })))
 
 const CHECK_OUTPUT: Record<ReturnType<typeof checkPacket>, { stdout: string; stderr: string; failed: boolean }> = {
   accept: { stdout: checkedText('accepted'), stderr: '', failed: false },
@@ -127,4 +126,3 @@ export const execute = (cmd: Command, state: State, ctx: ExecuteContext): Outcom
   }
   return { state: current, stdout, stderr, status: failed ? 255 : 0, zeroed }
 }
-

@@ -47,8 +47,7 @@ const portList = (names: ListNames, numeric: boolean, ports: readonly number[], 
 
 const headerLine = (format: number, accounting: boolean): string => {
   let line = ''
-  if (!(format & FMT.NOCOUNTS))
-    line += format & FMT.KILOMEGA ? `${pad('pkts', 5)} ${pad('bytes', 5)} ` : `${pad('pkts', 8)} ${pad('bytes', 10)} `
+  if (!(format & FMT.NOCOUNTS)) line += format & FMT.KILOMEGA ? `${pad('pkts', 5)} ${pad('bytes', 5)} ` : `${pad('pkts', 8)} ${pad('bytes', 10)} `
   if (!(format & FMT.NOKIND)) line += accounting ? `${pad('dir', -3)} ` : `${pad('type', -5)} `
   line += 'prot '
   if (format & FMT.OPTIONS) line += 'opt  '

@@ -73,8 +73,7 @@ export const STRERROR = {
 export const checkedText = (fate: 'accepted' | 'masqueraded' | 'denied' | 'rejected'): string => `packet ${fate}\n`
 
 /** exit_error(status, msg) and the fprintf + exit_tryhelp pairs: message, Try-line. */
-export const usageError = (program: string, message: string, status = 2): Exit =>
-  new Exit(status, `${program}: ${message}\n${tryHelp(program)}`)
+export const usageError = (program: string, message: string, status = 2): Exit => new Exit(status, `${program}: ${message}\n${tryHelp(program)}`)
 
 /** exit_tryhelp(2) after getopt's own complaint. */
 export const tryHelpOnly = (program: string, getoptMessage = ''): Exit => new Exit(2, getoptMessage + tryHelp(program))

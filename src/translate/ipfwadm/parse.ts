@@ -255,8 +255,7 @@ export const parseInvocation = async (program: string, args: readonly string[], 
       case 's': {
         setCommand(CMD.TIMEOUT)
         const [second, third] = [g.peek(), g.peek(1)]
-        if (second === undefined || third === undefined || second[0] === '-' || third[0] === '-')
-          throw fail(USAGE.timeoutsNeeded)
+        if (second === undefined || third === undefined || second[0] === '-' || third[0] === '-') throw fail(USAGE.timeoutsNeeded)
         timeouts = [parseTimeout(optarg), parseTimeout(g.take() ?? ''), parseTimeout(g.take() ?? '')]
         break
       }
@@ -322,4 +321,3 @@ export const parseInvocation = async (program: string, args: readonly string[], 
   if (!command) throw fail(USAGE.noCommand)
   return { target, command, options, flg, nsp, ndp, sports, dports, shost, dhost, via, vianame, tosand, tosxor, rport, timeouts }
 }
-

@@ -39,7 +39,6 @@ import { type Category, type Entry, type Firewall, type Rule, type State, DEFAUL
 export const TABLE_NAME = 'legacyfw_ipfwadm'
 const [REDIRECT_LABEL_BASE, REDIRECT_LABEL_END] = IPFWADM_REDIRECT_LABELS
 
-
 type Hook = Firewall | 'acct_in' | 'acct_out'
 
 const BASE: Record<Hook, NftBaseChain> = {
@@ -253,10 +252,14 @@ const baseChain = (hook: Hook, state: State): NftChain => {
   const prologue: NftRule[] =
     hook === 'forward'
       ? [
-            { matches: ['ct direction reply', `ct label ${MASQ_LABEL}`], stmts: ['accept'], comment: 'de-masqueraded replies skip forward (2.0)' },
-            // Connections autofw/portfw/mfw forward to an internal host were de-masqueraded too.
-            { matches: ['ct direction original', `ct label ${FORWARDED_LABEL}`], stmts: ['accept'], comment: 'forwarded by autofw/portfw/mfw: skips forward (2.0)' },
-          ]
+          { matches: ['ct direction reply', `ct label ${MASQ_LABEL}`], stmts: ['accept'], comment: 'de-masqueraded replies skip forward (2.0)' },
+          // Connections autofw/portfw/mfw forward to an internal host were de-masqueraded too.
+          {
+            matches: ['ct direction original', `ct label ${FORWARDED_LABEL}`],
+            stmts: ['accept'],
+            comment: 'forwarded by autofw/portfw/mfw: skips forward (2.0)',
+          },
+        ]
       : []
   return { name: hook, base: BASE[hook], rules: [...prologue, jump, policyRule(state.chains[hook].policy, hook)] }
 }
@@ -270,7 +273,11 @@ export const renderState = (state: State, interfaces: Interfaces): NftTable => {
   const { chains } = state
   const allRules = Object.values(chains).flatMap((c) => c.entries.map((e) => e.rule))
   const redirectRules = chains.input.entries.filter((e) => e.rule.flg & FW.ACCEPT && e.rule.flg & FW.REDIR)
-  const redirectLabels = redirectLabelsFor(redirectRules.map((e) => redirectPortOf(e.rule)), REDIRECT_LABEL_BASE, REDIRECT_LABEL_END)
+  const redirectLabels = redirectLabelsFor(
+    redirectRules.map((e) => redirectPortOf(e.rule)),
+    REDIRECT_LABEL_BASE,
+    REDIRECT_LABEL_END,
+  )
 
   const acct = (['acct_in', 'acct_out'] as const).map((hook) => {
     const parts = chains.accounting.entries.map((e) => accountingRules(e, hook))

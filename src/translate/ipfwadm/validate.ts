@@ -35,8 +35,7 @@ export const validate = async (inv: Invocation, program: string, names: Names): 
   if (!firewall && command === CMD.POLICY) throw fail(USAGE.policyNeedsFirewall)
   if (firewall && !(options & OPT.POLICY) && command & IAD) throw fail(USAGE.policyRequired)
   if (!firewall && options & OPT.POLICY) throw fail(USAGE.policyNotAllowed)
-  if (target === 'masquerading' && !(command & CMD.TIMEOUT) && !(command & CMD.LIST))
-    throw fail(USAGE.masqNeedsListOrTimeouts)
+  if (target === 'masquerading' && !(command & CMD.TIMEOUT) && !(command & CMD.LIST)) throw fail(USAGE.masqNeedsListOrTimeouts)
   if (target !== 'masquerading' && command & CMD.TIMEOUT) throw fail(USAGE.timeoutsNeedMasq)
 
   const onlyWithIad = (option: number, message: string): void => {
@@ -58,8 +57,7 @@ export const validate = async (inv: Invocation, program: string, names: Names): 
 
   if (kind === KIND.ICMP && ndp !== 0) throw fail(USAGE.icmpDestinationPorts)
   if (kind === KIND.ALL && (nsp !== 0 || ndp !== 0)) throw fail(USAGE.portsWithoutProtocol)
-  if (command === CMD.CHECK && kind !== KIND.ICMP && (nsp !== 1 || ndp !== 1))
-    throw fail(USAGE.checkNeedsPorts)
+  if (command === CMD.CHECK && kind !== KIND.ICMP && (nsp !== 1 || ndp !== 1)) throw fail(USAGE.checkNeedsPorts)
   if (command === CMD.CHECK && kind === KIND.ICMP && (nsp !== 1 || ndp !== 0)) throw fail(USAGE.checkNeedsIcmpType)
   if (options & OPT.REDIRECT && target !== 'input') throw fail(USAGE.redirectNeedsInput)
   if (kind === KIND.ICMP && options & OPT.REDIRECT) throw fail(USAGE.redirectIcmp)
@@ -122,7 +120,14 @@ export const validate = async (inv: Invocation, program: string, names: Names): 
     return { addrs: [...new Set(found.map((a) => u32(a & mask)))], mask }
   }
 
-  const endpoint = async (given: number, host: string | undefined, missing: string, words: readonly (string | undefined)[], count: number, range: boolean) => {
+  const endpoint = async (
+    given: number,
+    host: string | undefined,
+    missing: string,
+    words: readonly (string | undefined)[],
+    count: number,
+    range: boolean,
+  ) => {
     const letter = given === OPT.SOURCE ? 'S' : 'D'
     const what = given === OPT.SOURCE ? 'source' : 'destination'
     if (options & given && command & LFZP) throw fail(USAGE.addressNotAllowed(what, letter))

@@ -18,7 +18,11 @@ export const leftoverLine = (optind: number, argv: readonly string[]): string =>
   `optind=${optind} (${argv[optind - 1] ?? '(null)'}) argc=${argv.length}\n`
 
 /** The modules' check after getopt: words left over end the command. */
-export const refuseLeftovers = (module: string, g: { readonly optind: number; readonly argc: number; readonly argv: readonly string[] }, printed: Printed): void => {
+export const refuseLeftovers = (
+  module: string,
+  g: { readonly optind: number; readonly argc: number; readonly argv: readonly string[] },
+  printed: Printed,
+): void => {
   if (g.optind >= g.argc) return
   printed.stdout += leftoverLine(g.optind, g.argv)
   throw exitError(module, 'unknown arguments found on commandline', printed)
@@ -38,7 +42,8 @@ export const LIBDIR = '/usr/lib/ipmasqadm'
 
 export const usage = (program: string): string => `usage: ${program} MODULE [opts] \n`
 
-export const noSuchModule = (module: string): string => `dlopen(): ${LIBDIR}/${module}.so: cannot open shared object file: No such file or directory\n`
+export const noSuchModule = (module: string): string =>
+  `dlopen(): ${LIBDIR}/${module}.so: cannot open shared object file: No such file or directory\n`
 
 /** Why a raw socket could not be opened: no permission, or a kernel without the support. */
 export type SocketErrno = 'EPERM' | 'EPROTONOSUPPORT'

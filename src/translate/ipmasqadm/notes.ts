@@ -12,9 +12,15 @@ const recordNotes = (record: string, records: readonly string[]): string[] => {
   if (slot && slot.entry.type === TYPE.RANGE && slot.entry.ctlport !== 0)
     return [`autofw learns the host that used the control port per external address (${SEE})`]
   // A rotation needs several hosts for one local port (portfw PROTO LADDR LPORT) or mark (mfw MARK).
-  const group = (r: string): string => r.split(' ').slice(0, kind === 'portfw' ? 4 : 2).join(' ')
+  const group = (r: string): string =>
+    r
+      .split(' ')
+      .slice(0, kind === 'portfw' ? 4 : 2)
+      .join(' ')
   if ((kind === 'portfw' || kind === 'mfw') && records.filter((r) => group(r) === group(record)).length > 1)
-    return [`${kind} preference rotations restart where they stand at each command; a turn is taken when conntrack first sees a connection (${SEE})`]
+    return [
+      `${kind} preference rotations restart where they stand at each command; a turn is taken when conntrack first sees a connection (${SEE})`,
+    ]
   return []
 }
 

@@ -64,11 +64,14 @@ const stateFromRecords = (records: readonly string[]): MasqState => {
 const portfwAfter = (t: PortfwTable, counts: ReadonlyMap<string, number>): PortfwTable => {
   if (portfwCount(t) <= 1) return t
   const replay = (list: readonly PortfwEntry[]): PortfwEntry[] =>
-    portfwGroups(list).reduce((current, group) => {
-      const head = group[0] as PortfwEntry
-      const member = (e: PortfwEntry): boolean => e.laddr === head.laddr && e.lport === head.lport
-      return advance(current, member, false, counts.get(portfwTag(head)) ?? 0)
-    }, [...list])
+    portfwGroups(list).reduce(
+      (current, group) => {
+        const head = group[0] as PortfwEntry
+        const member = (e: PortfwEntry): boolean => e.laddr === head.laddr && e.lport === head.lport
+        return advance(current, member, false, counts.get(portfwTag(head)) ?? 0)
+      },
+      [...list],
+    )
   return { udp: replay(t.udp), tcp: replay(t.tcp) }
 }
 
@@ -95,7 +98,10 @@ const forwardRule = (matches: readonly string[], addr: number, port: number): Nf
   const to = target(addr, port)
   if (to === undefined) return { matches, stmts: ['drop'] }
   // nft maps a port only after a transport protocol match.
-  return { matches: [...matches, ...(port === 0 ? [] : ['meta l4proto { tcp, udp }'])], stmts: [`ct label set ${FORWARDED_LABEL}`, `dnat ip to ${to}`] }
+  return {
+    matches: [...matches, ...(port === 0 ? [] : ['meta l4proto { tcp, udp }'])],
+    stmts: [`ct label set ${FORWARDED_LABEL}`, `dnat ip to ${to}`],
+  }
 }
 
 interface Rendered {
@@ -161,7 +167,15 @@ const renderMfw = (marks: readonly MfwMark[]): Rendered => {
       chains.push({ name, rules: head ? [forwardRule([], head.raddr, head.rport)] : [] })
       continue
     }
-    const r = rotating(name, [], mfwTag(m.mark), m.hosts, () => true, true, (h) => forwardRule([], h.raddr, h.rport))
+    const r = rotating(
+      name,
+      [],
+      mfwTag(m.mark),
+      m.hosts,
+      () => true,
+      true,
+      (h) => forwardRule([], h.raddr, h.rport),
+    )
     chains.push({ name, rules: r.rules }, ...r.chains)
   }
   return { rules, chains }

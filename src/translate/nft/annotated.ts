@@ -15,14 +15,18 @@ export interface Origins {
 const origin = (where: string | undefined): string => (where === undefined ? '' : ` # ${where}`)
 
 const counterLines = (names: readonly string[]): string[] =>
-  names.length ? [['\t# Counters named in the rules: the legacy listings show their values.', ...names.map((c) => `\tcounter ${c} { }`)].join('\n')] : []
+  names.length
+    ? [['\t# Counters named in the rules: the legacy listings show their values.', ...names.map((c) => `\tcounter ${c} { }`)].join('\n')]
+    : []
 
 export const annotatedTableText = (table: NftTable, origins: Origins): string => {
   const id = `${table.family} ${table.name}`
-  const ruleOrigin = (inRecords: boolean) => (rule: NftRule): string => {
-    const key = inRecords ? rule.comment : rule.counter
-    return origin(key === undefined ? undefined : origins.rules.get(key))
-  }
+  const ruleOrigin =
+    (inRecords: boolean) =>
+    (rule: NftRule): string => {
+      const key = inRecords ? rule.comment : rule.counter
+      return origin(key === undefined ? undefined : origins.rules.get(key))
+    }
   // A file of entries has always declared the generation set; a rule table gets it from its first commit.
   const declared = table.records === undefined ? table : { ...table, sets: [GENERATION, ...table.sets] }
   const blocks = tableBlocks(declared, counterLines, (c) =>

@@ -50,7 +50,9 @@ export const recordsOf = (table: KernelTable | undefined): string[] | undefined 
 
 /** Packets counted by the rules with an anonymous counter, by tag (their comment). */
 export const talliesOf = (table: KernelTable | undefined): Map<string, number> =>
-  new Map(table?.chains.flatMap((c) => c.rules.flatMap((r) => (r.comment !== undefined && r.counts ? [[r.comment, r.counts.packets] as const] : []))))
+  new Map(
+    table?.chains.flatMap((c) => c.rules.flatMap((r) => (r.comment !== undefined && r.counts ? [[r.comment, r.counts.packets] as const] : []))),
+  )
 
 type Json = Record<string, unknown>
 
@@ -109,7 +111,13 @@ export const kernelTableFromJson = (json: unknown, family: string, name: string)
     if (kind === 'counter') counters.set(objName, { packets: num(body['packets']), bytes: num(body['bytes']) })
     else if (kind === 'ct timeout') ctTimeouts.push(objName)
     else if (kind === 'set') sets.set(objName, elementsOf(body).map(elementValue))
-    else if (kind === 'map') maps.set(objName, elementsOf(body).map(mapElement).filter((m) => m !== undefined))
+    else if (kind === 'map')
+      maps.set(
+        objName,
+        elementsOf(body)
+          .map(mapElement)
+          .filter((m) => m !== undefined),
+      )
     else if (kind === 'chain') chains.push({ name: objName, rules: [] })
     else if (kind === 'rule') chains.find((c) => c.name === body['chain'])?.rules.push(ruleFrom(body))
   }

@@ -32,14 +32,22 @@ export const mapLines = (m: NftMap): string[] => [
 ]
 
 /** A set's declaration lines: type, and the timeout of a set whose elements expire. */
-export const setLines = (set: NftSet): string[] => [`type ${set.type}`, ...(set.timeout === undefined ? [] : ['flags timeout', `timeout ${set.timeout}`])]
+export const setLines = (set: NftSet): string[] => [
+  `type ${set.type}`,
+  ...(set.timeout === undefined ? [] : ['flags timeout', `timeout ${set.timeout}`]),
+]
 
 const setBlock = (set: NftSet): string => {
   const elements = set.elements.length ? `\n\t\telements = { ${set.elements.join(', ')} }` : ''
-  return `\tset ${set.name} {\n${setLines(set).map((l) => `\t\t${l}`).join('\n')}${elements}\n\t}`
+  return `\tset ${set.name} {\n${setLines(set)
+    .map((l) => `\t\t${l}`)
+    .join('\n')}${elements}\n\t}`
 }
 
-const mapBlock = (m: NftMap): string => `\tmap ${m.name} {\n${mapLines(m).map((l) => `\t\t${l}\n`).join('')}\t}`
+const mapBlock = (m: NftMap): string =>
+  `\tmap ${m.name} {\n${mapLines(m)
+    .map((l) => `\t\t${l}\n`)
+    .join('')}\t}`
 
 const timeoutBlock = (t: NftCtTimeout): string =>
   `\tct timeout ${t.name} {\n\t\tprotocol ${t.protocol}\n\t\tl3proto ip\n\t\tpolicy = { ${timeoutPolicyText(t)} }\n\t}`
@@ -67,6 +75,10 @@ export const tableBlocks = (table: NftTable, counters: (names: readonly string[]
 
 /** The `table ... { }` block declaring everything in the table. */
 export const tableText = (table: NftTable): string => {
-  const blocks = tableBlocks(table, (names) => names.map((c) => `\tcounter ${c} {\n\t}`), (c) => chainBlock(c))
+  const blocks = tableBlocks(
+    table,
+    (names) => names.map((c) => `\tcounter ${c} {\n\t}`),
+    (c) => chainBlock(c),
+  )
   return `table ${table.family} ${table.name} {\n${blocks.join('\n\n')}\n}\n`
 }

@@ -53,7 +53,11 @@ const setEdits = (id: string, current: KernelTable | undefined, next: NftTable, 
     const inKernel = current?.sets.get(set.name)
     const add = set.elements.length ? [`add element ${id} ${set.name} { ${set.elements.join(', ')} }`] : []
     if (inKernel === undefined) return [setDeclaration(id, set), ...add]
-    const same = [...inKernel].map((v) => elementText(set, v)).sort().join() === [...set.elements].sort().join()
+    const same =
+      [...inKernel]
+        .map((v) => elementText(set, v))
+        .sort()
+        .join() === [...set.elements].sort().join()
     // A flushed table may have lost its elements, so they are set again.
     return same && incremental ? [] : [`flush set ${id} ${set.name}`, ...add]
   })
@@ -82,7 +86,11 @@ const chainEdits = (id: string, name: string, kernel: readonly KernelRule[], bef
   let prefix = 0
   while (prefix < before.length && prefix < after.length && keeps(before[prefix], after[prefix])) prefix++
   let suffix = 0
-  while (suffix < before.length - prefix && suffix < after.length - prefix && keeps(before[before.length - 1 - suffix], after[after.length - 1 - suffix]))
+  while (
+    suffix < before.length - prefix &&
+    suffix < after.length - prefix &&
+    keeps(before[before.length - 1 - suffix], after[after.length - 1 - suffix])
+  )
     suffix++
   const edits = kernel.slice(prefix, kernel.length - suffix).map((r) => `delete rule ${id} ${name} handle ${r.handle}`)
   const anchor = kernel[kernel.length - suffix]
