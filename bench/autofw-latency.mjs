@@ -93,7 +93,18 @@ const role = (place, args) => {
     if (out.startsWith('ready\n')) onReady()
   })
   const done = new Promise((resolve, reject) =>
-    child.on('close', (code) => (code === 0 ? resolve(JSON.parse(out.split('\n').filter((l) => l.startsWith('{')).pop())) : reject(new Error(`${args[0]} ended ${code}`)))),
+    child.on('close', (code) =>
+      code === 0
+        ? resolve(
+            JSON.parse(
+              out
+                .split('\n')
+                .filter((l) => l.startsWith('{'))
+                .pop(),
+            ),
+          )
+        : reject(new Error(`${args[0]} ended ${code}`)),
+    ),
   )
   return { ready, done }
 }
@@ -109,7 +120,13 @@ const up = () => {
   must(['ip', '-n', ns.gw, 'addr', 'add', `${GW_LAN}/24`, 'dev', 'lan0'])
   must(['ip', '-n', ns.gw, 'addr', 'add', `${GW_WAN}/24`, 'dev', 'wan0'])
   must(['ip', '-n', ns.wan, 'addr', 'add', `${WAN}/24`, 'dev', 'eth0'])
-  for (const [n, dev] of [[ns.lan, 'eth0'], [ns.gw, 'lan0'], [ns.gw, 'wan0'], [ns.wan, 'eth0']]) must(['ip', '-n', n, 'link', 'set', dev, 'up'])
+  for (const [n, dev] of [
+    [ns.lan, 'eth0'],
+    [ns.gw, 'lan0'],
+    [ns.gw, 'wan0'],
+    [ns.wan, 'eth0'],
+  ])
+    must(['ip', '-n', n, 'link', 'set', dev, 'up'])
   must(['ip', '-n', ns.lan, 'route', 'add', 'default', 'via', GW_LAN])
   must(inNs('gw', ['sysctl', '-q', '-w', 'net.ipv4.ip_forward=1']))
 }
@@ -120,15 +137,29 @@ const down = () => {
 const GATEWAYS = [
   {
     name: 'ipchains gateway, ipmasqadm autofw (2.2)',
-    setup: [[bin('ipchains'), '-P', 'forward', 'DENY'], [bin('ipchains'), '-A', 'forward', '-s', '192.168.1.0/24', '-j', 'MASQ']],
+    setup: [
+      [bin('ipchains'), '-P', 'forward', 'DENY'],
+      [bin('ipchains'), '-A', 'forward', '-s', '192.168.1.0/24', '-j', 'MASQ'],
+    ],
     autofw: [bin('ipmasqadm'), 'autofw'],
-    reset: [[bin('ipchains'), '-F'], [bin('ipchains'), '-P', 'forward', 'ACCEPT'], [bin('ipmasqadm'), 'autofw', '-F']],
+    reset: [
+      [bin('ipchains'), '-F'],
+      [bin('ipchains'), '-P', 'forward', 'ACCEPT'],
+      [bin('ipmasqadm'), 'autofw', '-F'],
+    ],
   },
   {
     name: 'ipfwadm gateway, ipautofw (2.0)',
-    setup: [[bin('ipfwadm'), '-F', '-p', 'deny'], [bin('ipfwadm'), '-F', '-a', 'm', '-S', '192.168.1.0/24', '-D', '0/0']],
+    setup: [
+      [bin('ipfwadm'), '-F', '-p', 'deny'],
+      [bin('ipfwadm'), '-F', '-a', 'm', '-S', '192.168.1.0/24', '-D', '0/0'],
+    ],
     autofw: [bin('ipautofw')],
-    reset: [[bin('ipfwadm'), '-F', '-f'], [bin('ipfwadm'), '-F', '-p', 'accept'], [bin('ipautofw'), '-F']],
+    reset: [
+      [bin('ipfwadm'), '-F', '-f'],
+      [bin('ipfwadm'), '-F', '-p', 'accept'],
+      [bin('ipautofw'), '-F'],
+    ],
   },
 ]
 

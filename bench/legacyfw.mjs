@@ -50,7 +50,9 @@ const rules = Array.from({ length: 300 }, (_, i) => {
   const accept = i % 5 !== 0
   return { net, port, proto, chain, accept, log: i % 50 === 0 }
 })
-const ipchains = rules.map((r) => `ipchains -A ${r.chain} -p ${r.proto} -s ${r.net} -d 0/0 ${r.port} -j ${r.accept ? 'ACCEPT' : 'DENY'}${r.log ? ' -l' : ''}`)
+const ipchains = rules.map(
+  (r) => `ipchains -A ${r.chain} -p ${r.proto} -s ${r.net} -d 0/0 ${r.port} -j ${r.accept ? 'ACCEPT' : 'DENY'}${r.log ? ' -l' : ''}`,
+)
 const iptables = rules.map((r) => {
   const chain = r.chain.toUpperCase()
   const match = `-p ${r.proto} -s ${r.net} --dport ${r.port}`
@@ -72,7 +74,9 @@ try {
     sh(['nft', 'flush', 'ruleset'])
     run.push(time([legacyfw, 'run', ipchainsScript]))
   }
-  const listed = sh([fileURLToPath(new URL('../bin/ipchains', import.meta.url)), '-L', '-n']).split('\n').filter((l) => /^(ACCEPT|DENY) /.test(l)).length
+  const listed = sh([fileURLToPath(new URL('../bin/ipchains', import.meta.url)), '-L', '-n'])
+    .split('\n')
+    .filter((l) => /^(ACCEPT|DENY) /.test(l)).length
   if (listed !== 300) throw new Error(`legacyfw run left ${listed} rules, not 300`)
 
   // The largest corpus script (by size), translated as the corpus goldens do
@@ -83,7 +87,9 @@ try {
     .sort((a, b) => statSync(b).size - statSync(a).size)[0]
   const translate = []
   for (let i = 0; i < rounds; i++) translate.push(time([legacyfw, 'translate', '--no-mirror', largest, 'start'], false))
-  const made = sh([legacyfw, 'translate', '--no-mirror', largest, 'start'], false).split('\n').filter((l) => /counter name "r\d+"/.test(l)).length
+  const made = sh([legacyfw, 'translate', '--no-mirror', largest, 'start'], false)
+    .split('\n')
+    .filter((l) => /counter name "r\d+"/.test(l)).length
 
   const ratio = median(run) / median(modern)
   console.log(`300 rules as iptables-nft commands  median ${median(modern).toFixed(0)} ms`)

@@ -17,7 +17,9 @@ const { Script } = require('node:vm')
 const servedByRun = (name) => {
   const dir = process.env.LFW_DIR
   if (name === 'legacyfw' || !dir || !existsSync(join(dir, 'req')) || !existsSync(join(dir, 'env.bash'))) return false
-  const r = require('node:child_process').spawnSync('bash', ['-c', '. "$LFW_DIR/env.bash" && "$0" "$@"', name, ...process.argv.slice(2)], { stdio: 'inherit' })
+  const r = require('node:child_process').spawnSync('bash', ['-c', '. "$LFW_DIR/env.bash" && "$0" "$@"', name, ...process.argv.slice(2)], {
+    stdio: 'inherit',
+  })
   process.exitCode = r.status ?? 1
   return true
 }

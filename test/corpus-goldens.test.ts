@@ -39,7 +39,9 @@ const COMPANIONS: Record<string, Record<string, string>> = {
   'ipchains/ipmasq-howto-2005-firewall-ipchains-initscript.sh': {
     '/etc/rc.d/rc.firewall-ipchains': `${CORPUS}/ipchains/ipmasq-howto-2005-rc.firewall-ipchains.sh`,
   },
-  'ipfwadm/ipmasq-howto-2005-firewall-ipfwadm-initscript.sh': { '/etc/rc.d/rc.firewall-ipfwadm': `${CORPUS}/ipfwadm/ipmasq-howto-2005-rc.firewall-ipfwadm.sh` },
+  'ipfwadm/ipmasq-howto-2005-firewall-ipfwadm-initscript.sh': {
+    '/etc/rc.d/rc.firewall-ipfwadm': `${CORPUS}/ipfwadm/ipmasq-howto-2005-rc.firewall-ipfwadm.sh`,
+  },
 }
 
 /**

@@ -34,7 +34,11 @@ else {
       t.not(crashes(killed).length, 0, 'a SIGSEGV', { status: killed.status })
       const legacy = await runScriptText(ns, 'ipchains -A input -j nosuch\nipchains -Q\n', 'legacy.sh')
       t.same(crashes(legacy), [], 'legacy error messages are not crashes', { stderr: legacy.toolStderr })
-      t.same(legacy.calls.map((c) => c.status), [1, 2], 'the legacy exit statuses were recorded')
+      t.same(
+        legacy.calls.map((c) => c.status),
+        [1, 2],
+        'the legacy exit statuses were recorded',
+      )
     } finally {
       deleteNetns(ns)
     }

@@ -13,7 +13,7 @@ const COMPANIONS: Record<string, Record<string, string>> = {
 
 /** Scripts that never reach an ipfwadm command here, and why. */
 const NO_CALLS: Record<string, string> = {
-  'freeswan-_updown.sh': "exits at \"unknown interface version `'\" without the PLUTO_* environment pluto runs it with",
+  'freeswan-_updown.sh': 'exits at "unknown interface version `\'" without the PLUTO_* environment pluto runs it with',
 }
 
 const missing = requireRootAndNft()

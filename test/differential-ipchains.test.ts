@@ -30,9 +30,37 @@
 import t from 'tap'
 import { pureWorld, runPure } from './helpers/tools.ts'
 import {
-  ALL_FLAGS, ICMP, ICMP_QUERY_TYPES, type Packet, type Rng, TCP, TRACKABLE_FLAGS, UDP,
-  answered, chance, chooseCandidate, choiceComment, count, describe, fieldsKey, genPackets, int, isLocal, loadRuleSet, missingForDiff, mulberry32,
-  observed, outIf, pick, protoName, runEach, sendAndObserve, shortfall, startLab, tcpsyn, weighted,
+  ALL_FLAGS,
+  ICMP,
+  ICMP_QUERY_TYPES,
+  type Packet,
+  type Rng,
+  TCP,
+  TRACKABLE_FLAGS,
+  UDP,
+  answered,
+  chance,
+  chooseCandidate,
+  choiceComment,
+  count,
+  describe,
+  fieldsKey,
+  genPackets,
+  int,
+  isLocal,
+  loadRuleSet,
+  missingForDiff,
+  mulberry32,
+  observed,
+  outIf,
+  pick,
+  protoName,
+  runEach,
+  sendAndObserve,
+  shortfall,
+  startLab,
+  tcpsyn,
+  weighted,
 } from './helpers/difflab.ts'
 import { checkPacket } from '../src/translate/ipchains/check.ts'
 import { decodeState } from '../src/translate/ipchains/decode.ts'
@@ -70,42 +98,133 @@ interface Profile {
 
 const PROFILES: readonly Profile[] = [
   {
-    name: 'input-flat', input: 18, inputPolicies: ['DENY', 'REJECT', 'ACCEPT'], userChains: 0, userRules: 0,
-    masq: false, redirect: false, loop: false, packets: 80, localShare: 0.6, gre: true,
+    name: 'input-flat',
+    input: 18,
+    inputPolicies: ['DENY', 'REJECT', 'ACCEPT'],
+    userChains: 0,
+    userRules: 0,
+    masq: false,
+    redirect: false,
+    loop: false,
+    packets: 80,
+    localShare: 0.6,
+    gre: true,
     want: { 'input accepted': 4, 'input denied': 4, 'input rejected': 4, '=> local': 4, '=> forwarded': 3 },
   },
   {
-    name: 'input-chains-redirect', input: 10, inputPolicies: ['REJECT', 'DENY', 'ACCEPT'], userChains: 3, userRules: 6,
-    masq: true, redirect: true, loop: false, packets: 80, localShare: 0.5, gre: true, weights: { REDIRECT: 4, MASQ: 5, JUMP: 4 },
+    name: 'input-chains-redirect',
+    input: 10,
+    inputPolicies: ['REJECT', 'DENY', 'ACCEPT'],
+    userChains: 3,
+    userRules: 6,
+    masq: true,
+    redirect: true,
+    loop: false,
+    packets: 80,
+    localShare: 0.5,
+    gre: true,
+    weights: { REDIRECT: 4, MASQ: 5, JUMP: 4 },
     want: { 'input redirected': 5, 'input masqueraded': 2, 'input accepted': 3, 'input rejected': 3, 'input denied': 3, '=> local': 2 },
   },
   {
-    name: 'forward-masq', forward: 12, forwardPolicies: ['MASQ', 'REJECT', 'DENY'], userChains: 2, userRules: 6,
-    masq: true, redirect: false, loop: false, packets: 80, localShare: 0, gre: true,
+    name: 'forward-masq',
+    forward: 12,
+    forwardPolicies: ['MASQ', 'REJECT', 'DENY'],
+    userChains: 2,
+    userRules: 6,
+    masq: true,
+    redirect: false,
+    loop: false,
+    packets: 80,
+    localShare: 0,
+    gre: true,
     want: { 'forward masqueraded': 5, 'forward rejected': 3, 'forward denied': 3, 'forward accepted': 3 },
   },
   {
-    name: 'forward-chains', forward: 10, forwardPolicies: ['REJECT', 'ACCEPT', 'DENY'], userChains: 3, userRules: 6,
-    masq: false, redirect: true, loop: false, packets: 70, localShare: 0, gre: true, weights: { REDIRECT: 5 },
+    name: 'forward-chains',
+    forward: 10,
+    forwardPolicies: ['REJECT', 'ACCEPT', 'DENY'],
+    userChains: 3,
+    userRules: 6,
+    masq: false,
+    redirect: true,
+    loop: false,
+    packets: 70,
+    localShare: 0,
+    gre: true,
+    weights: { REDIRECT: 5 },
     want: { 'forward redirected': 3, 'forward rejected': 3, 'forward accepted': 3, 'forward denied': 3 },
   },
   {
-    name: 'loop', input: 6, forward: 6, inputPolicies: ['ACCEPT', 'DENY'], forwardPolicies: ['ACCEPT', 'REJECT'], userChains: 3, userRules: 5,
-    masq: false, redirect: false, loop: true, packets: 70, localShare: 0.3, gre: false,
+    name: 'loop',
+    input: 6,
+    forward: 6,
+    inputPolicies: ['ACCEPT', 'DENY'],
+    forwardPolicies: ['ACCEPT', 'REJECT'],
+    userChains: 3,
+    userRules: 5,
+    masq: false,
+    redirect: false,
+    loop: true,
+    packets: 70,
+    localShare: 0.3,
+    gre: false,
     want: { 'input caught in loop': 3, 'forward caught in loop': 3, 'input accepted': 5, '=> local': 2 },
   },
   {
-    name: 'combined', input: 8, forward: 8, inputPolicies: ['ACCEPT', 'REJECT'], forwardPolicies: ['MASQ', 'DENY', 'ACCEPT'], userChains: 3, userRules: 5,
-    masq: true, redirect: true, loop: false, packets: 80, localShare: 0.3, gre: true,
+    name: 'combined',
+    input: 8,
+    forward: 8,
+    inputPolicies: ['ACCEPT', 'REJECT'],
+    forwardPolicies: ['MASQ', 'DENY', 'ACCEPT'],
+    userChains: 3,
+    userRules: 5,
+    masq: true,
+    redirect: true,
+    loop: false,
+    packets: 80,
+    localShare: 0.3,
+    gre: true,
     want: { 'input accepted': 5, 'input rejected': 2, 'input redirected': 2, 'forward masqueraded': 2, 'forward rejected': 2, '=> local': 2 },
   },
 ]
 
-const SRC_SPECS = ['192.168.1.0/24', '192.168.0.0/16', '192.168.1.0/25', '172.16.0.0/12', '172.16.5.0/255.255.255.0', '10.1.0.2', '10.2.0.0/16', '0.0.0.1/0.0.0.1', '192.168.2.0/24']
-const DST_SPECS = ['10.1.0.1', '10.3.0.1', '10.2.0.0/16', '10.3.0.0/16', '10.5.0.0/16', '10.6.0.0/255.255.0.0', '10.4.0.2', '10.5.0.0/255.255.128.0', '10.4.0.0/15']
+const SRC_SPECS = [
+  '192.168.1.0/24',
+  '192.168.0.0/16',
+  '192.168.1.0/25',
+  '172.16.0.0/12',
+  '172.16.5.0/255.255.255.0',
+  '10.1.0.2',
+  '10.2.0.0/16',
+  '0.0.0.1/0.0.0.1',
+  '192.168.2.0/24',
+]
+const DST_SPECS = [
+  '10.1.0.1',
+  '10.3.0.1',
+  '10.2.0.0/16',
+  '10.3.0.0/16',
+  '10.5.0.0/16',
+  '10.6.0.0/255.255.0.0',
+  '10.4.0.2',
+  '10.5.0.0/255.255.128.0',
+  '10.4.0.0/15',
+]
 const SPORT_SPECS = ['1024:65535', ':1023', '53', '1024', '6000:6010', '40000:', '61000', '6000:1000']
 const DPORT_SPECS = ['80', '22:25', ':1023', '6000:6063', '53', '1024:', '443', '0:79', '443:80']
-const ICMP_NAMES = ['echo-request', 'echo-reply', 'destination-unreachable', 'port-unreachable', 'host-unreachable', 'time-exceeded', 'source-quench', 'timestamp-request', 'address-mask-request', 'parameter-problem']
+const ICMP_NAMES = [
+  'echo-request',
+  'echo-reply',
+  'destination-unreachable',
+  'port-unreachable',
+  'host-unreachable',
+  'time-exceeded',
+  'source-quench',
+  'timestamp-request',
+  'address-mask-request',
+  'parameter-problem',
+]
 const ICMP_TYPES = ['8', '0', '3', '0:8', '11:18', '13']
 const ICMP_CODES = ['0', '1:3', '3', '1']
 const IFACES: Record<Ctx | 'any', readonly string[]> = {
@@ -184,7 +303,8 @@ const ruleMatch = (r: Rng, ctx: Ctx | 'any', target: string, wanted: number): st
 const genRuleSet = (r: Rng, profile: Profile): RuleSet => {
   const users = Array.from({ length: profile.userChains }, (_, i) => `${profile.name.slice(0, 3)}_${String.fromCharCode(97 + i)}`)
   const builtins: Ctx[] = [...(profile.input ? ['input' as const] : []), ...(profile.forward ? ['forward' as const] : [])]
-  const ctxOf = (chain: string): Ctx | 'any' => (chain === 'input' || chain === 'forward' ? chain : builtins.length === 1 ? (builtins[0] as Ctx) : 'any')
+  const ctxOf = (chain: string): Ctx | 'any' =>
+    chain === 'input' || chain === 'forward' ? chain : builtins.length === 1 ? (builtins[0] as Ctx) : 'any'
   const target = (chain: string, later: readonly string[]): string => {
     const builtin = chain === 'input' || chain === 'forward'
     const options: [string, number][] = [
@@ -214,9 +334,17 @@ const genRuleSet = (r: Rng, profile: Profile): RuleSet => {
   const chains = new Map<string, string[][]>()
   for (const b of builtins) {
     const n = b === 'input' ? (profile.input ?? 0) : (profile.forward ?? 0)
-    chains.set(b, Array.from({ length: n }, () => rule(b, users)))
+    chains.set(
+      b,
+      Array.from({ length: n }, () => rule(b, users)),
+    )
   }
-  users.forEach((u, i) => chains.set(u, Array.from({ length: profile.userRules }, () => rule(u, users.slice(i + 1)))))
+  users.forEach((u, i) =>
+    chains.set(
+      u,
+      Array.from({ length: profile.userRules }, () => rule(u, users.slice(i + 1))),
+    ),
+  )
   // Every user chain is reached: the first one early from every built-in
   // chain for many packets, the others from a built-in chain or an earlier
   // user chain.
@@ -239,9 +367,17 @@ const genRuleSet = (r: Rng, profile: Profile): RuleSet => {
     // the top of its chain and taken for a good share of the packets, so
     // some packets go round the loop.
     // (-i eth1 and -i ppp+ let a packet round the loop in one chain and not the other.)
-    const some = [['-p', 'udp'], ['-s', '192.168.1.0/24'], ['-p', 'tcp', '-y'], ['-d', '10.5.0.0/16'], ['-i', 'eth1'], ['-i', 'ppp+']]
+    const some = [
+      ['-p', 'udp'],
+      ['-s', '192.168.1.0/24'],
+      ['-p', 'tcp', '-y'],
+      ['-d', '10.5.0.0/16'],
+      ['-i', 'eth1'],
+      ['-i', 'ppp+'],
+    ]
     // Input enters the loop for some packets only, so that others go round it in forward.
-    for (const b of builtins) (chains.get(b) as string[][]).splice(int(r, 0, 2), 0, ['-A', b, ...pick(r, b === 'input' ? some : broad), '-j', users[0] as string])
+    for (const b of builtins)
+      (chains.get(b) as string[][]).splice(int(r, 0, 2), 0, ['-A', b, ...pick(r, b === 'input' ? some : broad), '-j', users[0] as string])
     users.forEach((u, i) => {
       const next = users[(i + 1) % users.length] as string
       ;(chains.get(u) as string[][]).splice(int(r, 0, 1), 0, ['-A', u, ...pick(r, i === users.length - 1 ? some : broad), '-j', next])
@@ -260,7 +396,21 @@ const genRuleSet = (r: Rng, profile: Profile): RuleSet => {
 /** The -C command for a packet as the given chain sees it. */
 const checkArgs = (chain: Ctx, p: Packet): string[] => {
   const ports = p.proto === TCP || p.proto === UDP ? [String(p.sport), String(p.dport)] : p.proto === ICMP ? [String(p.type), String(p.code)] : []
-  return ['-C', chain, '-p', protoName(p), '-s', p.src, ...ports.slice(0, 1), '-d', p.dst, ...ports.slice(1), '-i', chain === 'input' ? p.inIf : outIf(p.dst), ...(tcpsyn(p) ? ['-y'] : [])]
+  return [
+    '-C',
+    chain,
+    '-p',
+    protoName(p),
+    '-s',
+    p.src,
+    ...ports.slice(0, 1),
+    '-d',
+    p.dst,
+    ...ports.slice(1),
+    '-i',
+    chain === 'input' ? p.inIf : outIf(p.dst),
+    ...(tcpsyn(p) ? ['-y'] : []),
+  ]
 }
 
 // ---------------------------------------------------------------------------
@@ -385,7 +535,11 @@ else {
       // policy ACCEPT): input for every packet, forward for the transit
       // packets the input chain lets through.
       const ask = async (chain: Ctx, ps: readonly Packet[]): Promise<Map<Packet, string>> => {
-        const answers = await runEach(lab, IPCHAINS, ps.map((p) => checkArgs(chain, p)))
+        const answers = await runEach(
+          lab,
+          IPCHAINS,
+          ps.map((p) => checkArgs(chain, p)),
+        )
         // A verdict, or what went wrong.
         const said = answers.map((r) => (r.status === 0 ? r.out : `exit ${r.status}: ${r.out}`))
         return new Map(ps.map((p, i) => [p, said[i] as string]))
@@ -406,7 +560,8 @@ else {
         count(outcomes, got)
         if (inputVerdicts.has(p)) count(tally, `input ${vin(p)}`)
         if (forwardVerdicts.has(p)) count(tally, `forward ${vfwd(p)}`)
-        if (vfwd(p) === 'masqueraded') count(tally, `masqueraded ${protoName(p)}${p.proto === ICMP ? (ICMP_QUERY_TYPES.includes(p.type) ? ' query' : ' other') : ''}`)
+        if (vfwd(p) === 'masqueraded')
+          count(tally, `masqueraded ${protoName(p)}${p.proto === ICMP ? (ICMP_QUERY_TYPES.includes(p.type) ? ' query' : ' other') : ''}`)
         count(seenOutcomes, got)
         if (got === expected) continue
         mismatches++
@@ -414,25 +569,43 @@ else {
           ...(inputVerdicts.has(p) ? [`ipchains ${checkArgs('input', p).join(' ')}  => ${vin(p)}`] : []),
           ...(forwardVerdicts.has(p) ? [`ipchains ${checkArgs('forward', p).join(' ')}  => ${vfwd(p)}`] : []),
         ]
-        t.fail(`${profile.name}: ${describe(p)}: -C says ${checks.map((c) => c.split('=> ')[1]).join(' then ')} (expect ${expected}), kernel: ${got}`, {
-          packet: describe(p),
-          check: checks.join('\n'),
-          expected,
-          observed: got,
-          ruleset: listing,
-          seed: SEED,
-        })
+        t.fail(
+          `${profile.name}: ${describe(p)}: -C says ${checks.map((c) => c.split('=> ')[1]).join(' then ')} (expect ${expected}), kernel: ${got}`,
+          {
+            packet: describe(p),
+            check: checks.join('\n'),
+            expected,
+            observed: got,
+            ruleset: listing,
+            seed: SEED,
+          },
+        )
       }
       if (!mismatches) t.pass(`${profile.name}: ${packets.length} packets, every -C verdict matches the kernel`)
       t.comment(`${profile.name}: ${[...outcomes].map(([o, n]) => `${o} ${n}`).join(', ')}`)
-      t.comment(`${profile.name}: load ${((loaded - began) / 1000).toFixed(1)} s, -C ${((checked - loaded) / 1000).toFixed(1)} s, traffic ${((Date.now() - checked) / 1000).toFixed(1)} s`)
+      t.comment(
+        `${profile.name}: load ${((loaded - began) / 1000).toFixed(1)} s, -C ${((checked - loaded) / 1000).toFixed(1)} s, traffic ${((Date.now() - checked) / 1000).toFixed(1)} s`,
+      )
     })
   }
   if (built && !process.env['LEGACYFW_DIFF_ONLY'])
     t.test('coverage', async (t) => {
       t.ok(total >= 300, `${total} packets checked`)
       // The generator must keep reaching every verdict and outcome.
-      for (const v of ['input accepted', 'input denied', 'input rejected', 'input redirected', 'input masqueraded', 'input caught in loop', 'forward accepted', 'forward denied', 'forward rejected', 'forward masqueraded', 'forward redirected', 'forward caught in loop'])
+      for (const v of [
+        'input accepted',
+        'input denied',
+        'input rejected',
+        'input redirected',
+        'input masqueraded',
+        'input caught in loop',
+        'forward accepted',
+        'forward denied',
+        'forward rejected',
+        'forward masqueraded',
+        'forward redirected',
+        'forward caught in loop',
+      ])
         t.ok((tally.get(v) ?? 0) >= 2, `-C ${v}: ${tally.get(v) ?? 0} packets`)
       for (const v of ['masqueraded tcp', 'masqueraded udp', 'masqueraded icmp query', 'masqueraded icmp other', 'masqueraded 47'])
         t.ok((tally.get(v) ?? 0) >= 1, `-C forward ${v}: ${tally.get(v) ?? 0} packets`)

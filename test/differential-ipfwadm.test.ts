@@ -50,9 +50,43 @@
 import t from 'tap'
 import { pureWorld, runPure } from './helpers/tools.ts'
 import {
-  ALL_FLAGS, F, GRE, ICMP, ICMP_QUERY_TYPES, type Iface, MASQ_HIGH, MASQ_LOW, type Packet, type Rng, TCP, TRACKABLE_FLAGS,
-  answered, chance, chooseCandidate, choiceComment, connectionKey, count, describe, genPackets, hasPorts, ifaceAddr, int, isLocal, loadRuleSet,
-  missingForDiff, mulberry32, observed, outIf, pick, protoName, runEach, sendAndObserve, shortfall, startLab, tcpsyn, weighted,
+  ALL_FLAGS,
+  F,
+  GRE,
+  ICMP,
+  ICMP_QUERY_TYPES,
+  type Iface,
+  MASQ_HIGH,
+  MASQ_LOW,
+  type Packet,
+  type Rng,
+  TCP,
+  TRACKABLE_FLAGS,
+  answered,
+  chance,
+  chooseCandidate,
+  choiceComment,
+  connectionKey,
+  count,
+  describe,
+  genPackets,
+  hasPorts,
+  ifaceAddr,
+  int,
+  isLocal,
+  loadRuleSet,
+  missingForDiff,
+  mulberry32,
+  observed,
+  outIf,
+  pick,
+  protoName,
+  runEach,
+  sendAndObserve,
+  shortfall,
+  startLab,
+  tcpsyn,
+  weighted,
 } from './helpers/difflab.ts'
 import { type Packet as FwPacket, type Verdict, checkPacket, ruleMatches } from '../src/translate/ipfwadm/check.ts'
 import { decodeState } from '../src/translate/ipfwadm/decode.ts'
@@ -91,38 +125,134 @@ interface Profile {
 
 const PROFILES: readonly Profile[] = [
   {
-    name: 'input', rules: { input: 18 }, policies: { input: ['deny', 'reject', 'accept'] }, masq: false, redirect: true,
-    ifaces: 0.3, packets: 80, localShare: 0.5, gre: true,
-    want: { 'input accept': 6, 'input deny': 4, 'input reject': 4, 'input redirect': 5, '=> local': 4, '=> redirected': 3, '=> forwarded': 3, '=> port-unreachable': 3 },
+    name: 'input',
+    rules: { input: 18 },
+    policies: { input: ['deny', 'reject', 'accept'] },
+    masq: false,
+    redirect: true,
+    ifaces: 0.3,
+    packets: 80,
+    localShare: 0.5,
+    gre: true,
+    want: {
+      'input accept': 6,
+      'input deny': 4,
+      'input reject': 4,
+      'input redirect': 5,
+      '=> local': 4,
+      '=> redirected': 3,
+      '=> forwarded': 3,
+      '=> port-unreachable': 3,
+    },
   },
   {
-    name: 'forward-masq', rules: { forward: 14 }, policies: { forward: ['masquerade', 'reject', 'deny', 'accept'] }, weights: { forward: { masquerade: 3 } },
-    masq: true, redirect: false, ifaces: 0.3, packets: 70, localShare: 0, gre: true,
+    name: 'forward-masq',
+    rules: { forward: 14 },
+    policies: { forward: ['masquerade', 'reject', 'deny', 'accept'] },
+    weights: { forward: { masquerade: 3 } },
+    masq: true,
+    redirect: false,
+    ifaces: 0.3,
+    packets: 70,
+    localShare: 0,
+    gre: true,
     want: { 'forward masquerade': 8, 'forward reject': 3, 'forward deny': 3, 'forward accept': 3, '=> masqueraded': 6, '=> host-unreachable': 2 },
   },
   {
-    name: 'output', rules: { input: 4, forward: 4, output: 14 }, policies: { input: ['accept'], forward: ['masquerade', 'accept'], output: ['accept', 'deny', 'reject'] },
+    name: 'output',
+    rules: { input: 4, forward: 4, output: 14 },
+    policies: { input: ['accept'], forward: ['masquerade', 'accept'], output: ['accept', 'deny', 'reject'] },
     weights: { input: { accept: 1, reject: 3, deny: 0.5 }, forward: { masquerade: 3, reject: 1.5, deny: 0.5 }, output: { reject: 3 } },
-    masq: true, redirect: false, ifaces: 0.3, packets: 80, localShare: 0.15, gre: true,
-    want: { 'output accept': 5, 'output deny': 4, 'output reject': 3, 'output sees masqueraded': 6, 'output sees icmp error': 4, '=> masqueraded': 3, '=> forwarded': 3 },
+    masq: true,
+    redirect: false,
+    ifaces: 0.3,
+    packets: 80,
+    localShare: 0.15,
+    gre: true,
+    want: {
+      'output accept': 5,
+      'output deny': 4,
+      'output reject': 3,
+      'output sees masqueraded': 6,
+      'output sees icmp error': 4,
+      '=> masqueraded': 3,
+      '=> forwarded': 3,
+    },
   },
   {
-    name: 'interfaces', rules: { input: 8, forward: 8, output: 8 }, policies: { input: ['accept'], forward: ['accept', 'reject'], output: ['accept', 'deny'] },
-    masq: false, redirect: false, ifaces: 0.75, packets: 80, localShare: 0.25, gre: false,
-    want: { 'input deny': 4, 'input accept': 8, 'forward accept': 4, 'forward reject': 1, 'output deny': 3, 'decided by -W': 5, 'decided by -V': 4, '=> forwarded': 4, '=> local': 3 },
+    name: 'interfaces',
+    rules: { input: 8, forward: 8, output: 8 },
+    policies: { input: ['accept'], forward: ['accept', 'reject'], output: ['accept', 'deny'] },
+    masq: false,
+    redirect: false,
+    ifaces: 0.75,
+    packets: 80,
+    localShare: 0.25,
+    gre: false,
+    want: {
+      'input deny': 4,
+      'input accept': 8,
+      'forward accept': 4,
+      'forward reject': 1,
+      'output deny': 3,
+      'decided by -W': 5,
+      'decided by -V': 4,
+      '=> forwarded': 4,
+      '=> local': 3,
+    },
   },
   {
-    name: 'combined', rules: { accounting: 4, input: 8, forward: 8, output: 6 },
+    name: 'combined',
+    rules: { accounting: 4, input: 8, forward: 8, output: 6 },
     policies: { input: ['accept', 'reject'], forward: ['masquerade', 'deny', 'accept'], output: ['accept', 'deny'] },
-    masq: true, redirect: true, ifaces: 0.3, packets: 80, localShare: 0.3, gre: true,
-    want: { 'input redirect': 2, 'input reject': 2, 'forward masquerade': 3, 'forward reject': 2, 'output deny': 2, '=> local': 2, '=> masqueraded': 2 },
+    masq: true,
+    redirect: true,
+    ifaces: 0.3,
+    packets: 80,
+    localShare: 0.3,
+    gre: true,
+    want: {
+      'input redirect': 2,
+      'input reject': 2,
+      'forward masquerade': 3,
+      'forward reject': 2,
+      'output deny': 2,
+      '=> local': 2,
+      '=> masqueraded': 2,
+    },
   },
 ]
 
-const SRC_ADDRS = ['192.168.1.0/24', '192.168.0.0/16', '192.168.1.0/25', '172.16.0.0/12', '172.16.5.0/255.255.255.0', '10.1.0.2', '10.2.0.0/16', '0.0.0.1/0.0.0.1', '192.168.2.0/24', '10.5.0.0/16', '10.6.0.0/255.255.252.0', '10.0.0.0/8']
+const SRC_ADDRS = [
+  '192.168.1.0/24',
+  '192.168.0.0/16',
+  '192.168.1.0/25',
+  '172.16.0.0/12',
+  '172.16.5.0/255.255.255.0',
+  '10.1.0.2',
+  '10.2.0.0/16',
+  '0.0.0.1/0.0.0.1',
+  '192.168.2.0/24',
+  '10.5.0.0/16',
+  '10.6.0.0/255.255.252.0',
+  '10.0.0.0/8',
+]
 /** What the output firewall also sees as a source: the gateway's own addresses. */
 const GW_SRC_ADDRS = ['10.3.0.1', '10.4.0.1/32', '10.1.0.1', '10.0.0.0/13']
-const DST_ADDRS = ['10.1.0.1', '10.3.0.1', '10.2.0.0/16', '10.3.0.0/16', '10.5.0.0/16', '10.6.0.0/255.255.0.0', '10.4.0.2', '10.5.0.0/255.255.128.0', '10.4.0.0/15', '192.168.0.0/16', '172.16.5.0/24', '0.0.0.0/0.0.0.1']
+const DST_ADDRS = [
+  '10.1.0.1',
+  '10.3.0.1',
+  '10.2.0.0/16',
+  '10.3.0.0/16',
+  '10.5.0.0/16',
+  '10.6.0.0/255.255.0.0',
+  '10.4.0.2',
+  '10.5.0.0/255.255.128.0',
+  '10.4.0.0/15',
+  '192.168.0.0/16',
+  '172.16.5.0/24',
+  '0.0.0.0/0.0.0.1',
+]
 const ANY = ['0/0', '0.0.0.0/0', 'any/0']
 const SPORT_SINGLES = [53, 80, 123, 1023, 1024, 1025, 3000, 6000, 6005, 32768, 40000]
 const DPORT_SINGLES = [21, 22, 23, 25, 53, 79, 80, 110, 443, 1023, 1024, 6000, 6010, 8000]
@@ -150,7 +280,17 @@ interface RuleSet {
 /** Port words for one side, at most `budget` slots (a range takes two, and there is at most one). */
 const portWords = (r: Rng, singles: readonly (number | string)[], ranges: readonly string[], budget: number): string[] => {
   const words = new Set<string>()
-  const n = Math.min(budget, weighted(r, [[1, 4], [2, 2], [3, 1.5], [5, 0.5], [8, 0.4], [10, 0.2]] as const))
+  const n = Math.min(
+    budget,
+    weighted(r, [
+      [1, 4],
+      [2, 2],
+      [3, 1.5],
+      [5, 0.5],
+      [8, 0.4],
+      [10, 0.2],
+    ] as const),
+  )
   const range = n >= 2 && chance(r, 0.45) ? pick(r, ranges) : undefined
   while (words.size < n - (range ? 2 : 0) && words.size < singles.length) words.add(String(pick(r, singles)))
   const list = [...words]
@@ -181,8 +321,17 @@ const genRule = (r: Rng, profile: Profile, chain: Chain | 'accounting'): string[
   // Masquerade and redirect: not ICMP (ipfwadm refuses them).
   const proto =
     target === 'masquerade' || target === 'redirect'
-      ? weighted(r, [['tcp', 3], ['udp', 3], ['all', 1.5]] as const)
-      : weighted(r, [['tcp', 4], ['udp', 3], ['icmp', 3], ['all', 3]] as const)
+      ? weighted(r, [
+          ['tcp', 3],
+          ['udp', 3],
+          ['all', 1.5],
+        ] as const)
+      : weighted(r, [
+          ['tcp', 4],
+          ['udp', 3],
+          ['icmp', 3],
+          ['all', 3],
+        ] as const)
   const a: string[] = []
   if (proto !== 'all' || chance(r, 0.3)) a.push('-P', proto)
   const src: { addr?: string; ports: string[] } = { ports: [] }
@@ -205,7 +354,11 @@ const genRule = (r: Rng, profile: Profile, chain: Chain | 'accounting'): string[
   if (proto === 'tcp' || proto === 'all') conditions.push(() => a.push(...pick(r, ['-y', '-k', '-y', '-k', '-y -k']).split(' ')))
   // -W and -V: their own share, on top of the other conditions.
   if (chance(r, profile.ifaces)) {
-    const which = weighted(r, [['W', 3], ['V', 2], ['WV', 1]] as const)
+    const which = weighted(r, [
+      ['W', 3],
+      ['V', 2],
+      ['WV', 1],
+    ] as const)
     if (which.includes('W')) a.push('-W', pick(r, IFACE_NAMES))
     if (which.includes('V')) a.push('-V', pick(r, IFACE_ADDRS))
   }
@@ -218,7 +371,15 @@ const genRule = (r: Rng, profile: Profile, chain: Chain | 'accounting'): string[
   if (dst.addr || dst.ports.length) a.push('-D', dst.addr ?? pick(r, ANY), ...dst.ports)
   // Side effects that must not change the verdict.
   if (chance(r, 0.05)) a.push('-o')
-  if (fw && chance(r, 0.05)) a.push('-t', ...pick(r, [['0x01', '0x10'], ['0xFE', '0x00'], ['3f', '80']]))
+  if (fw && chance(r, 0.05))
+    a.push(
+      '-t',
+      ...pick(r, [
+        ['0x01', '0x10'],
+        ['0xFE', '0x00'],
+        ['3f', '80'],
+      ]),
+    )
   // -r last or before another option (a port word may follow it).
   if (target === 'redirect') a.push('-r', ...(chance(r, 0.3) ? [] : [pick(r, REDIRECT_PORTS)]))
   return [...head, ...a]
@@ -305,7 +466,10 @@ const predict = (state: State, p: Packet): Prediction => {
     const back = outIf(p.src)
     const sent = passes(check('output', error(source2_0), back, 'icmp error'))
     const now = passes(checkPacket(state, 'output', fwPacket(error(ifaceAddr(back)), back)))
-    const excluded = sent === now ? undefined : `its ICMP error would be ${sent ? 'sent' : 'dropped'} from ${source2_0} (2.0), ${now ? 'sent' : 'dropped'} from ${ifaceAddr(back)} (now)`
+    const excluded =
+      sent === now
+        ? undefined
+        : `its ICMP error would be ${sent ? 'sent' : 'dropped'} from ${source2_0} (2.0), ${now ? 'sent' : 'dropped'} from ${ifaceAddr(back)} (now)`
     return { outcome: sent ? outcome : 'dropped', hops, ...(excluded ? { excluded } : {}) }
   }
 
@@ -332,7 +496,10 @@ const predict = (state: State, p: Packet): Prediction => {
       sent = { ...p, src: ifaceAddr(out), sport: hasPorts(p) ? MASQ_LOW : p.sport }
       outcome = 'masqueraded'
       // The generator's port lists never split the masquerade range.
-      if (hasPorts(p) && checkPacket(state, 'output', fwPacket({ ...sent, sport: MASQ_HIGH }, out)) !== checkPacket(state, 'output', fwPacket(sent, out)))
+      if (
+        hasPorts(p) &&
+        checkPacket(state, 'output', fwPacket({ ...sent, sport: MASQ_HIGH }, out)) !== checkPacket(state, 'output', fwPacket(sent, out))
+      )
         throw new Error(`output verdict differs within the masquerade port range for ${describe(p)}`)
     } else if (p.proto !== ICMP) return { outcome: 'dropped', hops }
   }
@@ -356,7 +523,23 @@ const CHECK_SAYS: Record<Verdict, string> = {
 const checkArgs = (hop: Hop): string[] => {
   const { pkt, iface } = hop
   const [sport, dport] = hasPorts(pkt) ? [[String(pkt.sport)], [String(pkt.dport)]] : [[String(pkt.type)], []]
-  return [CATEGORY[hop.chain], '-c', '-P', protoName(pkt), '-S', pkt.src, ...sport, '-D', pkt.dst, ...dport, '-W', iface, '-V', ifaceAddr(iface), ...(tcpsyn(pkt) ? ['-y'] : [])]
+  return [
+    CATEGORY[hop.chain],
+    '-c',
+    '-P',
+    protoName(pkt),
+    '-S',
+    pkt.src,
+    ...sport,
+    '-D',
+    pkt.dst,
+    ...dport,
+    '-W',
+    iface,
+    '-V',
+    ifaceAddr(iface),
+    ...(tcpsyn(pkt) ? ['-y'] : []),
+  ]
 }
 
 /** The verdict for the packet -c describes: SYN iff -y, no ACK or RST, ICMP type 0. */
@@ -375,7 +558,7 @@ const cliSample = (hops: readonly Hop[]): Hop[] => {
     const byVerdict = new Map<Verdict, Hop[]>()
     for (const h of hops) if (h.chain === chain && h.pkt.proto !== GRE) byVerdict.set(h.verdict, [...(byVerdict.get(h.verdict) ?? []), h])
     const queues = [...byVerdict.values()]
-    for (let taken = 0; taken < CLI_CHECKS && queues.some((q) => q.length); )
+    for (let taken = 0; taken < CLI_CHECKS && queues.some((q) => q.length);)
       for (const q of queues) {
         const h = q.shift()
         if (h && taken < CLI_CHECKS) {
@@ -470,7 +653,10 @@ else {
         count(cliTally, `${hop.chain} ${checkVerdict(state, hop)}`)
         if (answers[i] === expected) return
         cliMismatches++
-        t.fail(`${profile.name}: ipfwadm ${checkArgs(hop).join(' ')}: expected "${expected}", got "${answers[i]}"`, { ruleset: listing, seed: SEED })
+        t.fail(`${profile.name}: ipfwadm ${checkArgs(hop).join(' ')}: expected "${expected}", got "${answers[i]}"`, {
+          ruleset: listing,
+          seed: SEED,
+        })
       })
       if (!cliMismatches) t.pass(`${profile.name}: ${sample.length} ipfwadm -c checks print the simulator's verdict`)
       const checked = Date.now()
@@ -499,7 +685,9 @@ else {
         count(seenOutcomes, got)
         if (got === pr.outcome) continue
         mismatches++
-        const path = pr.hops.map((h) => `${h.chain}${h.what === 'packet' ? '' : ` (${h.what} ${h.pkt.src} -> ${h.pkt.dst})`} on ${h.iface}: ${h.verdict}`).join(', ')
+        const path = pr.hops
+          .map((h) => `${h.chain}${h.what === 'packet' ? '' : ` (${h.what} ${h.pkt.src} -> ${h.pkt.dst})`} on ${h.iface}: ${h.verdict}`)
+          .join(', ')
         t.fail(`${profile.name}: ${describe(p)}: ${path} (expect ${pr.outcome}), kernel: ${got}`, {
           packet: describe(p),
           path,
@@ -511,7 +699,9 @@ else {
       }
       if (!mismatches) t.pass(`${profile.name}: ${packets.length - skipped} packets, every simulated 2.0 outcome matches the kernel`)
       t.comment(`${profile.name}: ${[...outcomes].map(([o, n]) => `${o} ${n}`).join(', ')}`)
-      t.comment(`${profile.name}: load ${((loaded - began) / 1000).toFixed(1)} s, -c ${((checked - loaded) / 1000).toFixed(1)} s, traffic ${((Date.now() - checked) / 1000).toFixed(1)} s`)
+      t.comment(
+        `${profile.name}: load ${((loaded - began) / 1000).toFixed(1)} s, -c ${((checked - loaded) / 1000).toFixed(1)} s, traffic ${((Date.now() - checked) / 1000).toFixed(1)} s`,
+      )
     })
   }
   if (built && !process.env['LEGACYFW_DIFF_ONLY'])
@@ -519,7 +709,21 @@ else {
       t.ok(total >= 300, `${total} packets checked`)
       t.ok(excluded <= total * 0.05, `${excluded} packets not compared (ICMP error source)`)
       // The generator must keep reaching every verdict and outcome.
-      for (const v of ['input accept', 'input deny', 'input reject', 'input redirect', 'forward accept', 'forward deny', 'forward reject', 'forward masquerade', 'output accept', 'output deny', 'output reject', 'output sees masqueraded', 'output sees icmp error'])
+      for (const v of [
+        'input accept',
+        'input deny',
+        'input reject',
+        'input redirect',
+        'forward accept',
+        'forward deny',
+        'forward reject',
+        'forward masquerade',
+        'output accept',
+        'output deny',
+        'output reject',
+        'output sees masqueraded',
+        'output sees icmp error',
+      ])
         t.ok((tally.get(v) ?? 0) >= 3, `${v}: ${tally.get(v) ?? 0} packets`)
       for (const f of ['-W', '-V', '-b reversed', '-y', '-k', 'a port list', 'a port range'])
         t.ok((tally.get(`decided by ${f}`) ?? 0) >= 3, `verdicts decided by a rule with ${f}: ${tally.get(`decided by ${f}`) ?? 0}`)
@@ -528,7 +732,16 @@ else {
       for (const o of ['local', 'redirected', 'forwarded', 'masqueraded', 'dropped', 'port-unreachable', 'host-unreachable'])
         t.ok((seenOutcomes.get(o) ?? 0) >= 5, `kernel ${o}: ${seenOutcomes.get(o) ?? 0} packets`)
       t.ok(cliTotal >= 150, `${cliTotal} ipfwadm -c checks`)
-      for (const v of ['input accept', 'input deny', 'input reject', 'input redirect', 'forward masquerade', 'forward reject', 'output accept', 'output deny'])
+      for (const v of [
+        'input accept',
+        'input deny',
+        'input reject',
+        'input redirect',
+        'forward masquerade',
+        'forward reject',
+        'output accept',
+        'output deny',
+      ])
         t.ok((cliTally.get(v) ?? 0) >= 2, `ipfwadm -c ${v}: ${cliTally.get(v) ?? 0} checks`)
       t.comment(`${total} packets in ${((Date.now() - started) / 1000).toFixed(1)} s`)
     })

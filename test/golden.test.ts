@@ -1,10 +1,10 @@
 // Golden fixtures in pure mode: parse, validate, execute, render and decode
 // exactly as live, against an in-memory table.
 import t from 'tap'
-import { caseNames, expectFile, orphans, readCase, transcriptEntry } from './helpers/golden.ts'
+import { GOLDEN_TOOLS, actsOnEntries, caseNames, expectFile, orphans, readCase, transcriptEntry } from './helpers/golden.ts'
 import { pureWorld, runPure } from './helpers/tools.ts'
 
-const TOOLS = ['ipchains', 'ipchains-save', 'ipchains-restore', 'ipfwadm']
+const TOOLS = GOLDEN_TOOLS.filter((tool) => !actsOnEntries(tool))
 
 for (const tool of TOOLS) {
   t.test(`${tool}: every golden file has a case`, async (t) => {

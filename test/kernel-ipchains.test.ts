@@ -18,7 +18,13 @@ if (missing) t.fail(missing)
 else {
   t.test('concurrent commands serialise and lose no update', async (t) => {
     await withNetns('conc', async (ns) => {
-      await checkConcurrentAdds(t, ns, 24, (i, source) => [IPCHAINS, i % 2 ? '-A' : '-I', 'input', '-s', source, '-j', 'DENY'], () => counters(ns, 'input').map((r) => r.rest))
+      await checkConcurrentAdds(
+        t,
+        ns,
+        24,
+        (i, source) => [IPCHAINS, i % 2 ? '-A' : '-I', 'input', '-s', source, '-j', 'DENY'],
+        () => counters(ns, 'input').map((r) => r.rest),
+      )
     })
   })
 
@@ -75,7 +81,11 @@ else {
       const icmpInLater = counters(ns, 'input').find((r) => r.rest.includes('icmp'))
       t.equal(icmpInLater?.pkts, (icmpIn?.pkts ?? 0) + 4, 'and goes on counting from there')
       t.equal(ipchains(ns, '-Z', 'input').status, 0)
-      t.same(counters(ns, 'input').map((r) => r.pkts), [0, 0, 0, 0], '-Z zeroes the rule counters')
+      t.same(
+        counters(ns, 'input').map((r) => r.pkts),
+        [0, 0, 0, 0],
+        '-Z zeroes the rule counters',
+      )
       t.same(packetsAndBytes(counters(ns, 'output')[0]), [(icmpOut?.pkts ?? 0) + 4, (icmpOut?.bytes ?? 0) + 4 * 84], 'of that chain only')
     })
   })
@@ -88,7 +98,10 @@ else {
       ])
         t.equal(lab.ipchains(...args).status, 0, `ipchains ${args.join(' ')}`)
       const [lan] = LAN_ADDRS
-      for (const [dport, what] of [[7000, 'MASQ'], [7001, 'REDIRECT']] as const)
+      for (const [dport, what] of [
+        [7000, 'MASQ'],
+        [7001, 'REDIRECT'],
+      ] as const)
         for (const flags of ['SA', 'R', 'F']) {
           const seen = await lab.sniff('wan', dport, () => lab.rawTcp('lan', { src: lan, dst: WAN, sport: 40000, dport, flags, count: 3 }))
           t.same(seen, [], `${what}: no ${flags} segment without a connection reached wan`)

@@ -35,7 +35,13 @@ if (missing) t.fail(missing)
 else {
   t.test('concurrent commands serialise and lose no update', async (t) => {
     await withNetns('fwconc', async (ns) => {
-      await checkConcurrentAdds(t, ns, 20, (i, source) => [IPFWADM, '-I', i % 2 ? '-a' : '-i', 'deny', '-S', source], () => counters(ns, '-I').map((r) => r.rest))
+      await checkConcurrentAdds(
+        t,
+        ns,
+        20,
+        (i, source) => [IPFWADM, '-I', i % 2 ? '-a' : '-i', 'deny', '-S', source],
+        () => counters(ns, '-I').map((r) => r.rest),
+      )
     })
   })
 
@@ -86,7 +92,11 @@ else {
       pingLoopback(ns, 2)
       t.equal(counters(ns, '-A')[1]?.pkts, (acctIn?.pkts ?? 0) + 4, 'and they go on counting')
       t.equal(ipfwadm(ns, '-A', '-z').status, 0)
-      t.same(counters(ns, '-A').map((r) => r.pkts), [0, 0, 0], '-z zeroes the accounting counters')
+      t.same(
+        counters(ns, '-A').map((r) => r.pkts),
+        [0, 0, 0],
+        '-z zeroes the accounting counters',
+      )
       t.equal(counters(ns, '-I')[0]?.pkts, (fwIn?.pkts ?? 0) + 4, 'of that list only')
     })
   })
@@ -103,7 +113,11 @@ else {
         'IP firewall input rules, default policy: accept\ntype  prot source               destination          ports\ndeny  udp  0.0.0.0/0            127.0.0.1            * -> 7001\n',
         'ipfwadm lists its rule only',
       )
-      t.match(ipchains(ns, '-L', 'input', '-n').stdout, /^Chain input \(policy ACCEPT\):\ntarget +prot opt +source +destination +ports\nDENY +udp +------ +0\.0\.0\.0\/0 +127\.0\.0\.1 +\* -> +7002\n$/, 'ipchains lists its rule only')
+      t.match(
+        ipchains(ns, '-L', 'input', '-n').stdout,
+        /^Chain input \(policy ACCEPT\):\ntarget +prot opt +source +destination +ports\nDENY +udp +------ +0\.0\.0\.0\/0 +127\.0\.0\.1 +\* -> +7002\n$/,
+        'ipchains lists its rule only',
+      )
       t.equal(ipfwadm(ns, '-I', '-f').status, 0)
       t.ok(udpArrives(ns, 7001), 'flushing ipfwadm lifts only its rule')
       t.notOk(udpArrives(ns, 7002), 'the ipchains rule still applies')
@@ -116,7 +130,11 @@ else {
       const add = asNobody('-I', '-a', 'accept', '-S', '1.2.3.4')
       t.same([add.stdout, add.stderr, add.status], ['', 'ipfwadm: socket creation failed: Operation not permitted\n', 1])
       const list = asNobody('-I', '-l')
-      t.same([list.stdout, list.stderr, list.status], ['', 'ipfwadm: cannot open file /proc/net/ip_input\n', 1], 'listing needs root here (divergence)')
+      t.same(
+        [list.stdout, list.stderr, list.status],
+        ['', 'ipfwadm: cannot open file /proc/net/ip_input\n', 1],
+        'listing needs root here (divergence)',
+      )
     })
   })
 

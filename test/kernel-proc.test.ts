@@ -20,7 +20,11 @@ else {
       t.match(title(ns), /\(free=4096,4096,4096\)$/, 'ipfwadm only: 2.0')
       t.equal(inNetns(ns, [bin('ipchains'), '-A', 'forward', '-j', 'MASQ']).status, 0)
       t.match(title(ns), /\(free=40960,40960,40960\)$/, 'ipfwadm and ipchains: 2.2')
-      t.match(inNetns(ns, [LEGACYFW, 'proc', '--kernel', '2.0', 'ip_masquerade']).stdout, /^Prc .*\(free=4096,4096,4096\) *\n$/, '--kernel 2.0 chooses')
+      t.match(
+        inNetns(ns, [LEGACYFW, 'proc', '--kernel', '2.0', 'ip_masquerade']).stdout,
+        /^Prc .*\(free=4096,4096,4096\) *\n$/,
+        '--kernel 2.0 chooses',
+      )
     })
   })
 
@@ -29,10 +33,18 @@ else {
       const asNobody = (name: string) => inNetns(ns, ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', LEGACYFW, 'proc', name])
       for (const name of ['ip_autofw', 'ip_masq/autofw', 'ip_masq/portfw', 'ip_masq/mfw']) {
         const r = asNobody(name)
-        t.same([r.stdout, r.stderr, r.status], ['', `legacyfw proc: /proc/net/${name}: reading nftables needs CAP_NET_ADMIN (Operation not permitted)\n`, 1], name)
+        t.same(
+          [r.stdout, r.stderr, r.status],
+          ['', `legacyfw proc: /proc/net/${name}: reading nftables needs CAP_NET_ADMIN (Operation not permitted)\n`, 1],
+          name,
+        )
       }
       const r = asNobody('ip_masquerade')
-      t.same([r.stdout, r.stderr, r.status], ['', 'legacyfw proc: /proc/net/ip_masquerade: cannot read the conntrack table (/proc/net/nf_conntrack or conntrack -L)\n', 1], 'ip_masquerade')
+      t.same(
+        [r.stdout, r.stderr, r.status],
+        ['', 'legacyfw proc: /proc/net/ip_masquerade: cannot read the conntrack table (/proc/net/nf_conntrack or conntrack -L)\n', 1],
+        'ip_masquerade',
+      )
     })
   })
 }

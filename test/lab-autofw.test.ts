@@ -12,7 +12,7 @@ import t from 'tap'
 import { spawnSync } from 'node:child_process'
 import { projectPath } from '../src/runtime/project.ts'
 import { MASQADM_TABLE } from '../src/translate/ipmasqadm/state.ts'
-import { fwKernelFromJson } from '../src/translate/ipmasqadm/table.ts'
+import { kernelTableFromJson, talliesOf } from '../src/translate/nft/kernel-table.ts'
 import { GW_WAN, LAN_ADDRS, type Lab, type Run, WAN, withLab } from './helpers/lab.ts'
 import { requireRootAndNft } from './helpers/netns.ts'
 
@@ -167,7 +167,11 @@ else {
           t.equal(gw.autofw(lab, args).status, 0, `autofw ${args.join(' ')}`)
         await lab.serve('wan', { tcp: [7070], udp: [7648, 5005, 9000] })
         await lab.serve('lan', { tcp: [80], udp: [7648, 7649, 7650, 6970, 6990, 7300] })
-        t.same(procEntry(proc(lab, gw.procFile), 7648).slice(4), ['00000000', '00000000', '0011', '1DE0', '0', '4'], 'proc: CU-SeeMe, nothing learned yet')
+        t.same(
+          procEntry(proc(lab, gw.procFile), 7648).slice(4),
+          ['00000000', '00000000', '0011', '1DE0', '0', '4'],
+          'proc: CU-SeeMe, nothing learned yet',
+        )
 
         const before = await lab.udp('wan', GW_WAN, 7649, { timeout: 1 })
         t.equal(before.result, 'timeout', 'CU-SeeMe: nothing is forwarded before the control port is used')
@@ -203,7 +207,11 @@ else {
         t.equal(takeover.result, 'reply', 'takeover: a second lan host uses the control port')
         const moved = await lab.udp('wan', GW_WAN, 7649, { timeout: 3 })
         t.equal(localOf(moved.text), `${LAN11}:7649`, 'takeover: new flows go to the second host')
-        t.same(procEntry(proc(lab, gw.procFile), 7648).slice(4), [hex8(LAN11), hex8(WAN), '0011', '1DE0', '0', '5'], 'proc: CU-SeeMe -u: the new host, no timer, ACTIVE|SECURE')
+        t.same(
+          procEntry(proc(lab, gw.procFile), 7648).slice(4),
+          [hex8(LAN11), hex8(WAN), '0011', '1DE0', '0', '5'],
+          'proc: CU-SeeMe -u: the new host, no timer, ACTIVE|SECURE',
+        )
 
         const direct = await lab.udp('lan', WAN, 5005, { src: LAN10, sport: 40123, timeout: 3 })
         t.equal(peerPortOf(direct.text), 40123, '-d: a masqueraded connection to a port in the range keeps its source port')
@@ -227,12 +235,25 @@ else {
         ]
         const listing = gw.listMasq(lab)
         t.equal(listing.status, 0, 'masquerading table listed')
-        t.same(listedRows(listing.stdout), entries.map((e) => rowOf(e, gw.kernel === '2.0')).sort(), 'it lists the forwarded (-h, -p, learned), -d and masqueraded connections, and nothing else')
-        const masquerade = proc(lab, 'ip_masquerade').split('\n').filter((l) => l !== '')
-        t.ok(masquerade.every((l) => l.length === 127), 'proc ip_masquerade: every line padded to 127 characters')
+        t.same(
+          listedRows(listing.stdout),
+          entries.map((e) => rowOf(e, gw.kernel === '2.0')).sort(),
+          'it lists the forwarded (-h, -p, learned), -d and masqueraded connections, and nothing else',
+        )
+        const masquerade = proc(lab, 'ip_masquerade')
+          .split('\n')
+          .filter((l) => l !== '')
+        t.ok(
+          masquerade.every((l) => l.length === 127),
+          'proc ip_masquerade: every line padded to 127 characters',
+        )
         t.equal(masquerade[0]?.trimEnd(), freeTitle(entries, gw.kernel, gw.freeAtStart), `proc ip_masquerade: the free ports of ${gw.kernel}`)
         t.equal(masquerade.length, entries.length + 1, 'proc ip_masquerade: one line per entry')
-        for (const e of entries) t.ok(masquerade.some((l) => procLine(e).test(l)), `proc ip_masquerade: ${rowOf(e, false)}`)
+        for (const e of entries)
+          t.ok(
+            masquerade.some((l) => procLine(e).test(l)),
+            `proc ip_masquerade: ${rowOf(e, false)}`,
+          )
 
         await sleepUntil(start + 16000)
         const late = await lab.udp('wan', GW_WAN, 6990, { timeout: 1 })
@@ -245,8 +266,8 @@ else {
   /** Connections the portfw rules sent on a turn (their numgen counters). */
   const portfwTurns = (lab: Lab): number => {
     const r = lab.exec('gw', ['nft', '-j', 'list', 'table', 'ip', MASQADM_TABLE])
-    const kernel = fwKernelFromJson(JSON.parse(r.stdout), MASQADM_TABLE)
-    return [...(kernel?.counts ?? [])].filter(([tag]) => tag.startsWith('portfw ')).reduce((n, [, c]) => n + c, 0)
+    const kernel = kernelTableFromJson(JSON.parse(r.stdout), 'ip', MASQADM_TABLE)
+    return [...talliesOf(kernel)].filter(([tag]) => tag.startsWith('portfw ')).reduce((n, [, c]) => n + c, 0)
   }
 
   // Every connection must get its answer (a slow one is not a lost one: the
@@ -270,7 +291,10 @@ else {
     t.equal(masqadm(lab, 'portfw', '-a', '-P', 'tcp', '-L', GW_WAN, '80', '-R', LAN11, '80', '-p', '1').status, 0)
   }
 
-  for (const [name, gateway, gw] of [['ipchains', ipchainsGateway, GATEWAYS[0] as Gateway], ['ipfwadm', ipfwadmGateway, GATEWAYS[1] as Gateway]] as const)
+  for (const [name, gateway, gw] of [
+    ['ipchains', ipchainsGateway, GATEWAYS[0] as Gateway],
+    ['ipfwadm', ipfwadmGateway, GATEWAYS[1] as Gateway],
+  ] as const)
     t.test(`portfw on an ${name} gateway: prefs 2:1 split 30 connections 20/10`, async (t) => {
       await withLab(async (lab) => {
         portfw21(t, lab, gateway)
@@ -279,14 +303,27 @@ else {
         const count = (s: string) => seen.filter((x) => x === s).length
         t.equal(count(`${LAN10}:80 from ${WAN}`), 20, 'pref 2: 20 connections, with the real client address')
         t.equal(count(`${LAN11}:80 from ${WAN}`), 10, 'pref 1: 10 connections, with the real client address')
-        t.same(seen.slice(0, 3).map((s) => s.split(':')[0]), [LAN11, LAN10, LAN10], 'in 2.2 order: the newest entry first, then its turn passes')
+        t.same(
+          seen.slice(0, 3).map((s) => s.split(':')[0]),
+          [LAN11, LAN10, LAN10],
+          'in 2.2 order: the newest entry first, then its turn passes',
+        )
         const one = await lab.tcp('wan', GW_WAN, 80, { timeout: 10 })
         t.equal(localOf(one.text), `${LAN11}:80`, 'the 31st starts the next round')
         const rows = listedRows(gw.listMasq(lab).stdout)
-        const to = (host: string) => rows.filter((r) => new RegExp(`^${gw.kernel === '2.0' ? 'tcp' : 'TCP'} ${host} ${WAN} 80 \\(80\\) -> \\d+$`).test(r)).length
-        t.same([to(LAN10), to(LAN11), rows.length], [20, 11, 31], 'the masquerading table lists each forwarded connection: inside host:80, the client, masq port 80')
+        const to = (host: string) =>
+          rows.filter((r) => new RegExp(`^${gw.kernel === '2.0' ? 'tcp' : 'TCP'} ${host} ${WAN} 80 \\(80\\) -> \\d+$`).test(r)).length
+        t.same(
+          [to(LAN10), to(LAN11), rows.length],
+          [20, 11, 31],
+          'the masquerading table lists each forwarded connection: inside host:80, the client, masq port 80',
+        )
         const title = proc(lab, 'ip_masquerade').split('\n')[0]?.trimEnd()
-        t.equal(title, freeTitle(Array(31).fill({ proto: 'TCP', specific: true }), gw.kernel, gw.freeAtStart), `proc ip_masquerade: the free ports of ${gw.kernel}`)
+        t.equal(
+          title,
+          freeTitle(Array(31).fill({ proto: 'TCP', specific: true }), gw.kernel, gw.freeAtStart),
+          `proc ip_masquerade: the free ports of ${gw.kernel}`,
+        )
         const listing = masqadm(lab, 'portfw', '-l', '-n')
         t.equal(
           listing.stdout,
@@ -321,8 +358,14 @@ else {
       t.equal(lab.exec('lan', ['nft', '-f', '-'], dropFirstSynAck).stderr, '', 'lan loses the first SYN-ACK of every connection')
       await lab.serve('lan', { tcp: [80] })
       const seen = await portfwRound(t, lab, 6)
-      t.same(seen.map((s) => s.split(':')[0]), [LAN11, LAN10, LAN10, LAN11, LAN10, LAN10], 'the 2:1 order holds')
-      const lost = JSON.parse(lab.exec('lan', ['nft', '-j', 'list', 'set', 'ip', 'lossy', 'answered']).stdout) as { nftables: { set?: { elem?: unknown[] } }[] }
+      t.same(
+        seen.map((s) => s.split(':')[0]),
+        [LAN11, LAN10, LAN10, LAN11, LAN10, LAN10],
+        'the 2:1 order holds',
+      )
+      const lost = JSON.parse(lab.exec('lan', ['nft', '-j', 'list', 'set', 'ip', 'lossy', 'answered']).stdout) as {
+        nftables: { set?: { elem?: unknown[] } }[]
+      }
       t.equal(lost.nftables.find((i) => i.set)?.set?.elem?.length, 6, 'every connection did lose its first SYN-ACK')
     })
   })

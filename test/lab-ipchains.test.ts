@@ -8,7 +8,23 @@
 // silent, REDIRECT, and counters that match what was sent.
 import t from 'tap'
 import { spawnSync } from 'node:child_process'
-import { GW_LAN, GW_WAN, LAN_ADDRS, type Lab, type Listing, type Probe, WAN, checkMasqueraded, checkScriptRun, counters, inMasqRange, rule, seen, withLab, withRouteBack } from './helpers/lab.ts'
+import {
+  GW_LAN,
+  GW_WAN,
+  LAN_ADDRS,
+  type Lab,
+  type Listing,
+  type Probe,
+  WAN,
+  checkMasqueraded,
+  checkScriptRun,
+  counters,
+  inMasqRange,
+  rule,
+  seen,
+  withLab,
+  withRouteBack,
+} from './helpers/lab.ts'
 import { corpusPath } from './helpers/corpus-dir.mjs'
 import { requireRootAndNft } from './helpers/netns.ts'
 import { runScript } from '../src/script/sandbox.ts'
@@ -53,7 +69,11 @@ else {
         intnet: '192.168.1.0/24',
       })
       t.equal(run.calls.length, 20, 'the script ran its 20 ipchains commands')
-      t.same(run.stubs.map((s) => s.join(' ')), ['/sbin/depmod -a', '/sbin/modprobe ip_masq_ftp', '/sbin/modprobe ip_masq_raudio'], 'module tools were recorded, not run')
+      t.same(
+        run.stubs.map((s) => s.join(' ')),
+        ['/sbin/depmod -a', '/sbin/modprobe ip_masq_ftp', '/sbin/modprobe ip_masq_raudio'],
+        'module tools were recorded, not run',
+      )
       // input: 1 lan0 intnet ACCEPT, 2 wan0 spoof REJECT -l, 3 wan0 -> extip ACCEPT, 4 lo, 5 REJECT -l
       // forward: 1 wan0 intnet MASQ, 2 REJECT -l
       // output: 1 lan0 -> intnet, 2-3 wan0 intnet REJECT, 4 wan0 from extip, 5 lo, 6 REJECT -l
@@ -69,7 +89,11 @@ else {
         const masq = lab.ipchains('-M', '-L', '-n')
         t.equal(masq.status, 0)
         const sport = p.src.split(':')[1]
-        t.match(masq.stdout, new RegExp(`^TCP\\s+\\S+ ${LAN10.replaceAll('.', '\\.')}\\s+${WAN.replaceAll('.', '\\.')}\\s+${sport} \\(${s.port}\\) -> 8080$`, 'm'), 'ipchains -M -L -n lists the masqueraded connection')
+        t.match(
+          masq.stdout,
+          new RegExp(`^TCP\\s+\\S+ ${LAN10.replaceAll('.', '\\.')}\\s+${WAN.replaceAll('.', '\\.')}\\s+${sport} \\(${s.port}\\) -> 8080$`, 'm'),
+          'ipchains -M -L -n lists the masqueraded connection',
+        )
       })
 
       await t.test('lan reaches wan over UDP; counters are exact and follow the 2.2 path', async (t) => {
@@ -95,7 +119,10 @@ else {
           'no policy counted anything',
         )
         // -M -S 7200 10 60: the UDP entry lives 60 s (the kernel's own UDP timeouts are 30 s and 120 s).
-        const entry = new RegExp(`^UDP\\s+(\\d\\d):(\\d\\d)\\.\\d\\d ${LAN11.replaceAll('.', '\\.')}\\s+${WAN.replaceAll('.', '\\.')}\\s+40011 \\(${s.port}\\) -> 9000$`, 'm').exec(lab.ipchains('-M', '-L', '-n').stdout)
+        const entry = new RegExp(
+          `^UDP\\s+(\\d\\d):(\\d\\d)\\.\\d\\d ${LAN11.replaceAll('.', '\\.')}\\s+${WAN.replaceAll('.', '\\.')}\\s+40011 \\(${s.port}\\) -> 9000$`,
+          'm',
+        ).exec(lab.ipchains('-M', '-L', '-n').stdout)
         const expire = entry ? Number(entry[1]) * 60 + Number(entry[2]) : -1
         t.ok(expire > 30 && expire <= 60, `-M -L -n lists the UDP entry expiring within the script's 60 s (${expire} s)`)
       })
@@ -106,7 +133,9 @@ else {
         t.same(ping, { result: 'reply', from: WAN }, 'lan pings wan')
         // 2.2 listed an ICMP query by its id, the masq id and type << 8 | code (icmp_hv_req).
         const esc = (a: string) => a.replaceAll('.', '\\.')
-        const icmp = new RegExp(`^ICMP\\s+\\S+ ${esc(LAN10)}\\s+${esc(WAN)}\\s+\\d+ \\((\\d+)\\) -> 2048$`, 'm').exec(lab.ipchains('-M', '-L', '-n').stdout)
+        const icmp = new RegExp(`^ICMP\\s+\\S+ ${esc(LAN10)}\\s+${esc(WAN)}\\s+\\d+ \\((\\d+)\\) -> 2048$`, 'm').exec(
+          lab.ipchains('-M', '-L', '-n').stdout,
+        )
         t.ok(icmp && inMasqRange(Number(icmp[1])), `-M -L -n lists the echo request: id (masq id from 61000-65095) -> 2048 (${icmp?.[0]})`)
         const before = counters(lab)
         const p = await lab.udp('lan', WAN, 9999, { src: LAN10, sport: 40012 })
@@ -151,15 +180,25 @@ else {
 
       await t.test('REJECT answers port-unreachable, DENY stays silent (input)', async (t) => {
         const gw = await lab.serve('gw', { udp: [7000, 7001] })
-        for (const [port, target] of [[7000, 'DENY'], [7001, 'REJECT']] as const)
-          t.equal(lab.ipchains('-I', 'input', '1', '-i', 'wan0', '-p', 'udp', '-d', GW_WAN, String(port), '-j', target).status, 0, `added a ${target} rule`)
+        for (const [port, target] of [
+          [7000, 'DENY'],
+          [7001, 'REJECT'],
+        ] as const)
+          t.equal(
+            lab.ipchains('-I', 'input', '1', '-i', 'wan0', '-p', 'udp', '-d', GW_WAN, String(port), '-j', target).status,
+            0,
+            `added a ${target} rule`,
+          )
         const denied = await lab.udp('wan', GW_WAN, 7000, { timeout: SILENCE })
         const rejected = await lab.udp('wan', GW_WAN, 7001, { timeout: SILENCE })
         t.equal(denied.result, 'timeout', 'DENY: no answer at all')
         t.same(icmpOf(rejected), portUnreachable(GW_WAN), 'REJECT: ICMP port-unreachable')
         t.same(gw.events, [], 'the gateway server got neither')
         const l = counters(lab)
-        t.same([rule(l, 'input', 1).target, rule(l, 'input', 1).pkts, rule(l, 'input', 2).target, rule(l, 'input', 2).pkts], ['REJECT', 1, 'DENY', 1])
+        t.same(
+          [rule(l, 'input', 1).target, rule(l, 'input', 1).pkts, rule(l, 'input', 2).target, rule(l, 'input', 2).pkts],
+          ['REJECT', 1, 'DENY', 1],
+        )
         t.equal(lab.ipchains('-D', 'input', '1').status, 0)
         t.equal(lab.ipchains('-D', 'input', '1').status, 0)
         gw.stop()
@@ -217,7 +256,12 @@ else {
         const http = await lab.tcp('lan', WAN, 80, { src: LAN10 })
         const high = await lab.tcp('lan', WAN, 8080, { src: LAN10 })
         const dns = await lab.udp('lan', WAN, 53, { src: LAN10 })
-        for (const [name, p] of [['tcp 80', http], ['tcp 8080', high], ['udp 53', dns]] as const) checkMasqueraded(t, p, name)
+        for (const [name, p] of [
+          ['tcp 80', http],
+          ['tcp 8080', high],
+          ['udp 53', dns],
+        ] as const)
+          checkMasqueraded(t, p, name)
         const before = counters(lab)
         const finger = await lab.tcp('lan', WAN, 79, { src: LAN10, timeout: SILENCE })
         const udp = await lab.udp('lan', WAN, 9000, { src: LAN10, timeout: SILENCE })
@@ -226,7 +270,11 @@ else {
         t.equal(udp.result, 'timeout', 'udp 9000 (only DNS is allowed) is dropped silently')
         const catchAll = after.rules.filter((r) => r.chain === 'forward').length
         t.ok(delta(before, after, 'forward', catchAll)[0] >= 2, 'the forward catch-all DENY counted them')
-        t.same(wan.events.filter((e) => e.local.endsWith(':79') || e.local.endsWith(':9000')), [], 'wan saw neither')
+        t.same(
+          wan.events.filter((e) => e.local.endsWith(':79') || e.local.endsWith(':9000')),
+          [],
+          'wan saw neither',
+        )
       })
 
       await t.test('REJECT (ident) answers port-unreachable, DENY (SYN to ssh) is silent', async (t) => {
@@ -236,7 +284,11 @@ else {
         const after = counters(lab)
         t.same(icmpOf(ident), portUnreachable(GW_WAN), 'tcp 113: ICMP port-unreachable, not a reset')
         t.equal(ssh.result, 'timeout', 'tcp 22: silently dropped')
-        t.same(gw.events.filter((e) => e.ev === 'tcp'), [], 'the gateway TCP listeners got nothing')
+        t.same(
+          gw.events.filter((e) => e.ev === 'tcp'),
+          [],
+          'the gateway TCP listeners got nothing',
+        )
         t.same(delta(before, after, 'input', 7), [1, 60], 'the REJECT rule counted one SYN')
         t.ok(delta(before, after, 'input', 8)[0] >= 1, 'the -y DENY rule counted the SYN(s) to 22')
         const syn = await lab.tcp('wan', GW_WAN, 2000, { timeout: SILENCE })
@@ -250,7 +302,11 @@ else {
         const bytes = await lab.spoof('wan', { src: '192.168.1.99', dst: GW_WAN, dport: 53, count: 4, size: 32 })
         const after = counters(lab)
         t.same(delta(before, after, 'input', 3), [4, bytes], 'input #3 (-s 192.168.0.0/16 -i wan+ DENY) counted them exactly')
-        t.same(gw.events.filter((e) => e.local.endsWith(':53')), [], 'nothing reached the gateway DNS listener')
+        t.same(
+          gw.events.filter((e) => e.local.endsWith(':53')),
+          [],
+          'nothing reached the gateway DNS listener',
+        )
         await withRouteBack(lab, LAN12, async () => {
           const b = counters(lab)
           const p = await lab.tcp('wan', LAN12, 2222, { timeout: SILENCE })
@@ -294,7 +350,11 @@ else {
         const p = await lab.udp('lan', WAN, 9000, { src: LAN10, sport: 40100, timeout: SILENCE })
         const after = counters(lab)
         const out = await wan.waitFor((e) => e.ev === 'udp')
-        t.ok(out !== undefined && out.peer.startsWith(`${GW_WAN}:`) && inMasqRange(Number(out.peer.split(':')[1])), 'wan got the datagram from 203.0.113.1:61000-65095', { out })
+        t.ok(
+          out !== undefined && out.peer.startsWith(`${GW_WAN}:`) && inMasqRange(Number(out.peer.split(':')[1])),
+          'wan got the datagram from 203.0.113.1:61000-65095',
+          { out },
+        )
         t.equal(p.result, 'timeout', 'the lan host got no reply')
         t.same(delta(before, after, 'forward', 1)[0], 1, 'forward MASQ counted the datagram')
         t.same(delta(before, after, 'input', 4)[0], 1, 'the input catch-all REJECT counted the reply')

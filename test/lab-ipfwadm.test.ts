@@ -8,7 +8,20 @@ import t from 'tap'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { type CounterRow, GW_LAN, GW_WAN, LAN_ADDRS, type Lab, WAN, checkMasqueraded, checkScriptRun, counterRows, seen, withLab, withRouteBack } from './helpers/lab.ts'
+import {
+  type CounterRow,
+  GW_LAN,
+  GW_WAN,
+  LAN_ADDRS,
+  type Lab,
+  WAN,
+  checkMasqueraded,
+  checkScriptRun,
+  counterRows,
+  seen,
+  withLab,
+  withRouteBack,
+} from './helpers/lab.ts'
 import { corpusPath } from './helpers/corpus-dir.mjs'
 import { requireRootAndNft } from './helpers/netns.ts'
 import { runScript, setVariables } from '../src/script/sandbox.ts'
@@ -103,7 +116,14 @@ else {
         const again = lab.ipfwadm('-M', '-l', '-n', '-e')
         t.equal(again.status, 0, again.stderr)
         t.match(again.stdout, /^prot expire {6}initseq delta prevd source {15}destination {10}ports$/m, '-e header')
-        t.match(again.stdout, new RegExp(`^tcp  \\d+:\\d\\d\\.\\d\\d {10}0 {5}0 {5}0 ${LAN10.replaceAll('.', '\\.')} +${WAN.replaceAll('.', '\\.')} +\\d+ \\(6\\d{4}\\) -> 8080$`, 'm'), 'the TCP entry')
+        t.match(
+          again.stdout,
+          new RegExp(
+            `^tcp  \\d+:\\d\\d\\.\\d\\d {10}0 {5}0 {5}0 ${LAN10.replaceAll('.', '\\.')} +${WAN.replaceAll('.', '\\.')} +\\d+ \\(6\\d{4}\\) -> 8080$`,
+            'm',
+          ),
+          'the TCP entry',
+        )
         const udp = new RegExp(`^udp  (\\d\\d):(\\d\\d)\\.\\d\\d {10}0`, 'm').exec(again.stdout)
         const expire = udp ? Number(udp[1]) * 60 + Number(udp[2]) : -1
         t.ok(expire > 30 && expire <= 60, `the UDP entry expires within the script's -M -s udp 60 (${expire} s)`)
@@ -113,17 +133,23 @@ else {
         const own = await lab.tcp('wan', GW_WAN, 2424, { timeout: SILENCE })
         t.equal(own.result, 'reply', 'a gateway service on ppp_ip answers')
         t.equal(seen(own.text).peer, WAN)
-        await withRouteBack(lab, LAN12, () => withRouteBack(lab, GW_LAN, async () => {
-          const before = listed(lab, '-I')
-          const tcp = await lab.tcp('wan', LAN12, 2222, { timeout: SILENCE })
-          const udp = await lab.udp('wan', LAN12, 2223, { timeout: SILENCE })
-          const inside = await lab.tcp('wan', GW_LAN, 2424, { timeout: SILENCE })
-          const after = listed(lab, '-I')
-          for (const [what, p] of [['TCP to a lan host', tcp], ['UDP to a lan host', udp], ["TCP to the gateway's lan address", inside]] as const)
-            t.same([p.result, p.type, p.code, p.from], ['icmp', 3, 3, GW_WAN], `${what}: input reject answers port-unreachable`)
-          t.same(lanServer.events, [], 'nothing reached the lan')
-          t.equal(delta(before, after, 5)[0], 3, 'the input catch-all reject counted all three')
-        }))
+        await withRouteBack(lab, LAN12, () =>
+          withRouteBack(lab, GW_LAN, async () => {
+            const before = listed(lab, '-I')
+            const tcp = await lab.tcp('wan', LAN12, 2222, { timeout: SILENCE })
+            const udp = await lab.udp('wan', LAN12, 2223, { timeout: SILENCE })
+            const inside = await lab.tcp('wan', GW_LAN, 2424, { timeout: SILENCE })
+            const after = listed(lab, '-I')
+            for (const [what, p] of [
+              ['TCP to a lan host', tcp],
+              ['UDP to a lan host', udp],
+              ["TCP to the gateway's lan address", inside],
+            ] as const)
+              t.same([p.result, p.type, p.code, p.from], ['icmp', 3, 3, GW_WAN], `${what}: input reject answers port-unreachable`)
+            t.same(lanServer.events, [], 'nothing reached the lan')
+            t.equal(delta(before, after, 5)[0], 3, 'the input catch-all reject counted all three')
+          }),
+        )
       })
 
       await t.test('spoofed inside sources on wan are denied and logged', async (t) => {
@@ -136,7 +162,11 @@ else {
         t.equal(gwServer.events.length, events, 'the gateway service saw nothing')
         t.match(after[1]?.line ?? '', /^\s*\d+\s+\d+ rej\s+all\s+---o /, 'the rule logs (-o)')
         const nft = lab.exec('gw', ['nft', 'list', 'chain', 'ip', 'legacyfw_ipfwadm', 'input_rules']).stdout
-        t.match(nft, /ip saddr 192\.168\.1\.0\/24 iifname @via_203_0_113_1 counter name "\w+" log prefix "IP fw-in rej " level info reject/, 'the kernel logs it with the 2.0 prefix')
+        t.match(
+          nft,
+          /ip saddr 192\.168\.1\.0\/24 iifname @via_203_0_113_1 counter name "\w+" log prefix "IP fw-in rej " level info reject/,
+          'the kernel logs it with the 2.0 prefix',
+        )
       })
 
       await t.test('un-masqueraded leaks are caught by the output rules', async (t) => {
@@ -146,14 +176,21 @@ else {
         const p = await lab.udp('lan', WAN, 9000, { src: LAN12, timeout: SILENCE })
         const after = listed(lab, '-O')
         t.equal(p.result, 'timeout', 'the leak got no answer')
-        t.notOk(wan.events.some((e) => e.peer.startsWith(`${LAN12}:`)), 'wan never saw the inside address')
+        t.notOk(
+          wan.events.some((e) => e.peer.startsWith(`${LAN12}:`)),
+          'wan never saw the inside address',
+        )
         t.equal(delta(before, after, 3)[0], 1, 'output #3 (reject -V ppp_ip -S lan -o) caught it')
         t.equal(lab.ipfwadm('-F', '-d', 'accept', '-S', `${LAN12}/32`, '-D', '0/0').status, 0)
       })
 
       await t.test('-V follows the address of the interface (a PPP address that moves)', async (t) => {
         const NEW = '203.0.113.9'
-        t.equal(lab.ipfwadm('-A', 'in', '-i', '-V', NEW, '-P', 'udp', '-D', '0/0', '9999').status, 0, 'an accounting rule for an address no interface has yet')
+        t.equal(
+          lab.ipfwadm('-A', 'in', '-i', '-V', NEW, '-P', 'udp', '-D', '0/0', '9999').status,
+          0,
+          'an accounting rule for an address no interface has yet',
+        )
         t.equal(lab.ipfwadm('-A', 'in', '-i', '-V', GW_WAN, '-P', 'udp', '-D', '0/0', '9999').status, 0, 'and one for the current address')
         const send = async (to: string): Promise<void> => {
           await lab.udp('wan', to, 9999, { timeout: 0.3 })
@@ -218,8 +255,15 @@ else {
       t.equal(tcpOut, (requestsOut ?? 0) + (repliesOut ?? 0), 'out tcp -S any counted both')
       const zeroed = lab.ipfwadm('-A', '-l', '-z', '-e', '-x', '-n')
       t.equal(zeroed.status, 0)
-      t.same(counterRows(zeroed.stdout).map((r) => r.pkts), after.map((r) => r.pkts), '-l -z listed the counters as they were')
-      t.ok(listed(lab, '-A').every((r) => r.pkts === 0 && r.bytes === 0), 'and zeroed them')
+      t.same(
+        counterRows(zeroed.stdout).map((r) => r.pkts),
+        after.map((r) => r.pkts),
+        '-l -z listed the counters as they were',
+      )
+      t.ok(
+        listed(lab, '-A').every((r) => r.pkts === 0 && r.bytes === 0),
+        'and zeroed them',
+      )
       wan.stop()
     })
   })
@@ -235,7 +279,11 @@ else {
         const inbound = await lab.tcp('wan', LAN12, 8080, { timeout: SILENCE })
         t.equal(inbound.result, 'timeout', 'wan cannot reach the lan: forward policy deny drops silently')
       })
-      t.match(lab.ipfwadm('-F', '-l').stdout, /^IP firewall forward rules, default policy: deny\ntype  prot source {15}destination {10}ports\nacc\/m all  192\.168\.1\.0\/24 +anywhere +n\/a\n$/, 'the listing')
+      t.match(
+        lab.ipfwadm('-F', '-l').stdout,
+        /^IP firewall forward rules, default policy: deny\ntype  prot source {15}destination {10}ports\nacc\/m all  192\.168\.1\.0\/24 +anywhere +n\/a\n$/,
+        'the listing',
+      )
       const u = await lab.udp('lan', WAN, 9000, { src: LAN10 })
       t.equal(u.result, 'reply', 'UDP is masqueraded too')
       // -M -s 7200 10 160: UDP entries live 160 s; a TCP connection closed both ways 10 s.
@@ -244,7 +292,10 @@ else {
         const m = new RegExp(`^${proto}  (\\d+):(\\d\\d)\\.\\d\\d ${host.replaceAll('.', '\\.')} `, 'm').exec(masq)
         return m ? Number(m[1]) * 60 + Number(m[2]) : -1
       }
-      t.ok(left('tcp', LAN11) >= 0 && left('tcp', LAN11) <= 10, `the closed TCP connection expires within the FIN timeout (${left('tcp', LAN11)} s)\n${masq}`)
+      t.ok(
+        left('tcp', LAN11) >= 0 && left('tcp', LAN11) <= 10,
+        `the closed TCP connection expires within the FIN timeout (${left('tcp', LAN11)} s)\n${masq}`,
+      )
       t.ok(left('udp', LAN10) > 150 && left('udp', LAN10) <= 160, `the UDP entry expires within 160 s (${left('udp', LAN10)} s)`)
       wan.stop()
     })

@@ -20,7 +20,10 @@ else {
     t.match(r.stdout, /recorded, not run on the host: \/sbin\/depmod -a; \/sbin\/modprobe ip_masq_ftp/)
     const seen = [...r.stdout.matchAll(/lan -> wan (?:tcp|udp)\/\d+: answered; the server saw 203\.0\.113\.1:(\d+)/g)].map((m) => Number(m[1]))
     t.equal(seen.length, 2, 'TCP and UDP reached wan, masqueraded')
-    t.ok(seen.every((p) => p >= 61000 && p <= 65095), `from masquerade ports ${seen}`)
+    t.ok(
+      seen.every((p) => p >= 61000 && p <= 65095),
+      `from masquerade ports ${seen}`,
+    )
     t.match(r.stdout, /wan -> lan tcp\/22: {3}refused with ICMP type 3 code 3 from 203\.0\.113\.1/)
     t.match(r.stdout, /the lan server saw 0 connection\(s\) from outside/)
     t.match(r.stdout, /\n +3 +132 REJECT +all +----l- .* wan0 +192\.168\.1\.0\/24/, 'the spoofed datagrams were counted exactly')
@@ -32,7 +35,10 @@ else {
     const root = run(withoutTapLoader([LEGACYFW, 'translate', EXAMPLE]))
     t.equal(root.status, 0, root.stderr)
     t.match(root.stdout, /\ntable ip legacyfw_ipchains \{\n/)
-    t.match(root.stdout, /iifname "wan0" ip saddr 192\.168\.1\.0\/24 counter name "r\d+" log prefix "Packet log: input REJECT \(#2\) " level info reject with icmp type port-unreachable/)
+    t.match(
+      root.stdout,
+      /iifname "wan0" ip saddr 192\.168\.1\.0\/24 counter name "r\d+" log prefix "Packet log: input REJECT \(#2\) " level info reject with icmp type port-unreachable/,
+    )
     t.match(root.stdout, /ct label 10 meta l4proto \{ tcp, udp, icmp \} masquerade to :61000-65095/)
     const user = run(['setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups', ...withoutTapLoader([LEGACYFW, 'translate', EXAMPLE])])
     t.equal(user.status, 0, user.stderr)

@@ -172,7 +172,12 @@ else {
         const trace = join(tmp, `${name.replace(/\W+/g, '-')}.trace`)
         // The -V watcher lives as long as the namespace (strace -f would wait for it): such a script runs untraced.
         const via = / -V /.test(text)
-        const run = inNetns(runNs, [...(via ? [] : ['strace', '-f', '-qq', '-e', 'trace=execve', '-e', 'signal=none', '-o', trace]), LEGACYFW, 'run', path])
+        const run = inNetns(runNs, [
+          ...(via ? [] : ['strace', '-f', '-qq', '-e', 'trace=execve', '-e', 'signal=none', '-o', trace]),
+          LEGACYFW,
+          'run',
+          path,
+        ])
         t.equal(run.stdout, live.stdout, 'stdout as live')
         t.equal(run.stderr, live.stderr, 'stderr as live')
         t.equal(run.status, live.status, `exit status as live (${live.status})`)
@@ -182,11 +187,18 @@ else {
           t.ok(inNetns(runNs, ['grep', '-q', '@legacyfw-via-watch', '/proc/net/unix']).status === 0, 'the -V watcher runs, as after live ipfwadm')
           return
         }
-        const execs = readFileSync(trace, 'utf8').split('\n').filter((l) => / execve\(/.test(l) && !/ENOENT/.test(l))
+        const execs = readFileSync(trace, 'utf8')
+          .split('\n')
+          .filter((l) => / execve\(/.test(l) && !/ENOENT/.test(l))
         const node = execs.filter((l) => /execve\("[^"]*\/node"/.test(l))
         // The one exception: a bin/ tool started by path from a program other than bash.
         const byPath = text.includes(`"$0" -L input -n' ${join(ROOT, 'bin/ipchains')}`) ? 1 : 0
-        t.equal(node.length, 1 + byPath, `one Node process for the whole script${byPath ? ', one more for bin/ipchains run by path from sh' : ''}`, { execs: node })
+        t.equal(
+          node.length,
+          1 + byPath,
+          `one Node process for the whole script${byPath ? ', one more for bin/ipchains run by path from sh' : ''}`,
+          { execs: node },
+        )
         const nft = execs.filter((l) => /execve\("[^"]*\/nft"/.test(l))
         const writes = nft.filter((l) => /"-f"/.test(l))
         const tables = TABLES.filter((table) => inNetns(runNs, ['nft', 'list', 'table', 'ip', table]).status === 0).length

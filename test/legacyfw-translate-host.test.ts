@@ -45,7 +45,15 @@ const snapshot = (ns: string): Record<string, string> => {
     routes: sh('ip route show table all'),
     sysctls: sh('for f in $(find /proc/sys/net -type f -perm -0400 | sort); do printf "%s=%s\\n" "$f" "$(cat "$f" 2>&1)"; done'),
     // Loaded modules (/proc/modules, where the kernel has loadable modules) and every module the kernel knows.
-    modules: `${existsSync('/proc/modules') ? readFileSync('/proc/modules', 'utf8').split('\n').map((l) => l.split(' ').slice(0, 2).join(' ')).sort().join('\n') : ''}\n${readdirSync('/sys/module').sort().join(' ')}`,
+    modules: `${
+      existsSync('/proc/modules')
+        ? readFileSync('/proc/modules', 'utf8')
+            .split('\n')
+            .map((l) => l.split(' ').slice(0, 2).join(' '))
+            .sort()
+            .join('\n')
+        : ''
+    }\n${readdirSync('/sys/module').sort().join(' ')}`,
   }
 }
 
@@ -67,7 +75,10 @@ else
         ['ip', 'link', 'set', 'eth0', 'up'],
         ['ip', 'link', 'set', 'eth9', 'up'],
         ['ip', 'route', 'add', '198.51.100.0/24', 'via', '192.0.2.1'],
-        ['nft', 'add table inet host; add chain inet host in { type filter hook input priority 0; policy accept; }; add rule inet host in tcp dport 22 accept'],
+        [
+          'nft',
+          'add table inet host; add chain inet host in { type filter hook input priority 0; policy accept; }; add rule inet host in tcp dport 22 accept',
+        ],
         ['sysctl', '-q', '-w', 'net.ipv4.ip_forward=1', 'net.ipv4.ip_default_ttl=77'],
       ]) {
         const r = argv[0] === 'nft' ? inNetns(ns, ['nft', argv[1] as string]) : inNetns(ns, argv)

@@ -29,10 +29,14 @@ const script = (name: string, text: string): string => {
 }
 
 const translate = (args: string[], asUser = false) =>
-  spawnSync(asUser ? 'setpriv' : 'env', [...(asUser ? ['--reuid=nobody', '--regid=nogroup', '--clear-groups'] : []), ...withoutTapLoader([LEGACYFW, 'translate', ...args])], {
-    encoding: 'utf8',
-    cwd: ROOT,
-  })
+  spawnSync(
+    asUser ? 'setpriv' : 'env',
+    [...(asUser ? ['--reuid=nobody', '--regid=nogroup', '--clear-groups'] : []), ...withoutTapLoader([LEGACYFW, 'translate', ...args])],
+    {
+      encoding: 'utf8',
+      cwd: ROOT,
+    },
+  )
 
 /** What the legacy tools show of a namespace's firewall. */
 const listings = (ns: string): string[] =>
@@ -83,16 +87,18 @@ const masqListings = (ns: string): string[] => {
     // names and autofw ids neither; the generation set's elements expire. (A table comment
     // does not survive the tools' create-then-add, so it is left aside.)
     const body = r.stdout.slice(r.stdout.indexOf('{\n') + 2, r.stdout.lastIndexOf('\n}'))
-    return body
-      .replace(/counter name "[^"]+"/g, 'counter name "C"')
-      // autofw entry ids come from the table's generation, which a loaded file restarts.
-      .replace(/"autofw \d+ /g, '"autofw ID ')
-      .replace(/autofw_\d+_/g, 'autofw_ID_')
-      .split('\n\n')
-      .map((b) => b.replace(/^\tcomment "[^"]*"\n/, ''))
-      .filter((b) => !/^\t(set generation|counter) /.test(b))
-      .sort()
-      .join('\n\n')
+    return (
+      body
+        .replace(/counter name "[^"]+"/g, 'counter name "C"')
+        // autofw entry ids come from the table's generation, which a loaded file restarts.
+        .replace(/"autofw \d+ /g, '"autofw ID ')
+        .replace(/autofw_\d+_/g, 'autofw_ID_')
+        .split('\n\n')
+        .map((b) => b.replace(/^\tcomment "[^"]*"\n/, ''))
+        .filter((b) => !/^\t(set generation|counter) /.test(b))
+        .sort()
+        .join('\n\n')
+    )
   })
   return [...tools, ...tables]
 }
@@ -166,7 +172,10 @@ else {
     t.equal(root.status, 0, root.stderr)
     t.match(root.stdout, /^# rc\.firewall-2\.2-strong\.sh, translated by legacyfw/)
     t.match(root.stdout, /\ntable ip legacyfw_ipchains\ndelete table ip legacyfw_ipchains\ntable ip legacyfw_ipchains \{\n/)
-    t.match(root.stdout, /iifname "lan0" ip saddr 192\.168\.1\.0\/24 counter name "r1" accept comment "-s 192\.168\.1\.0\/24 -i lan0 -j ACCEPT" # script:184\n/)
+    t.match(
+      root.stdout,
+      /iifname "lan0" ip saddr 192\.168\.1\.0\/24 counter name "r1" accept comment "-s 192\.168\.1\.0\/24 -i lan0 -j ACCEPT" # script:184\n/,
+    )
     t.match(root.stdout, /counter name "policy_input" reject with icmp type port-unreachable comment "policy REJECT" # script:180\n/)
     t.match(root.stderr, /^script:19: recorded, not run: modprobe ip_masq_ftp$/m)
     t.match(root.stderr, /^script:208: divergence: policy REJECT on output drops instead/m)
@@ -189,7 +198,10 @@ else {
     t.notMatch(r.stderr, /unsupported/, 'every command is served')
     t.match(r.stdout, /\ttable ip legacyfw_ipfwadm \{|\ntable ip legacyfw_ipfwadm \{\n/)
     t.match(r.stdout, /\tset via_10_64_0_1 \{\n\t\ttype ifname\n\t\telements = \{ "eth0" \}\n\t\}/, 'the -V set holds the sandbox interface')
-    t.match(r.stdout, /ip daddr 10\.64\.0\.1 iifname @via_10_64_0_1 tcp dport \{ 22, 25, 80 \} counter name "r\d+" accept comment "[^"]*" # script:6\n/)
+    t.match(
+      r.stdout,
+      /ip daddr 10\.64\.0\.1 iifname @via_10_64_0_1 tcp dport \{ 22, 25, 80 \} counter name "r\d+" accept comment "[^"]*" # script:6\n/,
+    )
     t.match(r.stdout, /counter name "r\d+" drop comment "deny -S 192\.168\.1\.0\/24 -W eth0" # script:10\n/)
     t.match(r.stdout, /\tcounter r1 \{ \}\n\tcounter r2 \{ \}\n/, 'counters renumbered')
     t.notMatch(r.stdout, /"a[0-9a-z]+x\d+"/, 'no counter keeps the name of a read-free append')
@@ -198,7 +210,10 @@ else {
     t.match(r.stdout, /continue comment "portfw 6 [^"]*" # script:23\n/)
     t.match(r.stdout, /continue comment "mfw 1 [^"]*" # script:28\n/)
     t.notMatch(r.stdout, /portfw 17 /, 'the deleted portfw entry is gone')
-    t.match(r.stderr, /^script:6: divergence: -V 10\.64\.0\.1 matches the set via_10_64_0_1, filled with the translating sandbox's interfaces; after nft -f of this file the first ipfwadm command, or its via watcher, brings it up to date for this host/m)
+    t.match(
+      r.stderr,
+      /^script:6: divergence: -V 10\.64\.0\.1 matches the set via_10_64_0_1, filled with the translating sandbox's interfaces; after nft -f of this file the first ipfwadm command, or its via watcher, brings it up to date for this host/m,
+    )
     t.match(r.stderr, /^script:9: divergence: reject in the output list drops instead/m)
     t.match(r.stderr, /^script:9: divergence: -o logs in nftables' format/m)
     t.match(r.stderr, /^script:5: divergence: masquerading is decided on a connection's first packet/m)
@@ -218,7 +233,12 @@ else {
       t.same(translated, expected, 'ipfwadm -l, ipmasqadm portfw -l / mfw -L, legacyfw proc and the kernel tables as after the live run')
       t.match(expected.join('\n'), /TCP  10\.64\.0\.1 +192\.168\.1\.3 +80 +8080/, 'the live run made the portfw entries')
       // The tools take it from there: the next commands commit on top of the loaded tables.
-      for (const argv of [[IPFWADM, '-I', '-a', 'deny', '-S', '10.9.9.9'], [IPMASQADM, 'portfw', '-f'], [IPMASQADM, 'autofw', '-A', '-r', 'udp', '7100', '7110', '-h', '192.168.1.8'], [join(ROOT, 'bin/ipautofw'), '-F']]) {
+      for (const argv of [
+        [IPFWADM, '-I', '-a', 'deny', '-S', '10.9.9.9'],
+        [IPMASQADM, 'portfw', '-f'],
+        [IPMASQADM, 'autofw', '-A', '-r', 'udp', '7100', '7110', '-h', '192.168.1.8'],
+        [join(ROOT, 'bin/ipautofw'), '-F'],
+      ]) {
         const a = inNetns(ns, argv)
         const b = inNetns(liveNs, argv)
         t.equal(a.status, 0, `${argv.slice(1).join(' ')} on the loaded table: ${a.stderr}`)
@@ -239,7 +259,11 @@ else {
     t.match(r.stdout, /counter name "policy_input" accept comment "policy ACCEPT"\n/, 'what every table starts with has no line')
     t.match(r.stdout, /\tchain input \{\n/)
     t.match(r.stdout, /ip saddr 10\.0\.0\.0\/8 ip protocol tcp counter name "r\d+" accept comment "[^"]*" # script:2\n/)
-    t.match(r.stdout, /iifname "eth0" counter name "r\d+" jump u_tcpin comment "[^"]*" # script:3\n/, 'a call inside a function: the line of the call')
+    t.match(
+      r.stdout,
+      /iifname "eth0" counter name "r\d+" jump u_tcpin comment "[^"]*" # script:3\n/,
+      'a call inside a function: the line of the call',
+    )
     t.match(r.stdout, /counter name "policy_forward" drop comment "policy DENY" # script:8\n/, 'through $IPCHAINS')
     t.match(r.stdout, /counter name "r\d+" drop comment "-j REJECT" # script:9\n/, 'an absolute path')
     t.match(r.stderr, /^script:5: error: ipchains -A nosuch -j ACCEPT exited 1: ipchains: No target by that name$/m)
@@ -248,26 +272,47 @@ else {
     t.match(r.stderr, /^script:9: divergence: REJECT reached from output drops instead/m)
     t.match(r.stderr, /^script:10: recorded, not run: modprobe ip_masq_ftp$/m)
     t.match(r.stderr, /^ipchains: No target by that name\n/m, "the command's own message reaches the script's stderr")
-    const lines = r.stderr.split('\n').filter((l) => /^script:\d+:/.test(l)).map((l) => Number(/^script:(\d+)/.exec(l)?.[1]))
-    t.same(lines, [...lines].sort((a, b) => a - b), 'the report is in script order')
+    const lines = r.stderr
+      .split('\n')
+      .filter((l) => /^script:\d+:/.test(l))
+      .map((l) => Number(/^script:(\d+)/.exec(l)?.[1]))
+    t.same(
+      lines,
+      [...lines].sort((a, b) => a - b),
+      'the report is in script order',
+    )
   })
 
   t.test('interfaces: the host mirror by default, --iface overrides, --no-mirror', async (t) => {
-    const path = script('iface.sh', `EXTIP=$(ip -4 -o addr show ppp0 | awk '{print $4}' | cut -d/ -f1)
+    const path = script(
+      'iface.sh',
+      `EXTIP=$(ip -4 -o addr show ppp0 | awk '{print $4}' | cut -d/ -f1)
 ipchains -A input -i ppp0 -d "$EXTIP" -j ACCEPT
 ip -o link show | awk -F': ' '{print $2}' | cut -d@ -f1 >&2
-`)
+`,
+    )
     const r = translate(['--iface', 'ppp0=198.51.100.7/32', path])
     t.equal(r.status, 0, r.stderr)
     t.match(r.stdout, /iifname "ppp0" ip daddr 198\.51\.100\.7 counter name "r1" accept/)
     const host = JSON.parse(spawnSync('ip', ['-j', 'link', 'show'], { encoding: 'utf8' }).stdout) as { ifname: string }[]
     for (const { ifname } of host) t.match(r.stderr, new RegExp(`^${ifname}$`, 'm'), `the sandbox has the host's ${ifname}`)
-    const hostAddr = JSON.parse(spawnSync('ip', ['-j', '-4', 'addr', 'show'], { encoding: 'utf8' }).stdout) as { ifname: string; addr_info: { local: string }[] }[]
+    const hostAddr = JSON.parse(spawnSync('ip', ['-j', '-4', 'addr', 'show'], { encoding: 'utf8' }).stdout) as {
+      ifname: string
+      addr_info: { local: string }[]
+    }[]
     const shown = script('addrs.sh', 'ip -4 -o addr show >&2\n')
     const addrs = translate([shown])
-    for (const { ifname, addr_info } of hostAddr) for (const a of addr_info) t.match(addrs.stderr, new RegExp(`${ifname} +inet ${a.local.replaceAll('.', '\\.')}/`), `${ifname} has ${a.local}`)
+    for (const { ifname, addr_info } of hostAddr)
+      for (const a of addr_info) t.match(addrs.stderr, new RegExp(`${ifname} +inet ${a.local.replaceAll('.', '\\.')}/`), `${ifname} has ${a.local}`)
     const bare = translate(['--no-mirror', '--iface', 'ppp0=198.51.100.7/32', path])
-    t.same(bare.stderr.split('\n').filter((l) => /^\w/.test(l) && !l.startsWith('script:')).sort(), ['lfwpeer0', 'lo', 'ppp0'], 'only lo and the --iface interface (with its veth peer)')
+    t.same(
+      bare.stderr
+        .split('\n')
+        .filter((l) => /^\w/.test(l) && !l.startsWith('script:'))
+        .sort(),
+      ['lfwpeer0', 'lo', 'ppp0'],
+      'only lo and the --iface interface (with its veth peer)',
+    )
     const bad = translate(['--iface', 'ppp0=nonsense', path])
     t.equal(bad.status, 2)
     t.match(bad.stderr, /^usage: legacyfw/)
@@ -283,7 +328,10 @@ ip -o link show | awk -F': ' '{print $2}' | cut -d@ -f1 >&2
     t.match(r.stdout, /ip saddr 192\.168\.1\.1 counter name "r2" comment "-s 192\.168\.1\.1" # script:7\n/)
     const loaded = loadAndList(r.stdout)
     t.equal(loaded.status, 0, loaded.stderr)
-    t.match(loaded.lists[2], /^0\n:input ACCEPT\n:forward ACCEPT\n:output ACCEPT\n-A input -s 0\.0\.0\.0\/0\.0\.0\.0 -d 192\.168\.1\.1\/255\.255\.255\.255\n-A output -s 192\.168\.1\.1\/255\.255\.255\.255 -d 0\.0\.0\.0\/0\.0\.0\.0\n/)
+    t.match(
+      loaded.lists[2],
+      /^0\n:input ACCEPT\n:forward ACCEPT\n:output ACCEPT\n-A input -s 0\.0\.0\.0\/0\.0\.0\.0 -d 192\.168\.1\.1\/255\.255\.255\.255\n-A output -s 192\.168\.1\.1\/255\.255\.255\.255 -d 0\.0\.0\.0\/0\.0\.0\.0\n/,
+    )
     const unknown = translate(['--from', 'iptables-save', SAVED])
     t.equal(unknown.status, 1)
     t.match(unknown.stderr, /unknown saved format iptables-save \(known: ipchains-save\)/)

@@ -61,10 +61,16 @@ t.test('packets and bytes keep their own columns', async (t) => {
 })
 
 t.test('-x prints exact values in 8 and 10 columns, wider values overflow', async (t) => {
-  t.same(ruleLines([[99999, 100000], [123456789, 12345678901]], true), [
-    `   99999     100000 ${TAIL}`,
-    `123456789 12345678901 ${TAIL}`,
-  ])
+  t.same(
+    ruleLines(
+      [
+        [99999, 100000],
+        [123456789, 12345678901],
+      ],
+      true,
+    ),
+    [`   99999     100000 ${TAIL}`, `123456789 12345678901 ${TAIL}`],
+  )
 })
 
 t.test('the -v title shows the policy counters exactly, whatever -x says', async (t) => {

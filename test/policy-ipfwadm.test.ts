@@ -134,7 +134,9 @@ const CASES: PolicyCase[] = [
     vars: { localnet: '192.168.1.0/24' },
     extra: async (lab: Lab): Promise<Outcomes> => ({
       'accounting: 5 udp lan -> wan': await counted(lab, () => lab.spoof('lan', { src: LAN10, dst: WAN, dport: 9000, count: 5 })),
-      'accounting: 3 udp wan -> lan': await withRouteBack(lab, LAN12, () => counted(lab, () => lab.spoof('wan', { src: WAN, dst: LAN12, dport: 9000, count: 3 }))),
+      'accounting: 3 udp wan -> lan': await withRouteBack(lab, LAN12, () =>
+        counted(lab, () => lab.spoof('wan', { src: WAN, dst: LAN12, dport: 9000, count: 3 })),
+      ),
     }),
     intent: {
       ...lanToWan('timeout'),
@@ -175,7 +177,11 @@ else {
       try {
         const load = lab.exec('gw', ['nft', '-f', '-'], tr.file)
         t.equal(load.status, 0, `the translation loads: ${load.stderr}`)
-        t.same(viaSets(lab), { via_127_0_0_1: ['lo'], via_192_168_1_1: ['eth0'], via_203_0_113_1: ['ppp0'] }, "the sets hold the sandbox's interfaces")
+        t.same(
+          viaSets(lab),
+          { via_127_0_0_1: ['lo'], via_192_168_1_1: ['eth0'], via_203_0_113_1: ['ppp0'] },
+          "the sets hold the sandbox's interfaces",
+        )
         t.notOk(watcherRunning(lab), 'no watcher runs')
         const reach = async (): Promise<string[]> => [
           (await lab.tcp('lan', GW_LAN, 22, { src: LAN10, timeout: 1 })).result,
@@ -185,7 +191,11 @@ else {
 
         // Appending a rule without -V only adds it (the read-free append): the sets stay.
         t.equal(lab.ipfwadm('-A', 'in', '-a', '-P', 'udp', '-D', '0/0', '9').status, 0)
-        t.same(viaSets(lab), { via_127_0_0_1: ['lo'], via_192_168_1_1: ['eth0'], via_203_0_113_1: ['ppp0'] }, 'an append without -V leaves the sets')
+        t.same(
+          viaSets(lab),
+          { via_127_0_0_1: ['lo'], via_192_168_1_1: ['eth0'], via_203_0_113_1: ['ppp0'] },
+          'an append without -V leaves the sets',
+        )
 
         // Any command that rewrites the table fills them from the gateway and starts the watcher.
         t.equal(lab.ipfwadm('-A', 'in', '-d', '-P', 'udp', '-D', '0/0', '9').status, 0)

@@ -4,13 +4,12 @@
 // .nft golden must also load with nft -c.
 import t from 'tap'
 import { join } from 'node:path'
-import { type CaseCommand, FIXTURES, caseNames, readCase, transcriptEntry } from './helpers/golden.ts'
+import { type CaseCommand, FIXTURES, GOLDEN_TOOLS, caseNames, readCase, transcriptEntry } from './helpers/golden.ts'
 import { inNetns, requireRootAndNft, withNetns } from './helpers/netns.ts'
 import { FIXTURE_ETC } from './helpers/sys.ts'
 import { readFileSync } from 'node:fs'
 
 const BIN = new URL('../bin/', import.meta.url).pathname
-const TOOLS = ['ipchains', 'ipchains-save', 'ipchains-restore', 'ipfwadm', 'ipautofw', 'ipmasqadm']
 
 // A new session whose controlling terminal is a pty at which argv[1] is
 // typed (then end-of-file); the command keeps its own stdin, stdout, stderr.
@@ -37,12 +36,8 @@ sys.exit(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
 // asked, and a controlling terminal only if the case types answers at one.
 const wrapper = (cmd: CaseCommand): string[] => {
   const mounts = FIXTURE_ETC.map((f) => `mount --bind ${join(FIXTURES, 'etc', f)} /etc/${f}`).join(' && ')
-  const session = cmd.ttyLines
-    ? ['python3', '-c', TYPED_AT_TTY, cmd.ttyLines.map((l) => `${l}\n`).join('')]
-    : ['setsid', '-w']
-  const exec = cmd.tty
-    ? ['python3', '-c', 'import pty,subprocess,sys; m,s=pty.openpty(); sys.exit(subprocess.call(sys.argv[1:], stdin=s))']
-    : []
+  const session = cmd.ttyLines ? ['python3', '-c', TYPED_AT_TTY, cmd.ttyLines.map((l) => `${l}\n`).join('')] : ['setsid', '-w']
+  const exec = cmd.tty ? ['python3', '-c', 'import pty,subprocess,sys; m,s=pty.openpty(); sys.exit(subprocess.call(sys.argv[1:], stdin=s))'] : []
   const [program, ...args] = cmd.argv
   return ['sh', '-c', `${mounts} && exec "$@"`, 'sh', ...session, ...exec, join(BIN, program ?? ''), ...args]
 }
@@ -50,7 +45,7 @@ const wrapper = (cmd: CaseCommand): string[] => {
 const missing = requireRootAndNft()
 if (missing) t.fail(missing)
 else
-  for (const tool of TOOLS)
+  for (const tool of GOLDEN_TOOLS)
     for (const name of caseNames(tool))
       t.test(`replay ${tool}/${name}`, async (t) => {
         await withNetns('replay', (ns) => {

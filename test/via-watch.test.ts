@@ -61,7 +61,9 @@ else
         const monitor = ps.find((p) => p.ppid === watcher?.pid && p.argv.join(' ') === 'ip monitor address link')
         return { watcher, monitor }
       }
-      t.ok(await within(() => find().monitor !== undefined, 5000), 'ipfwadm started the watcher, and it runs ip monitor address link', { processes: processes(ns) })
+      t.ok(await within(() => find().monitor !== undefined, 5000), 'ipfwadm started the watcher, and it runs ip monitor address link', {
+        processes: processes(ns),
+      })
       const { watcher, monitor } = find()
       if (!watcher || !monitor) return
 

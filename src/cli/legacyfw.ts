@@ -15,11 +15,10 @@ import { type Place, runScript } from '../script/sandbox.ts'
 import { readStubs, serve } from '../script/serve.ts'
 import { Session } from '../script/session.ts'
 import { lineDiff } from '../script/diff.ts'
-import { LEGACY_COMMANDS, RULE_TABLES } from '../tools/registry.ts'
+import { LEGACY_COMMANDS, OWNED_TABLES } from '../tools/registry.ts'
 import { procMain } from './proc.ts'
 import { runMain } from '../script/run.ts'
 import { type Translation, translation } from '../script/translation.ts'
-
 
 const USAGE = `usage: legacyfw demo
        legacyfw translate [--iface NAME=ADDR/LEN]... [--no-mirror] [--file PATH=FILE]...
@@ -123,13 +122,17 @@ const serveMain = async (dir: string): Promise<number> => {
 
 /** `--from FORMAT FILE`: the saved ruleset loaded by its restore command, in memory. */
 const translateSaved = async (format: string, file: string): Promise<ScriptTranslation | string> => {
-  const owned = RULE_TABLES.find((t) => Object.hasOwn(t.saved, format))
+  const owned = OWNED_TABLES.find((t) => Object.hasOwn(t.saved, format))
   const saved = owned?.saved[format]
-  if (!owned || !saved) return `legacyfw translate: unknown saved format ${format} (known: ${RULE_TABLES.flatMap((t) => Object.keys(t.saved)).join(', ')})`
+  if (!owned || !saved)
+    return `legacyfw translate: unknown saved format ${format} (known: ${OWNED_TABLES.flatMap((t) => Object.keys(t.saved)).join(', ')})`
   if (!existsSync(file)) return `legacyfw translate: ${file}: no such file`
   const text = readFileSync(file, 'utf8')
   const session = new Session()
-  const reply = await session.call({ pid: process.pid, command: saved.command, as: saved.command, where: '?', stdinIsTty: false, args: saved.args }, text)
+  const reply = await session.call(
+    { pid: process.pid, command: saved.command, as: saved.command, where: '?', stdinIsTty: false, args: saved.args },
+    text,
+  )
   const origins = session.originsOf(owned)
   origins.rules.clear()
   origins.chains.clear()

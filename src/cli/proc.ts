@@ -14,16 +14,14 @@ import { TABLE_NAME as IPFWADM_TABLE } from '../translate/ipfwadm/render.ts'
 import { TABLE_NAME as IPCHAINS_TABLE } from '../translate/ipchains/render.ts'
 import { autofwProc } from '../translate/ipautofw/proc.ts'
 import { mfwProc, portfwProc } from '../translate/ipmasqadm/proc.ts'
-import { decodeMasq } from '../translate/ipmasqadm/state.ts'
-import { DecodeError } from '../translate/nft/kernel-table.ts'
-import type { FwKernel } from '../translate/ipmasqadm/table.ts'
-import { nftFwStore } from '../runtime/fwstore.ts'
+import { MASQADM_TABLE, type MasqTable, decodeMasq } from '../translate/ipmasqadm/state.ts'
+import { AUTOFW_TABLE } from '../translate/ipautofw/render.ts'
+import { DecodeError, type KernelTable } from '../translate/nft/kernel-table.ts'
 import { NftMissing, runNft } from '../runtime/nft.ts'
-import { KernelUnavailable } from '../runtime/store.ts'
+import { KernelUnavailable, nftTableStore } from '../runtime/store.ts'
 import { readConntrack } from '../runtime/conntrack.ts'
 import { readForwarding } from '../runtime/forwarding.ts'
-import { AUTOFW_TABLE, MASQADM_TABLE } from '../translate/ipmasqadm/state.ts'
-import { autofwLive } from '../tools/ipmasqadm.ts'
+import { autofwLive } from '../tools/masq-table.ts'
 
 export interface ProcIo {
   readonly out: (text: string) => void
@@ -33,7 +31,7 @@ export interface ProcIo {
 /** What the files are made from. */
 export interface ProcWorld {
   /** An ipautofw/ipmasqadm table, undefined when absent; throws KernelUnavailable. */
-  readonly read: (table: typeof AUTOFW_TABLE | typeof MASQADM_TABLE) => FwKernel | undefined
+  readonly read: (table: MasqTable) => KernelTable | undefined
   /** conntrack table lines, undefined when unreadable. */
   readonly conntrack: () => string | undefined
   /** What the ipautofw/ipmasqadm tables forward (their connections are masq entries too). */
@@ -117,7 +115,7 @@ export const procMain = (args: readonly string[], io: ProcIo, world: ProcWorld =
 }
 
 export const realProcWorld = (): ProcWorld => ({
-  read: (table) => nftFwStore(table).read(),
+  read: (table) => nftTableStore('ip', table).read(),
   conntrack: readConntrack,
   forwarding: readForwarding,
   tables: () => {

@@ -152,7 +152,17 @@ export class Lab {
 
   /** Starts labtool servers and resolves once they listen. */
   serve(place: Place, ports: { tcp?: readonly number[]; udp?: readonly number[] }, lifetime = 110): Promise<Server> {
-    const argv = this.argv(place, [PYTHON, LABTOOL, 'serve', '--tcp', (ports.tcp ?? []).join(','), '--udp', (ports.udp ?? []).join(','), '--lifetime', String(lifetime)])
+    const argv = this.argv(place, [
+      PYTHON,
+      LABTOOL,
+      'serve',
+      '--tcp',
+      (ports.tcp ?? []).join(','),
+      '--udp',
+      (ports.udp ?? []).join(','),
+      '--lifetime',
+      String(lifetime),
+    ])
     const child = spawn(argv[0] as string, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] })
     this.children.push(child)
     const events: ServerEvent[] = []
@@ -207,7 +217,23 @@ export class Lab {
 
   /** TCP segments with the given flags outside any connection (see labtool.py rawtcp). */
   async rawTcp(place: Place, o: { src: string; dst: string; sport: number; dport: number; flags: string; count?: number }): Promise<void> {
-    const argv = [PYTHON, LABTOOL, 'rawtcp', '--src', o.src, '--dst', o.dst, '--sport', String(o.sport), '--dport', String(o.dport), '--flags', o.flags, '--count', String(o.count ?? 1)]
+    const argv = [
+      PYTHON,
+      LABTOOL,
+      'rawtcp',
+      '--src',
+      o.src,
+      '--dst',
+      o.dst,
+      '--sport',
+      String(o.sport),
+      '--dport',
+      String(o.dport),
+      '--flags',
+      o.flags,
+      '--count',
+      String(o.count ?? 1),
+    ]
     const r = await runAsync(this.argv(place, argv))
     if (r.status !== 0) throw new Error(`rawtcp failed: ${r.stderr}`)
   }
@@ -231,7 +257,21 @@ export class Lab {
 
   /** UDP datagrams with a forged source address; returns the bytes sent. */
   async spoof(place: Place, o: { src: string; dst: string; dport: number; count: number; size?: number }): Promise<number> {
-    const argv = [PYTHON, LABTOOL, 'spoof', '--src', o.src, '--dst', o.dst, '--dport', String(o.dport), '--count', String(o.count), '--size', String(o.size ?? 16)]
+    const argv = [
+      PYTHON,
+      LABTOOL,
+      'spoof',
+      '--src',
+      o.src,
+      '--dst',
+      o.dst,
+      '--dport',
+      String(o.dport),
+      '--count',
+      String(o.count),
+      '--size',
+      String(o.size ?? 16),
+    ]
     const r = await runAsync(this.argv(place, argv))
     if (r.status !== 0) throw new Error(`spoof failed: ${r.stderr}`)
     return (JSON.parse(r.stdout.trim()) as { bytes: number }).bytes

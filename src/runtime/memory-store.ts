@@ -1,12 +1,11 @@
 // The kernel side of pure mode: an owned table kept in memory with the
 // semantics the real store relies on (named counters keep their values
-// while they exist, a generation number guards every commit).
+// while they exist, maps that stay keep what the packet path learned, a
+// commit sends every tally again, a generation number guards every commit).
 import type { NftRule, NftTable } from '../translate/nft/ir.ts'
-import { type Counts, type KernelTable, kernelTableFromNft } from '../translate/nft/kernel-table.ts'
+import { type Counts, type KernelTable, type MapElement, kernelTableFromNft, talliesOf } from '../translate/nft/kernel-table.ts'
 import { GENERATION_SET, generationOf } from '../translate/nft/transaction.ts'
 import { tableText } from '../translate/nft/text.ts'
-import { type FwKernel, type FwTable, type MapElement, fwKernelFromTable } from '../translate/ipmasqadm/table.ts'
-import type { FwCommit, FwStore } from './fwstore.ts'
 import type { CommitResult, TableStore } from './store.ts'
 
 export interface MemoryStoreOptions {
@@ -22,6 +21,8 @@ export class MemoryStore implements TableStore {
   private table: NftTable | undefined
   private generation = 0
   readonly counters = new Map<string, Counts>()
+  private learned = new Map<string, readonly MapElement[]>()
+  private tallies = new Map<string, number>()
   /** Counts every change (commit, append, seed). */
   version = 0
   /** The counters the last change appended, when it was an append. */
@@ -39,13 +40,16 @@ export class MemoryStore implements TableStore {
 
   private seeded = false
 
-  /** Starts from a table the kernel holds, rendered, with its counter values. */
-  seed(table: NftTable, counters: ReadonlyMap<string, Counts>): void {
+  /** Starts from a table the kernel holds, rendered, with what it counted and learned, and its generation. */
+  seed(table: NftTable, kernel: KernelTable): void {
     this.table = table
+    this.generation = generationOf(kernel) ?? 0
+    this.learned = new Map(kernel.maps)
+    this.tallies = talliesOf(kernel)
     this.lastRead = undefined
     this.seeded = true
     this.version++
-    for (const name of table.counters) this.counters.set(name, counters.get(name) ?? { packets: 0, bytes: 0 })
+    for (const name of table.counters) this.counters.set(name, kernel.counters.get(name) ?? { packets: 0, bytes: 0 })
   }
 
   /** The table as rendered by the last commit (or the seed). */
@@ -59,7 +63,7 @@ export class MemoryStore implements TableStore {
   read(): KernelTable | undefined {
     if (!this.table) return undefined
     if (this.lastRead) return this.lastRead
-    const kernel = kernelTableFromNft(this.table, this.counters)
+    const kernel = kernelTableFromNft(this.table, { counters: this.counters, maps: this.learned, tallies: this.tallies })
     return (this.lastRead = { ...kernel, sets: new Map([...kernel.sets, [GENERATION_SET, [String(this.generation)]]]) })
   }
 
@@ -67,6 +71,9 @@ export class MemoryStore implements TableStore {
     if ((generationOf(current) ?? 0) !== this.generation) return 'conflict'
     for (const name of this.counters.keys()) if (!next.counters.includes(name)) this.counters.delete(name)
     for (const name of next.counters) if (!this.counters.has(name)) this.counters.set(name, { packets: 0, bytes: 0 })
+    const kept = new Set(next.maps?.map((m) => m.name))
+    this.learned = new Map([...this.learned].filter(([name]) => kept.has(name)))
+    this.tallies = new Map()
     this.table = next
     this.lastRead = undefined
     this.generation++
@@ -143,58 +150,5 @@ const ruleFromText = (text: string): NftRule => {
     ...(counter ? { counter: counter[1] as string } : {}),
     stmts: after.trim() ? [after.trim()] : [],
     ...(comment ? { comment: comment[1] as string } : {}),
-  }
-}
-
-/**
- * An ipautofw/ipmasqadm table kept in memory (legacyfw translate and run):
- * the FwStore the tools use against the kernel, with its generation check.
- * What the packet path learned (map elements) and counted is what the seed
- * brought; a commit keeps the elements of maps that stay, as the kernel
- * does, and restarts the counters, whose rules it adds again.
- */
-export class FwMemoryStore implements FwStore {
-  private table: FwTable | undefined
-  private generation = 0
-  private learned = new Map<string, readonly MapElement[]>()
-  private counts = new Map<string, number>()
-  private seeded = false
-  /** Counts every change (commit, seed). */
-  version = 0
-
-  get changed(): boolean {
-    return this.version > (this.seeded ? 1 : 0)
-  }
-
-  /** Starts from what the kernel holds (rendered), with what it learned and counted. */
-  seed(table: FwTable, kernel: FwKernel): void {
-    this.table = table
-    this.generation = kernel.generation
-    this.learned = new Map(kernel.maps)
-    this.counts = new Map(kernel.counts)
-    this.seeded = true
-    this.version++
-  }
-
-  /** The table as the last commit (or the seed) left it. */
-  current(): FwTable | undefined {
-    return this.table
-  }
-
-  read(): FwKernel | undefined {
-    if (!this.table) return undefined
-    const kernel = fwKernelFromTable(this.table, this.generation)
-    return { ...kernel, maps: new Map(this.table.maps.map((m) => [m.name, this.learned.get(m.name) ?? []])), counts: this.counts }
-  }
-
-  commit(current: FwKernel | undefined, next: FwTable): FwCommit {
-    if ((current === undefined) !== (this.table === undefined) || (current?.generation ?? 0) !== this.generation) return 'conflict'
-    const kept = new Set(next.maps.map((m) => m.name))
-    this.learned = new Map([...this.learned].filter(([name]) => kept.has(name)))
-    this.counts = new Map()
-    this.table = next
-    this.generation++
-    this.version++
-    return 'ok'
   }
 }

@@ -19,7 +19,10 @@ export interface TableStore {
 
 /** Why the kernel cannot be used at all; the tools word it their own way. */
 export class KernelUnavailable extends Error {
-  constructor(readonly reason: 'permission' | 'unsupported', detail: string) {
+  constructor(
+    readonly reason: 'permission' | 'unsupported',
+    detail: string,
+  ) {
     super(detail)
   }
 }

@@ -77,7 +77,7 @@ const readTtyLine = (): string | undefined => {
 
 const writeAll = (fd: number, text: string): void => {
   const bytes = Buffer.from(text)
-  for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done)
+  for (let done = 0; done < bytes.length;) done += writeSync(fd, bytes, done)
 }
 
 export const realSys = (program: string): Sys => {

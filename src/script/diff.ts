@@ -9,7 +9,10 @@ const diffOps = (a: readonly string[], b: readonly string[]): Op[] => {
   const lcs = Array.from({ length: a.length + 1 }, () => new Uint32Array(b.length + 1))
   for (let i = a.length - 1; i >= 0; i--)
     for (let j = b.length - 1; j >= 0; j--)
-      (lcs[i] as Uint32Array)[j] = a[i] === b[j] ? ((lcs[i + 1] as Uint32Array)[j + 1] as number) + 1 : Math.max((lcs[i + 1] as Uint32Array)[j] as number, (lcs[i] as Uint32Array)[j + 1] as number)
+      (lcs[i] as Uint32Array)[j] =
+        a[i] === b[j]
+          ? ((lcs[i + 1] as Uint32Array)[j + 1] as number) + 1
+          : Math.max((lcs[i + 1] as Uint32Array)[j] as number, (lcs[i] as Uint32Array)[j + 1] as number)
   const ops: Op[] = []
   let i = 0
   let j = 0
@@ -17,7 +20,8 @@ const diffOps = (a: readonly string[], b: readonly string[]): Op[] => {
     if (i < a.length && j < b.length && a[i] === b[j]) {
       ops.push({ kind: ' ', line: a[i++] as string })
       j++
-    } else if (j < b.length && (i === a.length || ((lcs[i] as Uint32Array)[j + 1] as number) >= ((lcs[i + 1] as Uint32Array)[j] as number))) ops.push({ kind: '+', line: b[j++] as string })
+    } else if (j < b.length && (i === a.length || ((lcs[i] as Uint32Array)[j + 1] as number) >= ((lcs[i + 1] as Uint32Array)[j] as number)))
+      ops.push({ kind: '+', line: b[j++] as string })
     else ops.push({ kind: '-', line: a[i++] as string })
   }
   return ops

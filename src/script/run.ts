@@ -7,32 +7,32 @@ import { spawn } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { CommitRejected, KernelUnavailable, nftTableStore, transact } from '../runtime/store.ts'
-import { nftFwStore, transactFw } from '../runtime/fwstore.ts'
 import { NftMissing } from '../runtime/nft.ts'
 import { makeRunDir } from '../runtime/rundir.ts'
 import { openRequests, prepareServeDir, removeDir, scriptThenEnd, serve, shellWord } from './serve.ts'
 import { Session } from './session.ts'
 import type { Io } from '../runtime/sys.ts'
 import { startViaWatch } from '../runtime/via-watch.ts'
-import { ENTRY_TABLES, type EntryTable, LEGACY_COMMANDS, type Owned, type OwnedTable, RULE_TABLES } from '../tools/registry.ts'
+import { LEGACY_COMMANDS, OWNED_TABLES, type OwnedTable } from '../tools/registry.ts'
 
 /** How long background commands of the script may outlive it before the run ends without them. */
 export const LINGER_SECONDS = 30
 
 // The script under bash with the functions (BASH_ENV), then the end message.
-const wrapper = (dir: string): string => `${scriptThenEnd(dir, `BASH_ENV=${shellWord(join(dir, 'env.bash'))} bash "$@"`, { end: true, waitSeconds: LINGER_SECONDS })}exit $rc
+const wrapper = (
+  dir: string,
+): string => `${scriptThenEnd(dir, `BASH_ENV=${shellWord(join(dir, 'env.bash'))} bash "$@"`, { end: true, waitSeconds: LINGER_SECONDS })}exit $rc
 `
 
+// The kernel keeps what its packet path learned in maps that stay (replaceTableText).
 const apply = (owned: OwnedTable, session: Session): void => {
   const next = session.storeOf(owned).nft()
   if (!next) return
-  transact(nftTableStore(owned.family, owned.name), (current) => ({ next, ...(current ? { previous: () => owned.rendered(current) } : {}), result: undefined }))
-}
-
-// The kernel keeps what its packet path learned in maps that stay (transactionText).
-const applyEntries = (owned: EntryTable, session: Session): void => {
-  const next = session.fwStoreOf(owned).current()
-  if (next) transactFw(nftFwStore(owned.name), () => ({ next, result: undefined }))
+  transact(nftTableStore(owned.family, owned.name), (current) => ({
+    next,
+    ...(current ? { previous: () => owned.rendered(current) } : {}),
+    result: undefined,
+  }))
 }
 
 const failure = (e: unknown): string | undefined => {
@@ -47,13 +47,9 @@ export const runMain = async (script: string, args: readonly string[], io: Io): 
   let viaUsed = false
   session.watchVia = () => (viaUsed = true)
   try {
-    for (const owned of RULE_TABLES) {
+    for (const owned of OWNED_TABLES) {
       const table = nftTableStore(owned.family, owned.name).read()
       if (table) session.seed(owned, table)
-    }
-    for (const owned of ENTRY_TABLES) {
-      const kernel = nftFwStore(owned.name).read()
-      if (kernel) session.seedEntries(owned, kernel)
     }
   } catch (e) {
     const why = failure(e)
@@ -71,15 +67,14 @@ export const runMain = async (script: string, args: readonly string[], io: Io): 
     const exited = new Promise<void>((resolve) => child.on('close', () => resolve()))
     const { status, lingering } = await serve(dir, session, requests)
     await exited
-    if (lingering) io.err(`legacyfw run: ${script}: processes it started in the background still ran when it ended; they were served until they ended (at most ${LINGER_SECONDS} s)\n`)
+    if (lingering)
+      io.err(
+        `legacyfw run: ${script}: processes it started in the background still ran when it ended; they were served until they ended (at most ${LINGER_SECONDS} s)\n`,
+      )
     let failed = false
-    const changed: [Owned, () => void][] = [
-      ...session.changed().map(([owned]): [Owned, () => void] => [owned, () => apply(owned, session)]),
-      ...session.changedEntries().map(([owned]): [Owned, () => void] => [owned, () => applyEntries(owned, session)]),
-    ]
-    for (const [owned, applyIt] of changed)
+    for (const [owned] of session.changed())
       try {
-        applyIt()
+        apply(owned, session)
       } catch (e) {
         const why = failure(e)
         if (why === undefined) throw e

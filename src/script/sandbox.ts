@@ -21,13 +21,28 @@
 // script: assignment lines of the named variables get new values, every
 // other line stays byte for byte.
 import { spawn } from 'node:child_process'
-import { chmodSync, chownSync, closeSync, constants, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs'
+import {
+  chmodSync,
+  chownSync,
+  closeSync,
+  constants,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs'
 import { dirname, join } from 'node:path'
 import { withoutTapLoader } from '../runtime/netns.ts'
 import { projectPath } from '../runtime/project.ts'
 import { makeRunDir } from '../runtime/rundir.ts'
-import { STUBBED_TOOLS, TOOL_DIRS, prepareServeDir, scriptThenEnd, shellWord } from './serve.ts'
-import { LEGACY_COMMANDS } from '../tools/registry.ts'
+import { TOOL_DIRS, prepareServeDir, scriptThenEnd, shellWord } from './serve.ts'
+import { LEGACY_COMMANDS, STUBBED_TOOLS } from '../tools/registry.ts'
 
 const BIN = projectPath('bin')
 
@@ -166,13 +181,17 @@ done < <(cat "$D/interfaces" 2>/dev/null)
 cd "$D/work" || exit 97
 : >"$D/started"
 export BASH_ENV="$D/env.bash" PATH="$D/bin:$PATH" TMPDIR="$D/work" HOME="$D/work"
-${serving ? `# legacy commands served by one resident process (ScriptOptions.serve); the
+${
+  serving
+    ? `# legacy commands served by one resident process (ScriptOptions.serve); the
 # request fifo is held open from here on (see openRequests)
 exec 250<>"$D/req"
 $LFW_SERVER "$D" </dev/null &
 srv=$!
 export LFW_SERVER_PID=$srv
-${scriptThenEnd(dir, 'bash "$D/script" "$@" </dev/null 250<&-', { end: true })}wait "$srv"` : scriptThenEnd(dir, 'bash "$D/script" "$@" </dev/null', { end: false })}
+${scriptThenEnd(dir, 'bash "$D/script" "$@" </dev/null 250<&-', { end: true })}wait "$srv"`
+    : scriptThenEnd(dir, 'bash "$D/script" "$@" </dev/null', { end: false })
+}
 # The firewall the script left behind, read before the namespace goes away.
 [ -n "\${LFW_CAPTURE:-}" ] && nft -j list ruleset >"$D/ruleset.json"
 exit $rc
@@ -218,7 +237,8 @@ ${runPart(dir, true)}`
 const envBash = (dir: string): string => {
   const lines = ['# Legacy tool names -> the sandbox wrappers (bash looks up functions before PATH).']
   for (const tool of [...LEGACY_COMMANDS.filter((t) => existsSync(join(BIN, t))), ...STUBBED_TOOLS])
-    for (const name of [tool, ...TOOL_DIRS.map((d) => `${d}/${tool}`)]) lines.push(`${name}() { LFW_AS=${name} ${shellWord(join(dir, 'bin', tool))} "$@"; }`)
+    for (const name of [tool, ...TOOL_DIRS.map((d) => `${d}/${tool}`)])
+      lines.push(`${name}() { LFW_AS=${name} ${shellWord(join(dir, 'bin', tool))} "$@"; }`)
   return `${lines.join('\n')}\n`
 }
 
@@ -263,7 +283,11 @@ const sandboxArgv = (place: Place, dir: string, options: ScriptOptions): string[
   writeFileSync(join(dir, 'outer.sh'), sealOuter(root ? NOBODY : undefined))
   writeFileSync(join(dir, 'setup.sh'), sealInner(dir))
   if (root) chownTree(dir, NOBODY)
-  const server = [`LFW_SERVER=${join(dir, 'node')} ${join(dir, 'project', 'bin', 'legacyfw')} serve`, `LFW_PROJECT=${projectPath()}`, `LFW_NODE=${process.execPath}`]
+  const server = [
+    `LFW_SERVER=${join(dir, 'node')} ${join(dir, 'project', 'bin', 'legacyfw')} serve`,
+    `LFW_PROJECT=${projectPath()}`,
+    `LFW_NODE=${process.execPath}`,
+  ]
   const outer = ['setpriv', '--pdeathsig', 'KILL', 'unshare', '--mount', '--propagation', 'private', ...(root ? [] : ['--user', '--map-root-user'])]
   return withoutTapLoader([...env, ...server, ...outer, 'bash', join(dir, 'outer.sh'), ...args])
 }
@@ -283,7 +307,7 @@ const sendEnd = (dir: string, status: number): void => {
 }
 
 const waitForFile = async (path: string, ms: number): Promise<void> => {
-  for (const until = Date.now() + ms; !existsSync(path) && Date.now() < until; ) await new Promise((r) => setTimeout(r, 50))
+  for (const until = Date.now() + ms; !existsSync(path) && Date.now() < until;) await new Promise((r) => setTimeout(r, 50))
 }
 
 const readJson = (path: string): unknown => {
@@ -349,7 +373,15 @@ export const runScriptText = (place: Place, scriptText: string, name: string, op
       const result = readJson(join(dir, 'result.json'))
       rmSync(dir, { recursive: true, force: true })
       resolve({
-        stdout, stderr, status, signal, timedOut, started, calls, toolStderr, stubs,
+        stdout,
+        stderr,
+        status,
+        signal,
+        timedOut,
+        started,
+        calls,
+        toolStderr,
+        stubs,
         ...(ruleset === undefined ? {} : { ruleset }),
         ...(result === undefined ? {} : { result }),
       })
@@ -358,7 +390,11 @@ export const runScriptText = (place: Place, scriptText: string, name: string, op
 }
 
 /** Runs a script file, optionally with some variables set (see setVariables). */
-export const runScript = (place: Place, path: string, options: ScriptOptions & { vars?: Readonly<Record<string, string>> } = {}): Promise<ScriptRun> => {
+export const runScript = (
+  place: Place,
+  path: string,
+  options: ScriptOptions & { vars?: Readonly<Record<string, string>> } = {},
+): Promise<ScriptRun> => {
   const text = readFileSync(path, 'latin1')
   const script = options.vars ? setVariables(text, options.vars) : text
   return runScriptText(place, script, path, options)

@@ -22,9 +22,8 @@ import { closeSync, constants, existsSync, mkdirSync, openSync, readFileSync, re
 import { join } from 'node:path'
 import { quote } from 'shell-quote'
 import type { Request, Session } from './session.ts'
+import { STUBBED_TOOLS } from '../tools/registry.ts'
 
-/** Kernel-global tools: recorded, never run. */
-export const STUBBED_TOOLS = ['modprobe', 'insmod', 'rmmod', 'depmod', 'lsmod'] as const
 /** Where the old tools lived: the absolute names scripts call them by. */
 export const TOOL_DIRS = ['/sbin', '/usr/sbin', '/bin', '/usr/bin', '/usr/local/sbin', '/usr/local/bin']
 

@@ -4,13 +4,12 @@
 // and lists exactly as it would against the kernel. The session remembers
 // which script line made each rule, chain and policy, and every call.
 import { readFileSync } from 'node:fs'
-import { type KernelTable, kernelTableFromNft } from '../translate/nft/kernel-table.ts'
-import type { EntryTable, Owned, OwnedTable } from '../tools/registry.ts'
+import { type KernelTable, kernelTableFromNft, recordsOf } from '../translate/nft/kernel-table.ts'
+import type { OwnedTable } from '../tools/registry.ts'
 import { commandTable } from '../tools/registry.ts'
-import type { FwKernel, FwTable } from '../translate/ipmasqadm/table.ts'
 import { readForwarding } from '../runtime/forwarding.ts'
 import { readConntrack } from '../runtime/conntrack.ts'
-import { FwMemoryStore, MemoryStore } from '../runtime/memory-store.ts'
+import { MemoryStore } from '../runtime/memory-store.ts'
 import { type Sys, realSys } from '../runtime/sys.ts'
 
 export interface Request {
@@ -39,7 +38,7 @@ export interface CallRecord extends Reply {
   readonly unsupported: boolean
 }
 
-/** Where each rule (by counter name, or record of an entry table) and chain (by name) of a table came from. */
+/** Where each rule (by counter name, or an entry by its record) and chain (by name) of a table came from. */
 export interface Origins {
   readonly rules: Map<string, string>
   readonly chains: Map<string, string>
@@ -59,26 +58,14 @@ const ruleComments = (table: KernelTable): Map<string, string | undefined> => {
 export class Session {
   readonly calls: CallRecord[] = []
   private readonly stores = new Map<OwnedTable, MemoryStore>()
-  private readonly fwStores = new Map<EntryTable, FwMemoryStore>()
-  private readonly origins = new Map<Owned, Origins>()
+  private readonly origins = new Map<OwnedTable, Origins>()
   /** Called after an ipfwadm commit that leaves -V rules (legacyfw run: the kernel gets them at the end). */
   watchVia: (() => void) | undefined
   private readonly names = realSys('legacyfw').names
 
   /** Starts a table from what the kernel holds (legacyfw run). */
   seed(owned: OwnedTable, table: KernelTable): void {
-    this.storeOf(owned).seed(owned.rendered(table), table.counters)
-  }
-
-  /** Starts an entry table from what the kernel holds (legacyfw run). */
-  seedEntries(owned: EntryTable, kernel: FwKernel): void {
-    this.fwStoreOf(owned).seed(owned.rendered(kernel), kernel)
-  }
-
-  fwStoreOf(owned: EntryTable): FwMemoryStore {
-    let store = this.fwStores.get(owned)
-    if (!store) this.fwStores.set(owned, (store = new FwMemoryStore()))
-    return store
+    this.storeOf(owned).seed(owned.rendered(table), table)
   }
 
   storeOf(owned: OwnedTable): MemoryStore {
@@ -87,26 +74,25 @@ export class Session {
     return store
   }
 
-  originsOf(owned: Owned): Origins {
+  originsOf(owned: OwnedTable): Origins {
     let origins = this.origins.get(owned)
     if (!origins) this.origins.set(owned, (origins = { rules: new Map(), chains: new Map() }))
     return origins
   }
 
-  /** The tables the script changed, with what they hold now. */
+  /**
+   * The tables the script changed, with what they hold now: tables of rules
+   * first, then tables of entries, each in the order the script first used
+   * them (the order translations have always listed them in).
+   */
   changed(): [OwnedTable, KernelTable][] {
-    return [...this.stores].flatMap(([owned, store]) => {
-      const table = store.changed ? store.read() : undefined
-      return table ? [[owned, table] as [OwnedTable, KernelTable]] : []
-    })
-  }
-
-  /** The entry tables the script changed, with what they hold now. */
-  changedEntries(): [EntryTable, FwTable][] {
-    return [...this.fwStores].flatMap(([owned, store]) => {
-      const table = store.changed ? store.current() : undefined
-      return table ? [[owned, table] as [EntryTable, FwTable]] : []
-    })
+    const holdsEntries = (owned: OwnedTable): number => (owned.initial.records === undefined ? 0 : 1)
+    return [...this.stores]
+      .sort(([a], [b]) => holdsEntries(a) - holdsEntries(b))
+      .flatMap(([owned, store]) => {
+        const table = store.changed ? store.read() : undefined
+        return table ? [[owned, table] as [OwnedTable, KernelTable]] : []
+      })
   }
 
   async call(req: Request, stdin?: string): Promise<Reply> {
@@ -126,41 +112,43 @@ export class Session {
       readStdin: () => stdin ?? readStdinOf(req.pid),
       names: this.names,
     }
-    const status = owned.kind === 'rules' ? await this.callRules(owned, req, sys) : await this.callEntries(owned, req, sys)
+    const status = await this.run(owned, req, sys)
     const reply = { status, stdout, stderr }
     this.calls.push({ ...reply, where: req.where, argv: [req.as, ...req.args], unsupported: false })
     return reply
   }
 
-  private async callRules(owned: OwnedTable, req: Request, sys: Sys): Promise<number> {
+  private async run(owned: OwnedTable, req: Request, sys: Sys): Promise<number> {
     const store = this.storeOf(owned)
     const version = store.version
     const before = store.read()
     const main = owned.commands[req.command] as NonNullable<OwnedTable['commands'][string]>
-    const status = await main(req.args, sys, { store, conntrack: readConntrack, forwarding: readForwarding, ...(this.watchVia ? { watchVia: this.watchVia } : {}) })
+    const status = await main(req.args, sys, {
+      store,
+      conntrack: readConntrack,
+      forwarding: readForwarding,
+      ...(this.watchVia ? { watchVia: this.watchVia } : {}),
+    })
     // An append names its new rules; anything else is found by comparing.
     if (store.version === version + 1 && store.appended) for (const counter of store.appended) this.originsOf(owned).rules.set(counter, req.where)
-    else if (store.version !== version) this.remember(owned, before ?? kernelTableFromNft(owned.initial, new Map()), store.read(), req.where)
+    else if (store.version !== version)
+      this.remember(owned, before ?? kernelTableFromNft(owned.initial, { counters: new Map() }), store.read(), req.where)
     return status
   }
 
-  // A record that is new came from this call.
-  private async callEntries(owned: EntryTable, req: Request, sys: Sys): Promise<number> {
-    const store = this.fwStoreOf(owned)
-    const version = store.version
-    const before = new Set(store.current()?.records)
-    const main = owned.commands[req.command] as NonNullable<EntryTable['commands'][string]>
-    const status = await main(req.args, sys, { store })
-    if (store.version !== version)
-      for (const record of store.current()?.records ?? []) if (!before.has(record)) this.originsOf(owned).rules.set(record, req.where)
-    return status
-  }
-
-  // A rule whose counter is new, or whose record changed (a policy), came
-  // from this call; so did a chain that did not exist before.
+  // In a table of entries, an entry whose record is new came from this call
+  // (its chains follow from the entries). In a table of rules, a rule whose
+  // counter is new, or whose record changed (a policy), came from this call;
+  // so did a chain that did not exist before.
   private remember(owned: OwnedTable, before: KernelTable, after: KernelTable | undefined, where: string): void {
     if (!after) return
     const origins = this.originsOf(owned)
+    const records = recordsOf(after)
+    if (records) {
+      const old = new Set(recordsOf(before))
+      for (const record of records) if (!old.has(record)) origins.rules.set(record, where)
+      return
+    }
     const old = ruleComments(before)
     for (const [counter, comment] of ruleComments(after)) if (!old.has(counter) || old.get(counter) !== comment) origins.rules.set(counter, where)
     const oldChains = new Set(before.chains.map((c) => c.name))

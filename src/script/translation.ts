@@ -2,7 +2,6 @@
 // the nftables file of the tables it left behind (stdout), and the report
 // of everything that did not carry over as it stands (stderr), each item
 // with the script line it concerns.
-import { annotatedFwTableText } from '../translate/ipmasqadm/table.ts'
 import { annotatedTableText } from '../translate/nft/annotated.ts'
 import type { Session } from './session.ts'
 
@@ -17,7 +16,8 @@ export interface Recorded {
   readonly argv: readonly string[]
 }
 
-const commandLine = (argv: readonly string[]): string => argv.map((w) => (/^[\w@%+=:,./-]+$/.test(w) ? w : `'${w.replaceAll("'", `'\\''`)}'`)).join(' ')
+const commandLine = (argv: readonly string[]): string =>
+  argv.map((w) => (/^[\w@%+=:,./-]+$/.test(w) ? w : `'${w.replaceAll("'", `'\\''`)}'`)).join(' ')
 
 const firstLine = (text: string): string => text.split('\n').find((l) => l.trim() !== '') ?? ''
 
@@ -33,7 +33,8 @@ export const translation = (session: Session, where: (raw: string) => string, st
   const tables = session.changed()
   const report: { where: string; text: string }[] = []
   for (const call of session.calls) {
-    if (call.unsupported) report.push({ where: where(call.where), text: `unsupported: ${commandLine(call.argv)} (not run: no legacyfw ${call.argv[0]} yet)` })
+    if (call.unsupported)
+      report.push({ where: where(call.where), text: `unsupported: ${commandLine(call.argv)} (not run: no legacyfw ${call.argv[0]} yet)` })
     else if (call.status !== 0)
       report.push({ where: where(call.where), text: `error: ${commandLine(call.argv)} exited ${call.status}: ${firstLine(call.stderr)}` })
   }
@@ -57,15 +58,6 @@ export const translation = (session: Session, where: (raw: string) => string, st
       const raw = origins.rules.get(counter)
       for (const note of notes) report.push({ where: raw === undefined ? '?' : where(raw), text: `divergence: ${note}` })
     }
-  }
-  for (const [owned, table] of session.changedEntries()) {
-    const origins = session.originsOf(owned).rules
-    const whereOf = (record: string): string | undefined => {
-      const raw = origins.get(record)
-      return raw === undefined ? undefined : where(raw)
-    }
-    files.push(annotatedFwTableText(table, whereOf))
-    for (const [record, notes] of owned.notes(table)) for (const note of notes) report.push({ where: whereOf(record) ?? '?', text: `divergence: ${note}` })
   }
   const seen = new Set<string>()
   const lines = report

@@ -72,7 +72,7 @@ const restore = async (o: RestoreOptions, sys: Sys, world: ChainsWorld): Promise
   // A prompt runs the plan again with one more answer: it prints the same
   // output up to the prompt, of which only the rest is new.
   const segment = (from: Progress): Segment => {
-    for (let printed = 0; ; ) {
+    for (let printed = 0; ;) {
       const result = transact(world.store, (current) => {
         const before = decodeState(current)
         const planned = runSegment(before, steps, o, from, env)
@@ -90,7 +90,7 @@ const restore = async (o: RestoreOptions, sys: Sys, world: ChainsWorld): Promise
     }
   }
 
-  for (let progress = START; ; ) {
+  for (let progress = START; ;) {
     const result = segment(progress)
     if (result.stop.kind === 'end') return 0
     if (result.stop.kind !== 'list' || (await ipchainsMain(result.stop.argv, ipchains, world)) !== 0) return 1

@@ -103,8 +103,7 @@ const run = async (args: readonly string[], sys: Sys, world: ChainsWorld): Promi
   try {
     if (command === (CMD.LIST | CMD.MASQUERADE)) return await listMasq(cmd, sys, world)
     if (command & CMD.LIST) return await list(cmd, sys, world)
-    if (command === CMD.CHECK)
-      return print(sys, execute(cmd, decodeState(world.store.read()), { names: await resolveHosts(names, []) }))
+    if (command === CMD.CHECK) return print(sys, execute(cmd, decodeState(world.store.read()), { names: await resolveHosts(names, []) }))
     return await change(cmd, sys, world)
   } catch (e) {
     if (e instanceof CommitRejected) return print(sys, { stdout: '', stderr: kernelError(e.reason), status: 1 })

@@ -1,8 +1,9 @@
 // The tables legacyfw owns, and the legacy commands acting on each: what
 // `legacyfw translate` and `legacyfw run` need to serve a script's commands
-// from memory and to write or apply the state they leave. Two kinds: rule
-// tables (ipchains, ipfwadm: TableStore, named counters) and entry tables
-// (ipautofw, ipmasqadm: FwStore, one record per legacy entry).
+// from memory and to write or apply the state they leave, what bin/ and the
+// golden fixtures provide. Rule tables (ipchains, ipfwadm) name a counter
+// per legacy rule; entry tables (ipautofw, ipmasqadm) hold one record per
+// legacy entry (NftTable.records).
 import type { MasqForwarding } from '../translate/common/masq.ts'
 import type { NftTable } from '../translate/nft/ir.ts'
 import type { KernelTable } from '../translate/nft/kernel-table.ts'
@@ -17,13 +18,14 @@ import { INITIAL_STATE as FWADM_INITIAL, type State as FwadmState } from '../tra
 import { TABLE_NAME as IPFWADM_TABLE, renderState as renderFwadm } from '../translate/ipfwadm/render.ts'
 import { ipfwadmNotes } from '../translate/ipfwadm/notes.ts'
 import { type Interfaces, viaAddrOf } from '../translate/ipfwadm/via.ts'
-import type { FwKernel, FwTable } from '../translate/ipmasqadm/table.ts'
-import type { FwStore } from '../runtime/fwstore.ts'
+import { recordsOf } from '../translate/nft/kernel-table.ts'
 import { readInterfaces } from '../runtime/interfaces.ts'
 import { ipchainsMain } from './ipchains.ts'
 import { ipfwadmMain } from './ipfwadm.ts'
-import { AUTOFW_TABLE, MASQADM_TABLE, renderedMasq } from '../translate/ipmasqadm/state.ts'
-import { ipautofwMain, ipmasqadmMain } from './ipmasqadm.ts'
+import { AUTOFW_TABLE } from '../translate/ipautofw/render.ts'
+import { EMPTY_STATE, MASQADM_TABLE, type MasqTable, renderMasq, renderedMasq } from '../translate/ipmasqadm/state.ts'
+import { ipautofwMain } from './ipautofw.ts'
+import { ipmasqadmMain } from './ipmasqadm.ts'
 import { masqNotes } from '../translate/ipmasqadm/notes.ts'
 import { ipchainsRestoreMain } from './ipchains-restore.ts'
 import { ipchainsSaveMain } from './ipchains-save.ts'
@@ -41,7 +43,7 @@ export interface LegacyWorld {
 
 export type LegacyMain = (args: readonly string[], sys: Sys, world: LegacyWorld) => Promise<number>
 
-/** A table in canonical form: counters named r1, r2, ... in listing order. */
+/** A table in canonical form: counters named r1, r2, ... in listing order (an entry table has none). */
 export interface Canonical {
   readonly table: NftTable
   /** Counter name in the table given -> its canonical name. */
@@ -58,7 +60,6 @@ export interface SavedFormat {
 }
 
 export interface OwnedTable {
-  readonly kind: 'rules'
   readonly family: 'ip'
   readonly name: string
   readonly commands: Readonly<Record<string, LegacyMain>>
@@ -67,26 +68,10 @@ export interface OwnedTable {
   readonly initial: NftTable
   /** The table as this project renders what `table` holds (a script's starting point). */
   readonly rendered: (table: KernelTable) => NftTable
-  /** What nftables makes differ from the old kernel, by the counter of the rule it concerns. */
+  /** What nftables makes differ from the old kernel, by the counter of the rule (or the record of the entry) it concerns. */
   readonly notes: (table: KernelTable) => ReadonlyMap<string, readonly string[]>
   readonly saved: Readonly<Record<string, SavedFormat>>
 }
-
-/** A legacy command acting on an entry table. */
-export type EntriesMain = (args: readonly string[], sys: Sys, world: { readonly store: FwStore }) => Promise<number>
-
-export interface EntryTable {
-  readonly kind: 'entries'
-  readonly family: 'ip'
-  readonly name: string
-  readonly commands: Readonly<Record<string, EntriesMain>>
-  /** The table as this project renders what the kernel holds (a script's starting point). */
-  readonly rendered: (kernel: FwKernel) => FwTable
-  /** What nftables makes differ from the old kernel, by record. */
-  readonly notes: (table: FwTable) => ReadonlyMap<string, readonly string[]>
-}
-
-export type Owned = OwnedTable | EntryTable
 
 const renumberCounters = (state: State): { state: State; renamed: Map<string, string> } => {
   const renamed = new Map<string, string>()
@@ -102,7 +87,6 @@ const renumberCounters = (state: State): { state: State; renamed: Map<string, st
 }
 
 const IPCHAINS: OwnedTable = {
-  kind: 'rules',
   family: 'ip',
   name: IPCHAINS_TABLE,
   commands: { ipchains: ipchainsMain, 'ipchains-save': ipchainsSaveMain, 'ipchains-restore': ipchainsRestoreMain },
@@ -146,11 +130,11 @@ const viaInterfaces = (table: KernelTable): Interfaces => {
 }
 
 const IPFWADM: OwnedTable = {
-  kind: 'rules',
   family: 'ip',
   name: IPFWADM_TABLE,
   commands: {
-    ipfwadm: (args, sys, world) => ipfwadmMain(args, sys, { ...world, interfaces: readInterfaces, ...(world.watchVia ? { watchVia: world.watchVia } : {}) }),
+    ipfwadm: (args, sys, world) =>
+      ipfwadmMain(args, sys, { ...world, interfaces: readInterfaces, ...(world.watchVia ? { watchVia: world.watchVia } : {}) }),
   },
   canonical: (table) => {
     const { state, renamed } = renumberFwadm(decodeFwadm(table))
@@ -162,27 +146,30 @@ const IPFWADM: OwnedTable = {
   saved: {},
 }
 
-const entryTable = (name: typeof AUTOFW_TABLE | typeof MASQADM_TABLE, commands: Record<string, EntriesMain>): EntryTable => ({
-  kind: 'entries',
+// Entry tables: the records are the state, so the rendered table is canonical.
+const entryTable = (name: MasqTable, commands: Record<string, LegacyMain>): OwnedTable => ({
   family: 'ip',
   name,
   commands,
-  rendered: (kernel) => renderedMasq(name, kernel),
-  notes: masqNotes,
+  canonical: (table) => ({ table: renderedMasq(name, table), renamed: new Map() }),
+  initial: renderMasq(name, EMPTY_STATE),
+  rendered: (table) => renderedMasq(name, table),
+  notes: (table) => masqNotes(recordsOf(table) ?? []),
+  saved: {},
 })
 
-export const OWNED_TABLES: readonly Owned[] = [
+export const OWNED_TABLES: readonly OwnedTable[] = [
   IPCHAINS,
   IPFWADM,
   entryTable(AUTOFW_TABLE, { ipautofw: ipautofwMain }),
   entryTable(MASQADM_TABLE, { ipmasqadm: ipmasqadmMain }),
 ]
 
-export const RULE_TABLES: readonly OwnedTable[] = OWNED_TABLES.filter((t): t is OwnedTable => t.kind === 'rules')
-export const ENTRY_TABLES: readonly EntryTable[] = OWNED_TABLES.filter((t): t is EntryTable => t.kind === 'entries')
-
 /** The table a legacy command acts on. */
-export const commandTable = (command: string): Owned | undefined => OWNED_TABLES.find((t) => Object.hasOwn(t.commands, command))
+export const commandTable = (command: string): OwnedTable | undefined => OWNED_TABLES.find((t) => Object.hasOwn(t.commands, command))
 
-/** The legacy commands legacyfw provides (bin/<command>), in registry order. */
+/** The legacy commands legacyfw provides (bin/<command>, fixtures/<command>/), in registry order. */
 export const LEGACY_COMMANDS: readonly string[] = OWNED_TABLES.flatMap((t) => Object.keys(t.commands))
+
+/** Kernel-global tools scripts call (loading masquerading modules): recorded by translate, never run. */
+export const STUBBED_TOOLS = ['modprobe', 'insmod', 'rmmod', 'depmod', 'lsmod'] as const

@@ -45,7 +45,8 @@ const createInterfaces = (ns: string, names: readonly string[]): void => {
 }
 
 /** start/stop init scripts get "start". */
-export const argsOf = (text: string): string[] => (/case\s+"?\$\{?1\}?"?\s+in/.test(text) && /^\s*['"]?start['"]?\s*[|)]/m.test(text) ? ['start'] : [])
+export const argsOf = (text: string): string[] =>
+  /case\s+"?\$\{?1\}?"?\s+in/.test(text) && /^\s*['"]?start['"]?\s*[|)]/m.test(text) ? ['start'] : []
 
 // What a Node crash leaves on stderr: stack frames, internal module
 // frames, an uncaught error's name line; or a fatal signal's message.
@@ -81,7 +82,11 @@ export const testCorpusScripts = (t: Test, dir: string, scripts: readonly string
   t.test(`the MANIFEST lists the corpus ${dir} scripts`, async (t) => {
     t.ok(scripts.length > 0, `${scripts.length} scripts with active commands`)
     const files = new Set(readdirSync(path))
-    t.same(scripts.filter((s) => !files.has(s)), [], 'every listed script exists')
+    t.same(
+      scripts.filter((s) => !files.has(s)),
+      [],
+      'every listed script exists',
+    )
   })
   let running = 0
   const queue: (() => void)[] = []

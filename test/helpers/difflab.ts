@@ -93,7 +93,8 @@ export const deleteLab = (lab: Lab): void => {
 export const buildLab = (lab: Lab): void => {
   // Forwarding, no reverse-path filter and no ICMP rate limit in GW only.
   run(lab.gw, [
-    'sysctl', '-qw',
+    'sysctl',
+    '-qw',
     'net.ipv4.ip_forward=1',
     'net.ipv4.conf.all.rp_filter=0',
     'net.ipv4.conf.default.rp_filter=0',
@@ -103,7 +104,24 @@ export const buildLab = (lab: Lab): void => {
   ])
   for (const l of LINKS) {
     const peerNs = l.side === 'S' ? lab.s : lab.r
-    execFileSync('ip', ['-n', lab.gw, 'link', 'add', l.gw, 'address', gwMac(l.n), 'type', 'veth', 'peer', 'name', l.peer, 'address', peerMac(l.n), 'netns', peerNs])
+    execFileSync('ip', [
+      '-n',
+      lab.gw,
+      'link',
+      'add',
+      l.gw,
+      'address',
+      gwMac(l.n),
+      'type',
+      'veth',
+      'peer',
+      'name',
+      l.peer,
+      'address',
+      peerMac(l.n),
+      'netns',
+      peerNs,
+    ])
     execFileSync('ip', ['-n', lab.gw, 'addr', 'add', `${l.net}.1/24`, 'dev', l.gw])
     execFileSync('ip', ['-n', peerNs, 'addr', 'add', `${l.net}.2/24`, 'dev', l.peer])
     execFileSync('ip', ['-n', lab.gw, 'link', 'set', l.gw, 'up'])
@@ -189,7 +207,21 @@ export const F = { FIN: 0x01, SYN: 0x02, RST: 0x04, PSH: 0x08, ACK: 0x10 } as co
 export const TRACKABLE_FLAGS = [F.SYN, F.SYN, F.ACK, F.PSH | F.ACK]
 export const ALL_FLAGS = [F.SYN, F.SYN, F.ACK, F.PSH | F.ACK, F.SYN | F.ACK, F.RST, F.RST | F.ACK, F.SYN | F.RST, F.FIN | F.ACK, F.SYN | F.FIN]
 export const ICMP_KINDS: readonly (readonly [number, number])[] = [
-  [8, 0], [8, 0], [0, 0], [3, 0], [3, 1], [3, 3], [3, 13], [4, 0], [11, 0], [11, 1], [12, 0], [13, 0], [14, 0], [17, 0], [18, 0],
+  [8, 0],
+  [8, 0],
+  [0, 0],
+  [3, 0],
+  [3, 1],
+  [3, 3],
+  [3, 13],
+  [4, 0],
+  [11, 0],
+  [11, 1],
+  [12, 0],
+  [13, 0],
+  [14, 0],
+  [17, 0],
+  [18, 0],
 ]
 export const ICMP_ERROR_TYPES = [3, 4, 5, 11, 12]
 /** Types the masquerading code rewrote (ip_fw_masq_icmp); it left the others alone. */
@@ -214,7 +246,8 @@ export interface Packet {
 export const protoName = (p: Pick<Packet, 'proto'>): string => ({ [TCP]: 'tcp', [UDP]: 'udp', [ICMP]: 'icmp' })[p.proto] ?? String(p.proto)
 export const hasPorts = (p: Pick<Packet, 'proto'>): boolean => p.proto === TCP || p.proto === UDP
 /** SYN without ACK and RST: what -y (ipchains, ipfwadm) asks for. */
-export const tcpsyn = (p: Pick<Packet, 'proto' | 'flags'>): boolean => p.proto === TCP && (p.flags & F.SYN) !== 0 && (p.flags & (F.ACK | F.RST)) === 0
+export const tcpsyn = (p: Pick<Packet, 'proto' | 'flags'>): boolean =>
+  p.proto === TCP && (p.flags & F.SYN) !== 0 && (p.flags & (F.ACK | F.RST)) === 0
 /** Would GW answer this packet with an ICMP error? (Never an ICMP error.) */
 export const answered = (p: Pick<Packet, 'proto' | 'type'>): boolean => p.proto !== ICMP || !ICMP_ERROR_TYPES.includes(p.type)
 
@@ -223,7 +256,11 @@ export const describe = (p: Packet): string => {
     .filter(([, bit]) => p.flags & bit)
     .map(([name]) => name)
     .join('|')
-  const l4 = hasPorts(p) ? ` ${p.sport} -> ${p.dport}${p.proto === TCP ? ` [${flags}]` : ''}` : p.proto === ICMP ? ` type ${p.type} code ${p.code}` : ''
+  const l4 = hasPorts(p)
+    ? ` ${p.sport} -> ${p.dport}${p.proto === TCP ? ` [${flags}]` : ''}`
+    : p.proto === ICMP
+      ? ` type ${p.type} code ${p.code}`
+      : ''
   return `#${p.id} ${protoName(p)} ${p.src} -> ${p.dst}${l4} in ${p.inIf}${isLocal(p.dst) ? ' (to gw)' : ` (transit, out ${outIf(p.dst)})`}`
 }
 
@@ -354,7 +391,8 @@ export const observed = (p: Packet, obs: Observations): string => {
   }
   // Local delivery may itself be answered (port/protocol unreachable, RST).
   const unique = [...new Set(outcomes)]
-  if (unique.includes('local') || unique.includes('redirected')) return unique.filter((o) => !o.includes('unreachable') && !o.startsWith('icmp')).join(' + ')
+  if (unique.includes('local') || unique.includes('redirected'))
+    return unique.filter((o) => !o.includes('unreachable') && !o.startsWith('icmp')).join(' + ')
   return unique.length ? unique.join(' + ') : 'dropped'
 }
 
@@ -386,7 +424,11 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 
 /** Sends the packets from S and R and collects what GW delivered and the peers received. */
 export const sendAndObserve = async (lab: Lab, packets: readonly Packet[]): Promise<Observations> => {
-  const helpers = [startHelper(lab.gw, ['observe', '1', '6', '17', '47']), startHelper(lab.r, ['sniff', 'r0', 'r1']), startHelper(lab.s, ['sniff', 's0', 's1'])]
+  const helpers = [
+    startHelper(lab.gw, ['observe', '1', '6', '17', '47']),
+    startHelper(lab.r, ['sniff', 'r0', 'r1']),
+    startHelper(lab.s, ['sniff', 's0', 's1']),
+  ]
   try {
     await Promise.all(helpers.map((h) => h.ready))
     for (const side of ['S', 'R'] as const) {
@@ -422,7 +464,12 @@ export interface Shortfall {
  * and every count of the `penalty` key (excluded packets, failed commands)
  * missing.
  */
-export const shortfall = (want: Readonly<Record<string, number>>, packets: number, mix: ReadonlyMap<string, number>, penalty: string): Shortfall => {
+export const shortfall = (
+  want: Readonly<Record<string, number>>,
+  packets: number,
+  mix: ReadonlyMap<string, number>,
+  penalty: string,
+): Shortfall => {
   const where: string[] = []
   let missing = 0
   const off = (key: string, n: number, how: string): void => {

@@ -13,8 +13,15 @@ import { readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { parse } from 'shell-quote'
 import type { Test } from 'tap'
+import { LEGACY_COMMANDS, commandTable } from '../../src/tools/registry.ts'
 
 export const FIXTURES = new URL('../../fixtures/', import.meta.url).pathname
+
+/** Every legacy command has its golden cases in fixtures/<command>/. */
+export const GOLDEN_TOOLS = LEGACY_COMMANDS
+
+/** Does the command act on a table of entries (ipautofw, ipmasqadm), whose cases golden-masqadm runs? */
+export const actsOnEntries = (command: string): boolean => commandTable(command)?.initial.records !== undefined
 
 export interface CaseCommand {
   readonly line: string
@@ -44,7 +51,10 @@ export const readCase = (tool: string, name: string): CaseCommand[] => {
     const heredoc = /^(.*?)\s*<<(\w+)$/.exec(line)
     const end = heredoc ? lines.indexOf(heredoc[2] ?? '', i + 1) : i
     if (end === -1) throw new Error(`${tool}/${name}: here-document not terminated: ${line}`)
-    const stdin = lines.slice(i + 1, end).map((l) => `${l}\n`).join('')
+    const stdin = lines
+      .slice(i + 1, end)
+      .map((l) => `${l}\n`)
+      .join('')
     const argv = parse(heredoc?.[1] ?? line).map((w) => {
       if (typeof w !== 'string') throw new Error(`${tool}/${name}: only plain words are allowed: ${line}`)
       return w

@@ -16,7 +16,6 @@ export const requireRootAndNft = (): string | undefined => {
   return undefined
 }
 
-
 /** The namespace's ruleset; generation elements' remaining time is not state. */
 export const ruleset = (ns: string): string => inNetns(ns, ['nft', 'list', 'ruleset']).stdout.replace(/ expires [0-9hms]+/g, '')
 
@@ -48,7 +47,11 @@ export const checkConcurrentAdds = async (
   listed: () => string[],
 ): Promise<void> => {
   const runs = Array.from({ length: jobs }, (_, i) => inNetnsAsync(ns, command(i, `10.9.0.${i}`)))
-  t.same((await Promise.all(runs)).map((r) => r.status), Array(jobs).fill(0), 'every command succeeded')
+  t.same(
+    (await Promise.all(runs)).map((r) => r.status),
+    Array(jobs).fill(0),
+    'every command succeeded',
+  )
   const sources = listed().map((line) => /10\.9\.0\.\d+/.exec(line)?.[0])
   t.same([...sources].sort(), Array.from({ length: jobs }, (_, i) => `10.9.0.${i}`).sort(), 'every rule is there once')
 }

@@ -37,7 +37,12 @@ export const runPure = async (world: PureWorld, argv: readonly string[], options
   })
   const chains = { store: world.store, conntrack: () => world.conntrack, forwarding: () => world.forwarding }
   // A fresh namespace, as the replayed cases see it: lo, up.
-  const fwadm = { store: world.fwadmStore, conntrack: () => world.conntrack, forwarding: () => world.forwarding, interfaces: () => new Map([['lo', 0x7f000001]]) }
+  const fwadm = {
+    store: world.fwadmStore,
+    conntrack: () => world.conntrack,
+    forwarding: () => world.forwarding,
+    interfaces: () => new Map([['lo', 0x7f000001]]),
+  }
   let status: number
   switch (program) {
     case 'ipchains':

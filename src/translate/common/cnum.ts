@@ -7,8 +7,7 @@ const LONG_MIN = -(2 ** 31)
 const ULONG_MAX = 2 ** 32 - 1
 
 /** isspace() in the C locale. */
-export const isCSpace = (ch: string | undefined): boolean =>
-  ch === ' ' || ch === '\t' || ch === '\n' || ch === '\v' || ch === '\f' || ch === '\r'
+export const isCSpace = (ch: string | undefined): boolean => ch === ' ' || ch === '\t' || ch === '\n' || ch === '\v' || ch === '\f' || ch === '\r'
 
 interface Scan {
   /** Parsed value, already saturated the way libc does it. */
@@ -33,7 +32,7 @@ const scanInteger = (s: string, base: number): { negative: boolean; magnitude: n
     negative = s[i] === '-'
     i++
   }
-  const hasHexPrefix = (s[i] === '0' && (s[i + 1] === 'x' || s[i + 1] === 'X') && digitValue(s[i + 2] ?? '') < 16)
+  const hasHexPrefix = s[i] === '0' && (s[i + 1] === 'x' || s[i + 1] === 'X') && digitValue(s[i + 2] ?? '') < 16
   if ((base === 0 || base === 16) && hasHexPrefix) {
     base = 16
     i += 2
@@ -73,4 +72,10 @@ export const stringToNumber = (s: string, min: number, max: number): number => {
   const { value, end } = strtol(s, 10)
   if (end === 0 || end !== s.length) return -1
   return value >= min && value <= max ? value : -1
+}
+
+/** The tools' parse_hexbyte(): a whole-string hex strtol within 0-255, or undefined. */
+export const hexByteValue = (s: string): number | undefined => {
+  const { value, end } = strtol(s, 16)
+  return end === 0 || end !== s.length || value < 0 || value > 255 ? undefined : value
 }

@@ -23,8 +23,7 @@ export const dottedToAddr = (text: string): number | undefined => {
 }
 
 /** addr_to_dotted() */
-export const addrToDotted = (addr: number): string =>
-  [24, 16, 8, 0].map((shift) => (addr >>> shift) & 0xff).join('.')
+export const addrToDotted = (addr: number): string => [24, 16, 8, 0].map((shift) => (addr >>> shift) & 0xff).join('.')
 
 /** A prefix length as a mask (bits 0..32). */
 export const bitsToMask = (bits: number): number => (bits === 0 ? 0 : u32(0xffffffff << (32 - bits)))

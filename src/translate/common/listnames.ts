@@ -23,5 +23,4 @@ export const resolveHosts = async (names: Names, addrs: Iterable<number>): Promi
 }
 
 /** addr_to_anyname(): host name, else network name, else dotted quad. */
-export const anyName = (names: ListNames, addr: number): string =>
-  names.host(addr) ?? names.net(addr) ?? addrToDotted(addr)
+export const anyName = (names: ListNames, addr: number): string => names.host(addr) ?? names.net(addr) ?? addrToDotted(addr)

@@ -109,7 +109,9 @@ const connOf = (line: string): Conn | undefined => {
   if (!o || !r) return undefined
   const icmp = proto === 'icmp'
   const addrs = [o['src'], o['dst'], r['src'], r['dst']].map((a) => dottedToAddr(a ?? ''))
-  const ports = (icmp ? [o['id'], (Number(o['type']) << 8) | Number(o['code']), r['id'], r['id']] : [o['sport'], o['dport'], r['sport'], r['dport']]).map(Number)
+  const ports = (
+    icmp ? [o['id'], (Number(o['type']) << 8) | Number(o['code']), r['id'], r['id']] : [o['sport'], o['dport'], r['sport'], r['dport']]
+  ).map(Number)
   if (addrs.some((a) => a === undefined) || ports.some((p) => !Number.isInteger(p))) return undefined
   const [src, dst, rsrc, rdst] = addrs as [number, number, number, number]
   const [sport, dport, rsport, rdport] = ports as [number, number, number, number]

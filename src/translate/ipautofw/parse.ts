@@ -122,7 +122,11 @@ export const parseAutofw = (args: readonly string[]): AutofwRequest => {
       p.printed += `Invalid option: ${word}\n`
       continue
     }
-    const after = (n: number): (string | undefined)[] => args.slice(i + 1, i + 1 + n).concat(Array(n).fill(MISSING)).slice(0, n)
+    const after = (n: number): (string | undefined)[] =>
+      args
+        .slice(i + 1, i + 1 + n)
+        .concat(Array(n).fill(MISSING))
+        .slice(0, n)
     switch (word[1]) {
       case 'r':
         rangeOption(p, after(3), TYPE.RANGE, '-r cannot be used in conjunction with -p or -d')

@@ -19,14 +19,7 @@ export interface TestPacket {
   readonly iface: string
 }
 
-export type CheckVerdict =
-  | 'accepted'
-  | 'denied'
-  | 'rejected'
-  | 'masqueraded'
-  | 'redirected'
-  | 'caught in loop'
-  | 'passed through chain'
+export type CheckVerdict = 'accepted' | 'denied' | 'rejected' | 'masqueraded' | 'redirected' | 'caught in loop' | 'passed through chain'
 
 const inRange = (range: readonly [number, number], port: number): boolean => range[0] <= port && port <= range[1]
 const isFullRange = (range: readonly [number, number]): boolean => range[0] === 0 && range[1] === 0xffff

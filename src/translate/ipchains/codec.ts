@@ -4,50 +4,30 @@
 //     -s 192.168.1.0/24 -d 0/0 80 -p tcp -i ! eth0 -y -j ACCEPT -l
 // nft limits comments to 128 bytes; a record that does not fit is stored
 // as "=" + base64 of the packed struct instead.
-import { strtoul } from '../common/cnum.ts'
+import { stringToNumber } from '../common/cnum.ts'
+import { Exit } from '../common/exit.ts'
 import { Packer, Unpacker, addrText, fitsComment, parseAddrText } from '../common/record.ts'
 import { commentWord, fromCommentWord } from '../nft/escape.ts'
-import { type PortRange, type Rule, EMPTY_RULE, F, INV, normaliseRule } from './model.ts'
+import { type PortRange, type Rule, ALL_PORTS, EMPTY_RULE, normaliseRule } from './model.ts'
+import { type Invocation, OPT, parseInvocation } from './parse.ts'
+import { type Spelling, ruleWords } from './words.ts'
 
-const portsText = (range: PortRange): string => (range[0] === range[1] ? `${range[0]}` : `${range[0]}:${range[1]}`)
-const isAll = (range: PortRange): boolean => range[0] === 0 && range[1] === 0xffff
-const hexByte = (n: number): string => `0x${n.toString(16).toUpperCase().padStart(2, '0')}`
+const PROTO_WORDS: Record<number, string> = { 1: 'icmp', 6: 'tcp', 17: 'udp' }
 
-const endpoint = (option: string, addr: number, mask: number, addrInv: boolean, ports: PortRange, portInv: boolean): string[] => {
-  const showPorts = !isAll(ports) || portInv
-  if (mask === 0 && !addrInv && !showPorts) return []
-  return [
-    option,
-    ...(addrInv ? ['!'] : []),
-    addrText(addr, mask),
-    ...(showPorts ? [...(portInv ? ['!'] : []), portsText(ports)] : []),
-  ]
+const RECORD: Spelling = {
+  order: ['s', 'd', 'p', 'i', 'y', 'f', 'j', 'l', 'o', 'm', 't'],
+  omitsAnywhere: true,
+  address: addrText,
+  ports: (range) => (range[0] === range[1] ? `${range[0]}` : `${range[0]}:${range[1]}`),
+  proto: (proto) => PROTO_WORDS[proto] ?? `${proto}`,
+  name: commentWord,
 }
 
 /** The readable canonical form. */
 export const canonicalText = (rule: Rule): string => {
-  const inv = (bit: number): boolean => (rule.invflg & bit) !== 0
-  const not = (bit: number): string[] => (inv(bit) ? ['!'] : [])
-  const words = [
-    ...endpoint('-s', rule.src, rule.smsk, inv(INV.SRCIP), rule.spts, inv(INV.SRCPT)),
-    ...endpoint('-d', rule.dst, rule.dmsk, inv(INV.DSTIP), rule.dpts, inv(INV.DSTPT)),
-  ]
-  if (rule.proto !== 0 || inv(INV.PROTO)) words.push('-p', ...not(INV.PROTO), protoWord(rule.proto))
-  if (rule.vianame !== '' || inv(INV.VIA))
-    words.push('-i', ...not(INV.VIA), commentWord(rule.vianame) + (rule.flg & F.WILDIF ? '+' : ''))
-  if (rule.flg & F.TCPSYN) words.push(...not(INV.SYN), '-y')
-  if (rule.flg & F.FRAG) words.push(...not(INV.FRAG), '-f')
-  if (rule.label !== '') words.push('-j', commentWord(rule.label), ...(rule.redirpt ? [`${rule.redirpt}`] : []))
-  if (rule.flg & F.PRN) words.push('-l')
-  if (rule.flg & F.NETLINK) words.push('-o', ...(rule.outputsize !== 0xffff ? [`${rule.outputsize}`] : []))
-  if (rule.flg & F.MARKABS) words.push('-m', `0x${rule.mark.toString(16)}`)
-  else if (rule.mark !== 0) words.push('-m', `+0x${rule.mark.toString(16)}`)
-  if (rule.tosand !== 0xff || rule.tosxor !== 0) words.push('-t', hexByte(rule.tosand), hexByte(rule.tosxor))
+  const words = ruleWords(rule, RECORD)
   return words.length ? words.join(' ') : '-s 0/0'
 }
-
-const PROTO_WORDS: Record<number, string> = { 1: 'icmp', 6: 'tcp', 17: 'udp' }
-const protoWord = (proto: number): string => PROTO_WORDS[proto] ?? `${proto}`
 
 export const encodeRule = (rule: Rule): string => {
   const text = canonicalText(rule)
@@ -69,112 +49,55 @@ export const decodeRule = (text: string): Rule | undefined => {
   return rule
 }
 
-const parsePorts = (text: string | undefined): PortRange | undefined => {
-  const m = /^(\d+)(?::(\d+))?$/.exec(text ?? '')
+const recordPorts = (word: string | undefined): PortRange | undefined => {
+  if (word === undefined) return ALL_PORTS
+  const m = /^(\d+)(?::(\d+))?$/.exec(word)
   if (!m) return undefined
   const lo = Number(m[1])
   return [lo, m[2] === undefined ? lo : Number(m[2])]
 }
 
+/** The rule of a record the getopt loop has read; its values are all numeric. */
+const recordRule = (inv: Invocation): Rule | undefined => {
+  const src = parseAddrText(inv.shostnetworkmask ?? '0/0')
+  const dst = parseAddrText(inv.dhostnetworkmask ?? '0/0')
+  const spts = recordPorts(inv.srcpts)
+  const dpts = recordPorts(inv.dstpts)
+  const redirpt = stringToNumber(inv.rport, 0, 65535)
+  if (!src || !dst || !spts || !dpts || redirpt === -1) return undefined
+  const tos = (inv.options & OPT.TOS) !== 0
+  return normaliseRule({
+    ...EMPTY_RULE,
+    src: src.addr,
+    smsk: src.mask,
+    dst: dst.addr,
+    dmsk: dst.mask,
+    mark: inv.mark,
+    proto: inv.proto,
+    flg: inv.flg,
+    invflg: inv.invflg,
+    spts,
+    dpts,
+    redirpt,
+    outputsize: inv.outputsize,
+    vianame: inv.vianame,
+    tosand: tos ? inv.tosand : 0xff,
+    tosxor: tos ? inv.tosxor : 0x00,
+    label: inv.jumpto ?? '',
+  })
+}
+
+// The record is ipchains syntax, so ipchains' own getopt loop reads it back,
+// as the arguments of an append.
 const parseCanonical = (text: string): Rule | undefined => {
-  const words = text.split(' ')
-  let rule: Rule = EMPTY_RULE
-  let pendingNot = false
-  const invert = (bit: number): void => {
-    if (pendingNot) rule = { ...rule, invflg: rule.invflg | bit }
-    pendingNot = false
+  const words = text.split(' ').map(fromCommentWord)
+  if (!words.every((w): w is string => w !== undefined)) return undefined
+  try {
+    return recordRule(parseInvocation('ipchains', ['-A', 'record', ...words], () => undefined))
+  } catch (e) {
+    if (e instanceof Exit) return undefined
+    throw e
   }
-  const bang = (): void => {
-    if (words[0] === '!') {
-      words.shift()
-      pendingNot = true
-    }
-  }
-  const value = (): string => words.shift() ?? ''
-  const setFlag = (flag: number, invBit: number): void => {
-    rule = { ...rule, flg: rule.flg | flag }
-    invert(invBit)
-  }
-  while (words.length) {
-    const word = value()
-    if (word === '!') {
-      pendingNot = true
-      continue
-    }
-    switch (word) {
-      case '-s':
-      case '-d': {
-        const src = word === '-s'
-        bang()
-        invert(src ? INV.SRCIP : INV.DSTIP)
-        const addr = parseAddrText(value())
-        if (!addr) return undefined
-        rule = src ? { ...rule, src: addr.addr, smsk: addr.mask } : { ...rule, dst: addr.addr, dmsk: addr.mask }
-        const portWord = words[0] === '!' ? words[1] : words[0]
-        const ports = parsePorts(portWord)
-        if (ports) {
-          bang()
-          invert(src ? INV.SRCPT : INV.DSTPT)
-          words.shift()
-          rule = src ? { ...rule, spts: ports } : { ...rule, dpts: ports }
-        }
-        break
-      }
-      case '-p': {
-        bang()
-        invert(INV.PROTO)
-        const p = value()
-        const proto = Object.entries(PROTO_WORDS).find(([, name]) => name === p)?.[0] ?? p
-        if (!/^\d+$/.test(proto)) return undefined
-        rule = { ...rule, proto: Number(proto) }
-        break
-      }
-      case '-i': {
-        bang()
-        invert(INV.VIA)
-        const raw = value()
-        const wild = raw.endsWith('+')
-        const name = fromCommentWord(wild ? raw.slice(0, -1) : raw)
-        if (name === undefined) return undefined
-        rule = { ...rule, vianame: name, flg: rule.flg | (wild ? F.WILDIF : 0) }
-        break
-      }
-      case '-y':
-        setFlag(F.TCPSYN, INV.SYN)
-        break
-      case '-f':
-        setFlag(F.FRAG, INV.FRAG)
-        break
-      case '-j': {
-        const label = fromCommentWord(value())
-        if (label === undefined) return undefined
-        const port = /^\d+$/.test(words[0] ?? '') ? Number(words.shift()) : 0
-        rule = { ...rule, label, redirpt: port }
-        break
-      }
-      case '-l':
-        rule = { ...rule, flg: rule.flg | F.PRN }
-        break
-      case '-o': {
-        const size = /^\d+$/.test(words[0] ?? '') ? Number(words.shift()) : 0xffff
-        rule = { ...rule, flg: rule.flg | F.NETLINK, outputsize: size }
-        break
-      }
-      case '-m': {
-        const v = value()
-        const relative = v.startsWith('+')
-        const scan = strtoul(relative ? v.slice(1) : v, 16)
-        rule = { ...rule, mark: scan.value, flg: rule.flg | (relative ? 0 : F.MARKABS) }
-        break
-      }
-      case '-t':
-        rule = { ...rule, tosand: strtoul(value(), 16).value, tosxor: strtoul(value(), 16).value }
-        break
-      default:
-        return undefined
-    }
-  }
-  return normaliseRule(rule)
 }
 
 // The dense form: the ip_fw fields big-endian, then the two names.

@@ -6,17 +6,7 @@ import { fromIdentifierPart } from '../nft/escape.ts'
 import { DecodeError, type Counts, type KernelChain, type KernelTable } from '../nft/kernel-table.ts'
 import { timeoutsOf } from '../nft/nat.ts'
 import { decodeRule } from './codec.ts'
-import {
-  type Chain,
-  type Entry,
-  type Policy,
-  type State,
-  BUILTIN_CHAINS,
-  DEFAULT_TIMEOUTS,
-  INITIAL_STATE,
-  POLICIES,
-  ZERO,
-} from './model.ts'
+import { type Chain, type Entry, type Policy, type State, BUILTIN_CHAINS, DEFAULT_TIMEOUTS, INITIAL_STATE, POLICIES, ZERO } from './model.ts'
 import { policyCounter, rulesChainName } from './render.ts'
 
 const countsOf = (table: KernelTable, rule: { counter?: string; counts?: Counts }): Counts =>

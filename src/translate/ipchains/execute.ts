@@ -5,7 +5,7 @@ import type { Outcome as CommandOutcome } from '../common/outcome.ts'
 import type { ListNames } from '../common/listnames.ts'
 import { type CheckVerdict, checkPacket } from './check.ts'
 import * as kernel from './kernel.ts'
-import { type KernelOp, kernelError, kernelErrorText } from './messages.ts'
+import { type KernelOp, chainActionText, kernelError, kernelErrorText } from './messages.ts'
 import { FMT_PRINT_RULE, formatListing, formatRule } from './list.ts'
 import { type Policy, type Rule, type State, F, INV, PROTO, ZERO, findChain, isBuiltin } from './model.ts'
 import { CMD, OPT } from './parse.ts'
@@ -15,8 +15,7 @@ export type Outcome = CommandOutcome<State>
 
 /** swap_info(): the mirrored rule of -b (ports stay put for ICMP). */
 export const mirrorRule = (rule: Rule): Rule => {
-  const swapBits = (flags: number, a: number, b: number): number =>
-    (flags & ~(a | b)) | (flags & a ? b : 0) | (flags & b ? a : 0)
+  const swapBits = (flags: number, a: number, b: number): number => (flags & ~(a | b)) | (flags & a ? b : 0) | (flags & b ? a : 0)
   const icmp = rule.proto === PROTO.ICMP
   return {
     ...rule,
@@ -51,8 +50,7 @@ const apply = (run: Run, op: KernelOp, result: kernel.KernelResult, target = '')
 
 const ruleEcho = (rule: Rule, names: ListNames): string => formatRule(rule, 0, ZERO, FMT_PRINT_RULE, names)
 
-const chainNames = (state: State, userOnly: boolean): string[] =>
-  state.chains.filter((c) => !userOnly || !isBuiltin(c.name)).map((c) => c.name)
+const chainNames = (state: State, userOnly: boolean): string[] => state.chains.filter((c) => !userOnly || !isBuiltin(c.name)).map((c) => c.name)
 
 export interface ExecuteContext {
   readonly names: ListNames
@@ -110,7 +108,7 @@ export const execute = (cmd: Command, state: State, ctx: ExecuteContext): Outcom
     case CMD.ZERO: {
       const zero = inv.command === CMD.ZERO
       for (const name of inv.chain === undefined ? chainNames(run.state, false) : [chain]) {
-        if (verbose) run.stdout += `${zero ? 'Zeroing' : 'Flushing'} chain \`${name}'\n`
+        if (verbose) run.stdout += chainActionText(zero ? 'Zeroing' : 'Flushing', name)
         const before = findChain(run.state, name)
         apply(run, 'other', zero ? kernel.zeroChain(run.state, name) : kernel.flushChain(run.state, name))
         if (zero && before) run.zeroed.push(...before.entries.map((e) => e.counter))
@@ -122,7 +120,7 @@ export const execute = (cmd: Command, state: State, ctx: ExecuteContext): Outcom
       break
     case CMD.DELETE_CHAIN:
       for (const name of inv.chain === undefined ? chainNames(run.state, true) : [chain]) {
-        if (verbose) run.stdout += `Deleting chain \`${name}'\n`
+        if (verbose) run.stdout += chainActionText('Deleting', name)
         apply(run, 'delete-chain', kernel.deleteChain(run.state, name))
       }
       break

@@ -4,9 +4,10 @@
 import { addrToDotted, maskSuffix } from '../common/inet.ts'
 import { type ListNames, anyName } from '../common/listnames.ts'
 import type { MasqEntry } from '../common/masq.ts'
-import { hex2, pad, roundedCount } from '../common/printf.ts'
+import { hexByte, pad, roundedCount } from '../common/printf.ts'
 import { icmpNameFor } from './icmp.ts'
 import { type Chain, type Counters, type PortRange, type Rule, type State, F, INV, PROTO, references } from './model.ts'
+import { FLAG_OPTIONS, RULE_FLAG_LETTERS, type RuleFlagLetter, inverseOf } from './parse.ts'
 
 export const FMT = {
   NUMERIC: 0x0001,
@@ -26,8 +27,7 @@ export const FMT = {
 } as const
 
 /** The format of the -v echo before each kernel call. */
-export const FMT_PRINT_RULE =
-  FMT.NOCOUNTS | FMT.OPTIONS | FMT.TOS | FMT.VIA | FMT.NUMERIC | FMT.NOTABLE | FMT.MARK | FMT.NETLINK
+export const FMT_PRINT_RULE = FMT.NOCOUNTS | FMT.OPTIONS | FMT.TOS | FMT.VIA | FMT.NUMERIC | FMT.NOTABLE | FMT.MARK | FMT.NETLINK
 
 const protoName = (names: ListNames, proto: number): string | undefined => {
   if (proto !== 0) {
@@ -38,10 +38,7 @@ const protoName = (names: ListNames, proto: number): string | undefined => {
 }
 
 const portText = (names: ListNames, numeric: boolean, port: number, proto: number): string => {
-  const service =
-    numeric || (proto !== PROTO.TCP && proto !== PROTO.UDP)
-      ? undefined
-      : names.service(port, proto === PROTO.TCP ? 'tcp' : 'udp')
+  const service = numeric || (proto !== PROTO.TCP && proto !== PROTO.UDP) ? undefined : names.service(port, proto === PROTO.TCP ? 'tcp' : 'udp')
   return service ?? String(port)
 }
 
@@ -49,6 +46,13 @@ const rangeText = (names: ListNames, numeric: boolean, range: PortRange, proto: 
   if (range[0] === 0 && range[1] === 0xffff) return numeric ? '*' : 'any'
   if (range[0] === range[1]) return portText(names, numeric, range[0], proto)
   return `${portText(names, numeric, range[0], proto)}:${portText(names, numeric, range[1], proto)}`
+}
+
+// A flag that a '!' may invert takes two characters: '!' or '-', then its letter or '-'.
+const flagColumn = (rule: Rule, letter: RuleFlagLetter): string => {
+  const { option, flag } = FLAG_OPTIONS[letter]
+  const inverse = inverseOf(option)
+  return (inverse ? (rule.invflg & inverse ? '!' : '-') : '') + (rule.flg & flag ? letter : '-')
 }
 
 const headerLine = (format: number): string => {
@@ -97,11 +101,9 @@ export const formatRule = (rule: Rule, num: number, counts: Counters, format: nu
 
   if (format & FMT.OPTIONS) {
     if (!table) line += 'opt    '
-    line += inv(INV.SYN, '!', '-') + (rule.flg & F.TCPSYN ? 'y' : '-')
-    line += inv(INV.FRAG, '!', '-') + (rule.flg & F.FRAG ? 'f' : '-')
-    line += (rule.flg & F.PRN ? 'l' : '-') + (rule.flg & F.NETLINK ? 'o' : '-') + ' '
+    line += `${RULE_FLAG_LETTERS.map((letter) => flagColumn(rule, letter)).join('')} `
   }
-  if (format & FMT.TOS) line += `${table ? '' : 'tos '}0x${hex2(rule.tosand)} 0x${hex2(rule.tosxor)} `
+  if (format & FMT.TOS) line += `${table ? '' : 'tos '}${hexByte(rule.tosand)} ${hexByte(rule.tosxor)} `
   if (format & FMT.VIA) {
     const name = rule.flg & F.WILDIF && rule.vianame ? `${rule.vianame}+` : rule.vianame
     const shown = name || (numeric ? '*' : 'any')
@@ -113,8 +115,7 @@ export const formatRule = (rule: Rule, num: number, counts: Counters, format: nu
     else line += table ? ' '.repeat(11) : ''
   }
   if (format & FMT.NETLINK) {
-    if (rule.flg & F.NETLINK && rule.outputsize !== 0xffff)
-      line += table ? `${pad(String(rule.outputsize), -7)} ` : `outsize ${rule.outputsize} `
+    if (rule.flg & F.NETLINK && rule.outputsize !== 0xffff) line += table ? `${pad(String(rule.outputsize), -7)} ` : `outsize ${rule.outputsize} `
     else line += table ? ' '.repeat(8) : ''
   }
   if (!table) line += '  '

@@ -4,7 +4,6 @@
 import { type Counters, type Entry as StoredEntry, ZERO } from '../common/entry.ts'
 import type { MasqTimeouts } from '../nft/nat.ts'
 
-
 /** fw_flg bits */
 export const F = {
   PRN: 0x01,
@@ -125,5 +124,4 @@ export const references = (state: State, name: string): number =>
   isSpecialTarget(name) ? 0 : state.chains.reduce((n, c) => n + c.entries.filter((e) => e.rule.label === name).length, 0)
 
 /** The kernel adds the wildcard flag to every rule without an interface name. */
-export const normaliseRule = (rule: Rule): Rule =>
-  rule.vianame === '' ? { ...rule, flg: rule.flg | F.WILDIF } : rule
+export const normaliseRule = (rule: Rule): Rule => (rule.vianame === '' ? { ...rule, flg: rule.flg | F.WILDIF } : rule)

@@ -32,7 +32,8 @@ const ruleNotes = (rule: Rule, fromOutput: boolean): string[] => {
     notes.push(`REDIRECT is decided on a connection's first packet and the local socket sees the gateway's address (${SEE})`)
   if (rule.flg & F.PRN) notes.push(`-l logs in nftables' format (${SEE})`)
   if (rule.flg & F.NETLINK) notes.push(`-o copies packets to nflog group 0 (${SEE})`)
-  if (/["\\]/.test(rule.vianame)) notes.push(`interface name nftables cannot spell: the rule matches ${rule.invflg & INV.VIA ? 'everything' : 'nothing'} (${SEE})`)
+  if (/["\\]/.test(rule.vianame))
+    notes.push(`interface name nftables cannot spell: the rule matches ${rule.invflg & INV.VIA ? 'everything' : 'nothing'} (${SEE})`)
   return notes
 }
 

@@ -16,10 +16,18 @@
 // chain loop where nftables refuses loops outright. So a user chain is
 // rendered once per calling context and per set of chains on the call path
 // that it could loop back to; in the usual case that is a single chain.
-import { FORWARDED_LABEL } from '../ipmasqadm/table.ts'
+import { FORWARDED_LABEL, IPCHAINS_MASQ_LABEL as MASQ_LABEL, IPCHAINS_REDIRECT_LABELS } from '../nft/labels.ts'
 import { identifierPart } from '../nft/escape.ts'
 import { type Match, NEVER, addrMatch, combine, ifaceString, rangeMatch } from '../nft/match.ts'
-import { MASQ_CHAIN, masqChain, masqTimeoutObjects, natVerdictChain, redirectChain, redirectChainName, redirectLabels as redirectLabelsFor } from '../nft/nat.ts'
+import {
+  MASQ_CHAIN,
+  masqChain,
+  masqTimeoutObjects,
+  natVerdictChain,
+  redirectChain,
+  redirectChainName,
+  redirectLabels as redirectLabelsFor,
+} from '../nft/nat.ts'
 import { tosChainName, tosChains } from '../nft/tos.ts'
 import type { NftBaseChain, NftChain, NftRule, NftTable } from '../nft/ir.ts'
 import { quote } from '../nft/text.ts'
@@ -39,15 +47,9 @@ import {
 } from './model.ts'
 
 export const TABLE_NAME = 'legacyfw_ipchains'
-export const GENERATION_SET = 'generation'
-/** ct label bit carrying "masquerade this connection" from forward to nat_post. */
-export const MASQ_LABEL = 10
-/** ct label bits 32..79 carry "redirect to port N" from input to nat_pre (80..127 are ipfwadm's). */
-const REDIRECT_LABEL_BASE = 32
-const REDIRECT_LABEL_END = 80
+const [REDIRECT_LABEL_BASE, REDIRECT_LABEL_END] = IPCHAINS_REDIRECT_LABELS
 
 export type Context = 'input' | 'forward' | 'output'
-
 
 export const userChainName = (legacy: string): string => `u_${identifierPart(legacy)}`
 export const policyCounter = (chain: string): string => `policy_${chain}`
@@ -102,14 +104,12 @@ export const ruleMatches = (rule: Rule, ctx: Context): string[] | 'never' => {
   return combine(matches)
 }
 
-
 // ---------------------------------------------------------------------------
 // Verdicts
 
 interface Emit {
   readonly ctx: Context
   readonly chain: string
-  readonly redirectLabels: ReadonlyMap<number, number>
   /** The nft chain a jump to `target` goes to, or undefined when it loops. */
   readonly jumpTarget: (target: string) => string | undefined
 }
@@ -205,7 +205,6 @@ const flipWhen = (bits: number, pattern: number): NftRule => ({
   stmts: [`meta mark set meta mark ^ 0x${hex8(bits)}`, 'return'],
 })
 
-/** One legacy rule as nft rules: effects (with the counter) then the verdict. */
 /**
  * Rendered rules by legacy rule record. A command renders the state before
  * and after it; the two share every rule it did not touch, so one cache
@@ -214,7 +213,7 @@ const flipWhen = (bits: number, pattern: number): NftRule => ({
 export type RenderCache = WeakMap<Rule, Map<string, readonly NftRule[]>>
 
 const renderRuleCached = (cache: RenderCache, rule: Rule, counter: string, num: number, emit: Emit): readonly NftRule[] => {
-  // The verdict is worked out first: it registers jump targets as a side effect.
+  // A jump's target depends on the chains around the rule: part of the key.
   const verdict = verdictStatements(rule, emit)
   const key = `${counter}|${num}|${emit.ctx}|${emit.chain}|${verdict.join(';')}`
   let byKey = cache.get(rule)
@@ -224,6 +223,7 @@ const renderRuleCached = (cache: RenderCache, rule: Rule, counter: string, num: 
   return rendered
 }
 
+/** One legacy rule as nft rules: effects (with the counter) then the verdict. */
 const renderRule = (rule: Rule, counter: string, num: number, ctx: Context, chain: string, verdict: readonly string[]): NftRule[] => {
   const matches = ruleMatches(rule, ctx)
   const m = matches === 'never' ? [NEVER] : matches
@@ -257,7 +257,7 @@ const SELF_CONTAINED_TARGETS = ['', 'ACCEPT', 'DENY', 'REJECT', 'MASQ', 'RETURN'
  */
 export const appendedRule = (rule: Rule, counter: string, chain: Context): NftRule[] | undefined => {
   if (rule.flg & F.PRN || !SELF_CONTAINED_TARGETS.includes(rule.label)) return undefined
-  const emit: Emit = { ctx: chain, chain, redirectLabels: new Map(), jumpTarget: () => undefined }
+  const emit: Emit = { ctx: chain, chain, jumpTarget: () => undefined }
   return renderRule(rule, counter, 0, chain, chain, verdictStatements(rule, emit))
 }
 
@@ -300,69 +300,95 @@ const buildGraph = (state: State): Graph => {
   return { chains, reach, classOf }
 }
 
-interface Instance {
+/** A chain's rules as rendered for one calling context and call path. */
+interface Job {
   readonly chain: string
   readonly ctx: Context
-  readonly cls: CtxClass
   /** Chains on the call path that this chain could jump back to. */
   readonly loopKey: readonly string[]
 }
 
-const instanceId = (i: Pick<Instance, 'chain' | 'cls' | 'loopKey'>): string => `${i.chain}\u0000${i.cls}\u0000${i.loopKey.join('\u0000')}`
+interface Instance extends Job {
+  readonly cls: CtxClass
+}
+
+const instanceId = (i: Instance): string => `${i.chain}\u0000${i.cls}\u0000${i.loopKey.join('\u0000')}`
 
 const CLASS_TAG: Record<CtxClass, string> = { input: 'in', forward: 'fwd', output: 'out', in: 'in', out: 'out', any: 'any' }
+
+/** The instance a rule of `from` jumping to `target` goes to; undefined when the jump loops. */
+const jumpInstance = (graph: Graph, from: Job, target: string): Instance | undefined => {
+  if (target === from.chain || from.loopKey.includes(target) || !graph.chains.has(target)) return undefined
+  const reach = graph.reach.get(target) ?? new Set()
+  const loopKey = [...new Set([...from.loopKey, from.chain])].filter((c) => reach.has(c) && !isBuiltin(c)).sort()
+  return { chain: target, ctx: from.ctx, cls: graph.classOf(target, from.ctx), loopKey }
+}
+
+interface InstancePlan {
+  /** nft chain names by instance id. */
+  readonly names: ReadonlyMap<string, string>
+  /** The variants (instances beyond the definitions), in the order first jumped to. */
+  readonly variants: readonly Instance[]
+}
+
+/**
+ * Every user chain instance and its name, before anything is rendered. The
+ * jobs are visited in rendering order (built-in chains, definitions, then
+ * variants as found), so variant numbers are those of the rendered table.
+ */
+const planInstances = (graph: Graph, roots: readonly Job[], definitions: readonly Instance[]): InstancePlan => {
+  const names = new Map(definitions.map((d) => [instanceId(d), userChainName(d.chain)]))
+  const variantCount = new Map<string, number>()
+  const variants: Instance[] = []
+  const jobs: Job[] = [...roots, ...definitions]
+  for (let i = 0; i < jobs.length; i++) {
+    const job = jobs[i] as Job
+    const labels = (graph.chains.get(job.chain) as Chain).entries.map((e) => e.rule.label)
+    for (const label of labels.filter((l) => l !== '' && !isSpecialTarget(l))) {
+      const inst = jumpInstance(graph, job, label)
+      if (!inst || names.has(instanceId(inst))) continue
+      const base = `${userChainName(inst.chain)}/${CLASS_TAG[inst.cls]}`
+      const n = inst.loopKey.length ? (variantCount.get(base) ?? 0) + 1 : 0
+      if (n) variantCount.set(base, n)
+      names.set(instanceId(inst), n ? `${base}/${n}` : base)
+      variants.push(inst)
+      jobs.push(inst)
+    }
+  }
+  return { names, variants }
+}
 
 export const renderState = (state: State, cache: RenderCache = new WeakMap()): NftTable => {
   const graph = buildGraph(state)
   const redirectPorts = state.chains.flatMap((c) => c.entries.filter((e) => e.rule.label === 'REDIRECT').map((e) => e.rule.redirpt))
   const redirectLabels = redirectLabelsFor(redirectPorts, REDIRECT_LABEL_BASE, REDIRECT_LABEL_END)
 
-  const userChains = state.chains.filter((c) => !isBuiltin(c.name))
   const primaryCtx = (name: string): Context =>
     (['input', 'forward', 'output'] as const).find((root) =>
       userTargets(graph.chains.get(root) as Chain, graph.chains).some((t) => t === name || graph.reach.get(t)?.has(name)),
     ) ?? 'input'
+  const roots: Job[] = BUILTIN_CHAINS.map((name) => ({ chain: name, ctx: name, loopKey: [] }))
+  const definitions: Instance[] = state.chains
+    .filter((c) => !isBuiltin(c.name))
+    .map((c) => {
+      const ctx = primaryCtx(c.name)
+      return { chain: c.name, ctx, cls: graph.classOf(c.name, ctx), loopKey: [] }
+    })
+  const plan = planInstances(graph, roots, definitions)
 
-  const names = new Map<string, string>()
-  const definitions = new Map<string, string>()
-  for (const c of userChains) {
-    const ctx = primaryCtx(c.name)
-    const id = instanceId({ chain: c.name, cls: graph.classOf(c.name, ctx), loopKey: [] })
-    names.set(id, userChainName(c.name))
-    definitions.set(c.name, id)
-  }
-  const variantCount = new Map<string, number>()
-  const instances: Instance[] = []
-  const instanceName = (inst: Instance): string => {
-    const id = instanceId(inst)
-    const known = names.get(id)
-    if (known) return known
-    const base = `${userChainName(inst.chain)}/${CLASS_TAG[inst.cls]}`
-    let name = base
-    if (inst.loopKey.length) {
-      const n = (variantCount.get(base) ?? 0) + 1
-      variantCount.set(base, n)
-      name = `${base}/${n}`
-    }
-    names.set(id, name)
-    instances.push(inst)
-    return name
-  }
-
-  const emitFor = (chain: string, ctx: Context, loopKey: readonly string[]): Emit => ({
-    ctx,
-    chain,
-    redirectLabels,
+  const emitFor = (job: Job): Emit => ({
+    ctx: job.ctx,
+    chain: job.chain,
     jumpTarget: (target) => {
-      if (target === chain || loopKey.includes(target) || !graph.chains.has(target)) return undefined
-      const reach = graph.reach.get(target) ?? new Set()
-      const key = [...new Set([...loopKey, chain])].filter((c) => reach.has(c) && !isBuiltin(c)).sort()
-      return instanceName({ chain: target, ctx, cls: graph.classOf(target, ctx), loopKey: key })
+      const inst = jumpInstance(graph, job, target)
+      return inst && plan.names.get(instanceId(inst))
     },
   })
 
-  const renderEntries = (chain: Chain, emit: Emit): NftRule[] =>
-    chain.entries.flatMap((e, i) => renderRuleCached(cache, e.rule, e.counter, i + 1, emit))
+  const renderEntries = (job: Job): NftRule[] => {
+    const emit = emitFor(job)
+    return (graph.chains.get(job.chain) as Chain).entries.flatMap((e, i) => renderRuleCached(cache, e.rule, e.counter, i + 1, emit))
+  }
 
   // A built-in chain is a base chain that jumps to its rules (a chain of
   // their own, so a rule can be appended without knowing what is there) and
@@ -374,27 +400,19 @@ export const renderState = (state: State, cache: RenderCache = new WeakMap()): N
         ? [
             { matches: ['ct direction reply', `ct label ${MASQ_LABEL}`], stmts: ['accept'], comment: 'de-masqueraded replies skip forward (2.2)' },
             // Connections autofw/portfw/mfw forward to an internal host were de-masqueraded too.
-            { matches: ['ct direction original', `ct label ${FORWARDED_LABEL}`], stmts: ['accept'], comment: 'forwarded by autofw/portfw/mfw: skips forward (2.2)' },
+            {
+              matches: ['ct direction original', `ct label ${FORWARDED_LABEL}`],
+              stmts: ['accept'],
+              comment: 'forwarded by autofw/portfw/mfw: skips forward (2.2)',
+            },
           ]
         : []
     const policyRule: NftRule = { matches: [], counter: policyCounter(name), stmts: policyStatements(policy, name), comment: `policy ${policy}` }
     return { name, base: BASE[name], rules: [...prologue, { matches: [], stmts: [`jump ${rulesChainName(name)}`] }, policyRule] }
   })
-  const builtinRules: NftChain[] = BUILTIN_CHAINS.map((name) => ({
-    name: rulesChainName(name),
-    rules: renderEntries(graph.chains.get(name) as Chain, emitFor(name, name, [])),
-  }))
-
-  const definitionChains: NftChain[] = userChains.map((c) => {
-    const ctx = primaryCtx(c.name)
-    return { name: userChainName(c.name), rules: renderEntries(c, emitFor(c.name, ctx, [])) }
-  })
-  const instanceChains: NftChain[] = []
-  for (let i = 0; i < instances.length; i++) {
-    const inst = instances[i] as Instance
-    const chain = graph.chains.get(inst.chain) as Chain
-    instanceChains.push({ name: names.get(instanceId(inst)) as string, rules: renderEntries(chain, emitFor(inst.chain, inst.ctx, inst.loopKey)) })
-  }
+  const builtinRules: NftChain[] = roots.map((job) => ({ name: rulesChainName(job.chain), rules: renderEntries(job) }))
+  const definitionChains: NftChain[] = definitions.map((d) => ({ name: userChainName(d.chain), rules: renderEntries(d) }))
+  const instanceChains: NftChain[] = plan.variants.map((v) => ({ name: plan.names.get(instanceId(v)) as string, rules: renderEntries(v) }))
 
   const allRules = state.chains.flatMap((c) => c.entries.map((e) => e.rule))
   const masqUsed = allRules.some((r) => r.label === 'MASQ') || graph.chains.get('forward')?.policy === 'MASQ'
@@ -409,7 +427,9 @@ export const renderState = (state: State, cache: RenderCache = new WeakMap()): N
     ...[...redirectLabels].map(([port, label]) => natVerdictChain(redirectChainName(port), label, `REDIRECT ${port}`)),
   ]
   const helperChains = [
-    ...new Map(allRules.filter((r) => r.tosand !== 0xff || r.tosxor !== 0).map((r) => [tosChainName(r.tosand, r.tosxor), tosChains(r.tosand, r.tosxor)])).values(),
+    ...new Map(
+      allRules.filter((r) => r.tosand !== 0xff || r.tosxor !== 0).map((r) => [tosChainName(r.tosand, r.tosxor), tosChains(r.tosand, r.tosxor)]),
+    ).values(),
     ...new Map(allRules.filter((r) => !(r.flg & F.MARKABS) && r.mark !== 0).map((r) => [r.mark, markChains(r.mark)])).values(),
   ].flat()
 
@@ -418,12 +438,17 @@ export const renderState = (state: State, cache: RenderCache = new WeakMap()): N
     name: TABLE_NAME,
     comment: 'ipchains rules (Linux 2.2 semantics) managed by legacyfw; list them with ipchains -L',
     sets: [],
-    counters: [
-      ...BUILTIN_CHAINS.map(policyCounter),
-      ...state.chains.flatMap((c) => c.entries.map((e) => e.counter)),
-    ],
+    counters: [...BUILTIN_CHAINS.map(policyCounter), ...state.chains.flatMap((c) => c.entries.map((e) => e.counter))],
     ctTimeouts,
-    chains: [...baseChains, ...natChains, ...verdictChains, ...builtinRules, ...definitionChains, ...dedupeByName(instanceChains), ...dedupeByName(helperChains)],
+    chains: [
+      ...baseChains,
+      ...natChains,
+      ...verdictChains,
+      ...builtinRules,
+      ...definitionChains,
+      ...dedupeByName(instanceChains),
+      ...dedupeByName(helperChains),
+    ],
   }
 }
 

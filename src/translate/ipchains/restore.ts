@@ -12,6 +12,7 @@
 import type { Exit } from '../common/exit.ts'
 import type { ListNames } from '../common/listnames.ts'
 import { execute } from './execute.ts'
+import { PROGRESS } from './messages.ts'
 import { type State, findChain, isBuiltin } from './model.ts'
 import { CMD } from './parse.ts'
 import type { Output } from './save.ts'
@@ -57,8 +58,11 @@ const jumpTargets = (words: readonly string[]): string[] =>
 
 const newChainArgv = (chain: string): string[] => ['-N', chain]
 const flushArgv = (chain: string): string[] => ['-F', chain]
-const policyArgv = (step: { chain: string; policy: string | undefined }): string[] =>
-  ['-P', step.chain, ...(step.policy === undefined ? [] : [step.policy])]
+const policyArgv = (step: { chain: string; policy: string | undefined }): string[] => [
+  '-P',
+  step.chain,
+  ...(step.policy === undefined ? [] : [step.policy]),
+]
 const lineArgv = (words: readonly string[], o: RestoreOptions): string[] => [...(o.verbose ? ['-v'] : []), ...words]
 
 /** Every ipchains command line the restore may run, for validation up front. */
@@ -67,7 +71,9 @@ export const plannedArgvs = (steps: readonly Step[], o: RestoreOptions): string[
     step.kind === 'line'
       ? [...jumpTargets(step.words).map(newChainArgv), lineArgv(step.words, o)]
       : isBuiltin(step.chain)
-        ? (o.policies ? [policyArgv(step)] : [])
+        ? o.policies
+          ? [policyArgv(step)]
+          : []
         : [newChainArgv(step.chain), flushArgv(step.chain)],
   )
 
@@ -142,7 +148,7 @@ export const runSegment = (initial: State, steps: readonly Step[], o: RestoreOpt
   }
 
   const chainStep = (chain: string, policy: string | undefined): boolean | Stop => {
-    say(`Restoring \`${chain}'.\n`)
+    say(PROGRESS.restoring(chain))
     if (isBuiltin(chain)) return o.policies ? ipchains(policyArgv({ chain, policy })) : true
     skipped.delete(chain)
     if (!findChain(state, chain)) {
@@ -151,24 +157,23 @@ export const runSegment = (initial: State, steps: readonly Step[], o: RestoreOpt
     }
     if (created.has(chain)) return true
     if (!o.force) {
-      say(`Chain \`${chain}' already exists. Skip or flush? [S/f]? `)
+      say(PROGRESS.chainExists(chain))
       const answer = env.answers[asked]
       if (answer === undefined) return { kind: 'ask' }
       asked++
       if (!/^[fF]/.test(answer)) {
         skipped.add(chain)
-        say(`Skipping \`${chain}'.\n`)
+        say(PROGRESS.skipping(chain))
         return true
       }
     }
-    say(`Flushing \`${chain}'.\n`)
+    say(PROGRESS.flushing(chain))
     return ipchains(flushArgv(chain))
   }
 
   const lineStep = (words: readonly string[]): boolean | Stop => {
     if (words[0] === '-A' && skipped.has(words[1] ?? '')) return true
-    for (const target of jumpTargets(words))
-      if (!findChain(state, target) && ipchains(newChainArgv(target), true) === true) created.add(target)
+    for (const target of jumpTargets(words)) if (!findChain(state, target) && ipchains(newChainArgv(target), true) === true) created.add(target)
     return ipchains(lineArgv(words, o))
   }
 

@@ -7,7 +7,7 @@ import { byteLength } from '../common/printf.ts'
 import { bitsToMask, dottedToAddr, u32 } from '../common/inet.ts'
 import type { Names } from '../common/names.ts'
 import { ICMP_NAMES } from './icmp.ts'
-import { parameterProblem } from './messages.ts'
+import { PROBLEM, WARNING, parameterProblem } from './messages.ts'
 import { type PortRange, type Rule, EMPTY_RULE, INV, PROTO } from './model.ts'
 import { CMD, NUMBER_OF_OPT, OPT, OPT_LETTERS, type Invocation } from './parse.ts'
 
@@ -68,13 +68,12 @@ export const validate = async (inv: Invocation, env: ValidateEnv): Promise<Comma
   const command = inv.command
 
   const parsePort = (word: string, portProto: number): number => {
-    if (portProto !== PROTO.ICMP && portProto !== PROTO.TCP && portProto !== PROTO.UDP)
-      throw param('can only specify ports for icmp, tcp or udp')
+    if (portProto !== PROTO.ICMP && portProto !== PROTO.TCP && portProto !== PROTO.UDP) throw param(PROBLEM.portsNeedProtocol)
     const n = stringToNumber(word, 0, 65535)
     if (n !== -1) return n
-    if (portProto === PROTO.ICMP) throw param(`invalid ICMP type \`${word}' specified`)
+    if (portProto === PROTO.ICMP) throw param(PROBLEM.invalidIcmpType(word))
     const port = names.servicePort(word, portProto === PROTO.TCP ? 'tcp' : 'udp')
-    if (port === undefined) throw param(`invalid port/service \`${word}' specified`)
+    if (port === undefined) throw param(PROBLEM.invalidPort(word))
     return port
   }
 
@@ -95,7 +94,7 @@ export const validate = async (inv: Invocation, env: ValidateEnv): Promise<Comma
     const dotted = dottedToAddr(text)
     if (dotted !== undefined) return dotted
     const bits = stringToNumber(text, 0, 32)
-    if (bits === -1) throw param(`invalid mask \`${text}' specified`)
+    if (bits === -1) throw param(PROBLEM.invalidMask(text))
     return bitsToMask(bits)
   }
 
@@ -106,7 +105,7 @@ export const validate = async (inv: Invocation, env: ValidateEnv): Promise<Comma
     if (net !== undefined) return [net]
     const hosts = await names.hostAddrs(name)
     if (hosts && hosts.length > 0) return hosts
-    throw param(`host/network \`${name}' not found`)
+    throw param(PROBLEM.hostNotFound(name))
   }
 
   const parseHostNetworkMask = async (text: string): Promise<{ addrs: number[]; mask: number }> => {
@@ -125,18 +124,18 @@ export const validate = async (inv: Invocation, env: ValidateEnv): Promise<Comma
       let match: (typeof ICMP_NAMES)[number] | undefined
       for (const icmp of ICMP_NAMES) {
         if (!icmp.name.toLowerCase().startsWith(wanted)) continue
-        if (match) throw param(`Ambiguous ICMP \`${inv.srcpts}' : \`${match.name}' or \`${icmp.name}'?`)
+        if (match) throw param(PROBLEM.ambiguousIcmp(inv.srcpts, match.name, icmp.name))
         match = icmp
       }
       if (match) {
-        if (inv.dstpts !== undefined) throw param("Can't use ICMP name and destination port together")
+        if (inv.dstpts !== undefined) throw param(PROBLEM.icmpNameWithPort)
         options |= OPT.DSTPT
         let codes: PortRange = [match.codeMin, match.codeMax]
         if (command === CMD.CHECK) {
           if (match.testable) codes = [match.codeMin, match.codeMin]
-          else if (match.codeMin !== match.codeMax) throw param('Must specify exact ICMP type for testing')
+          else if (match.codeMin !== match.codeMax) throw param(PROBLEM.inexactIcmpCheck)
         }
-        if (invflg & (INV.SRCPT | INV.DSTPT)) throw param("Can't invert named ICMP types")
+        if (invflg & (INV.SRCPT | INV.DSTPT)) throw param(PROBLEM.invertedIcmpName)
         return { spts: [match.type, match.type], dpts: codes }
       }
     }
@@ -170,38 +169,30 @@ export const validate = async (inv: Invocation, env: ValidateEnv): Promise<Comma
   const protoInverted = (invflg & INV.PROTO) !== 0
   const fragmentOnly = (options & OPT.FRAGMENT) !== 0 && !(invflg & INV.FRAG)
   const anyPort = (options & (OPT.SRCPT | OPT.DSTPT)) !== 0
-  if (multiple && invflg & (INV.SRCIP | INV.DSTIP))
-    throw param('! not allowed with multiple source or destination IP addresses')
-  if (multiple && options & OPT.BIDIR) throw param('-b not allowed with multiple source or destination IP addresses')
-  if ((proto === 0 || protoInverted) && anyPort) throw param('no ports allowed without specific protocol')
-  if ((proto !== PROTO.TCP || protoInverted) && options & OPT.TCPSYN) throw param('-y only allowed with TCP protocol')
-  if (fragmentOnly && anyPort) throw param('no ports allowed with -f')
-  if (fragmentOnly && options & OPT.TCPSYN) throw param('-y not allowed with -f')
+  if (multiple && invflg & (INV.SRCIP | INV.DSTIP)) throw param(PROBLEM.invertMultipleAddresses)
+  if (multiple && options & OPT.BIDIR) throw param(PROBLEM.bidirMultipleAddresses)
+  if ((proto === 0 || protoInverted) && anyPort) throw param(PROBLEM.portsWithoutProtocol)
+  if ((proto !== PROTO.TCP || protoInverted) && options & OPT.TCPSYN) throw param(PROBLEM.synNeedsTcp)
+  if (fragmentOnly && anyPort) throw param(PROBLEM.portsWithFragment)
+  if (fragmentOnly && options & OPT.TCPSYN) throw param(PROBLEM.synWithFragment)
   if (
     command === CMD.CHECK &&
     (proto === PROTO.TCP || proto === PROTO.UDP || proto === PROTO.ICMP) &&
     !(options & OPT.FRAGMENT) &&
     (!(options & OPT.SRCPT) || spts[0] !== spts[1] || !(options & OPT.DSTPT) || dpts[0] !== dpts[1])
   )
-    throw param('one port required with source/destination address for -C')
-  if (command === CMD.CHECK && invflg !== 0) throw param('! not allowed with -C')
+    throw param(PROBLEM.checkNeedsPorts)
+  if (command === CMD.CHECK && invflg !== 0) throw param(PROBLEM.invertWithCheck)
   const redirect = inv.jumpto === 'REDIRECT'
-  if (((proto !== PROTO.TCP && proto !== PROTO.UDP) || protoInverted) && redirect)
-    throw param('redirecting only allowed with TCP or UDP')
-  if (inv.jumpto === 'MASQ' && (inv.chain === 'input' || inv.chain === 'output'))
-    throw param('masquerading not allowed for input and output chains')
-  if (redirect && (inv.chain === 'output' || inv.chain === 'forward'))
-    throw param('redirect not allowed for output and forward chains')
-  if (command === CMD.REPLACE && (saddrs.length !== 1 || daddrs.length !== 1))
-    throw param('Replacement rule does not specify a unique address')
+  if (((proto !== PROTO.TCP && proto !== PROTO.UDP) || protoInverted) && redirect) throw param(PROBLEM.redirectNeedsTcpUdp)
+  if (inv.jumpto === 'MASQ' && (inv.chain === 'input' || inv.chain === 'output')) throw param(PROBLEM.masqChain)
+  if (redirect && (inv.chain === 'output' || inv.chain === 'forward')) throw param(PROBLEM.redirectChain)
+  if (command === CMD.REPLACE && (saddrs.length !== 1 || daddrs.length !== 1)) throw param(PROBLEM.replaceNeedsUniqueAddress)
 
   // Step 17: the forwarding reminder, only when someone is typing at a terminal.
   if (inv.warnings && inv.chain === 'forward' && (command === CMD.APPEND || command === CMD.INSERT)) {
     const forward = env.ipForward()
-    if (forward !== undefined && Number.parseInt(forward, 10) === 0 && env.stdinIsTty())
-      env.stdout(
-        "Warning: you must enable IP forwarding for packets to be forwarded at all:\n Use `echo 1 > /proc/sys/net/ipv4/ip_forward'\n",
-      )
+    if (forward !== undefined && Number.parseInt(forward, 10) === 0 && env.stdinIsTty()) env.stdout(WARNING.forwardingOff)
   }
 
   // Steps 18-19: lazy -S means -M -S; then the legality table.
@@ -209,8 +200,7 @@ export const validate = async (inv: Invocation, env: ValidateEnv): Promise<Comma
   checkLegality(finalCommand, options, param)
 
   // Step 20
-  if (inv.chain !== undefined && byteLength(inv.chain) > 8)
-    throw param(`chain name \`${inv.chain}' too long (must be under 8 chars)`)
+  if (inv.chain !== undefined && byteLength(inv.chain) > 8) throw param(PROBLEM.chainTooLong(inv.chain))
 
   // Step 21
   const redirpt = redirect ? parsePort(inv.rport, proto) : 0
@@ -219,14 +209,13 @@ export const validate = async (inv: Invocation, env: ValidateEnv): Promise<Comma
   const tosGiven = (options & OPT.TOS) !== 0
   const tosand = tosGiven ? inv.tosand : 0xff
   const tosxor = tosGiven ? inv.tosxor : 0x00
-  if (!(tosand & 1) || tosxor & 1) throw param('TOS manipulation cannot alter bit 0 (RFC1349)\n')
-  if (countTosBits(~tosand & tosxor) > 1) throw param('TOS manipulation cannot set multiple TOS bits (RFC1349)\n')
+  if (!(tosand & 1) || tosxor & 1) throw param(PROBLEM.tosBitZero)
+  if (countTosBits(~tosand & tosxor) > 1) throw param(PROBLEM.tosMultipleBits)
   for (const [tos, name] of TOS_VALUES)
-    if (countTosBits((tos & tosand) ^ tosxor) > 1 && inv.warnings)
-      env.stdout(`Warning: TOS manipulation may set multiple TOS bits for ${name} TOS (0x${tos.toString(16).padStart(2, '0')})\n`)
+    if (countTosBits((tos & tosand) ^ tosxor) > 1 && inv.warnings) env.stdout(WARNING.tosMultipleBits(name, tos))
 
   // Step 23
-  if (finalCommand === CMD.MASQUERADE) throw param('-M/--masquerading requires -L/--list or -S/--set')
+  if (finalCommand === CMD.MASQUERADE) throw param(PROBLEM.masqNeedsListOrSet)
 
   const rule: Rule = {
     ...EMPTY_RULE,
@@ -256,11 +245,10 @@ const checkLegality = (command: number, options: number, param: (message: string
       if (!(command & (1 << j))) return
       const cell = row[i]
       if (!(options & (1 << i))) {
-        if (cell === '+') throw param(`You need to supply the \`-${OPT_LETTERS[i]}' option for this command\n`)
+        if (cell === '+') throw param(PROBLEM.optionRequired(OPT_LETTERS[i] ?? ''))
       } else if (cell !== 'x') legal = 1
       else if (legal === 0) legal = -1
     })
-    if (legal === -1) throw param(`Illegal option \`-${OPT_LETTERS[i]}' with this command\n`)
+    if (legal === -1) throw param(PROBLEM.optionIllegal(OPT_LETTERS[i] ?? ''))
   }
 }
-

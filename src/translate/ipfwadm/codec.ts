@@ -5,9 +5,11 @@
 // Any record the readable form would not give back exactly (an unusual
 // flag combination, a comment over nft's limit) is stored as "=" + base64
 // of the packed struct ip_fw instead.
+import { hexByte } from '../common/printf.ts'
 import { Packer, Unpacker, addrText, fitsComment, parseAddrText } from '../common/record.ts'
 import { commentWord, fromCommentWord } from '../nft/escape.ts'
 import { FW, KIND, KIND_NAMES, type Rule } from './model.ts'
+import { RULE_FLAG_LETTERS, flagOf } from './parse.ts'
 
 const VERDICT_WORDS: readonly (readonly [string, number])[] = [
   ['redirect', FW.ACCEPT | FW.REDIR],
@@ -23,14 +25,6 @@ const DIRECTION_WORDS: readonly (readonly [string, number])[] = [
 ]
 const VERDICT_BITS = FW.ACCEPT | FW.REDIR | FW.MASQ | FW.ICMPRPL
 const DIRECTION_BITS = FW.ACCTIN | FW.ACCTOUT
-const OPTION_FLAGS: readonly (readonly [string, number])[] = [
-  ['-b', FW.BIDIR],
-  ['-k', FW.TCPACK],
-  ['-y', FW.TCPSYN],
-  ['-o', FW.PRN],
-]
-
-const hexByte = (n: number): string => `0x${n.toString(16).toUpperCase().padStart(2, '0')}`
 
 const portWords = (ports: readonly number[], range: boolean): string[] =>
   range ? [`${ports[0]}:${ports[1]}`, ...ports.slice(2).map(String)] : ports.map(String)
@@ -51,13 +45,12 @@ export const canonicalText = (rule: Rule, accounting: boolean): string => {
   if (rule.flg & FW.REDIR) out.push('-r', String(rule.pts[rule.nsp + rule.ndp] ?? 0))
   if (rule.via !== 0) out.push('-V', addrText(rule.via, 0xffffffff))
   if (rule.vianame !== '') out.push('-W', commentWord(rule.vianame))
-  for (const [word, flag] of OPTION_FLAGS) if (rule.flg & flag) out.push(word)
+  for (const letter of RULE_FLAG_LETTERS) if (rule.flg & flagOf(letter)) out.push(`-${letter}`)
   if (rule.tosand !== 0xff || rule.tosxor !== 0) out.push('-t', hexByte(rule.tosand), hexByte(rule.tosxor))
   return out.join(' ')
 }
 
-const sameRule = (a: Rule, b: Rule): boolean =>
-  JSON.stringify(a, Object.keys(a).sort()) === JSON.stringify(b, Object.keys(b).sort())
+const sameRule = (a: Rule, b: Rule): boolean => JSON.stringify(a, Object.keys(a).sort()) === JSON.stringify(b, Object.keys(b).sort())
 
 export const encodeRule = (rule: Rule, accounting: boolean): string => {
   const text = canonicalText(rule, accounting)
@@ -99,9 +92,9 @@ const parseCanonical = (text: string, accounting: boolean): Rule | undefined => 
   let redirect: number | undefined
   while (words.length) {
     const word = words.shift()
-    const flag = OPTION_FLAGS.find(([w]) => w === word)
+    const flag = RULE_FLAG_LETTERS.find((letter) => `-${letter}` === word)
     if (flag) {
-      flg |= flag[1]
+      flg |= flagOf(flag)
       continue
     }
     switch (word) {

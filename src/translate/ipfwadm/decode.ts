@@ -30,7 +30,9 @@ export const decodeState = (table: KernelTable | undefined): State => {
   if (!table) return INITIAL_STATE
   const kernelChain = (name: string): KernelChain | undefined => table.chains.find((c) => c.name === name)
   const policyOf = (name: string): number =>
-    kernelChain(name)?.rules.map((r) => policyFromComment(r.comment)).find((p) => p !== undefined) ?? FW.ACCEPT
+    kernelChain(name)
+      ?.rules.map((r) => policyFromComment(r.comment))
+      .find((p) => p !== undefined) ?? FW.ACCEPT
   const chain = (category: Category): Chain => {
     const accounting = category === 'accounting'
     return {

@@ -6,7 +6,7 @@ import type { ListNames } from '../common/listnames.ts'
 import { checkPacket, type Packet } from './check.ts'
 import * as kernel from './kernel.ts'
 import { FMT_ECHO_CHECK, FMT_ECHO_RULE, formatListing, formatRule } from './list.ts'
-import { setsockoptFailed } from './messages.ts'
+import { STRERROR, checkedText, setsockoptFailed } from './messages.ts'
 import { type Category, type Firewall, FW, KIND, KIND_PROTOCOLS, type Rule, type State, ZERO, kindOf } from './model.ts'
 import { CMD, OPT } from './parse.ts'
 import type { Command } from './validate.ts'
@@ -20,15 +20,14 @@ export interface ExecuteContext {
 }
 
 /** The rules a command line stands for: sources outer, destinations inner. */
-export const expandRules = (cmd: Command): Rule[] =>
-  cmd.saddrs.flatMap((src) => cmd.daddrs.map((dst) => ({ ...cmd.rule, src, dst })))
+export const expandRules = (cmd: Command): Rule[] => cmd.saddrs.flatMap((src) => cmd.daddrs.map((dst) => ({ ...cmd.rule, src, dst })))
 
 const CHECK_OUTPUT: Record<ReturnType<typeof checkPacket>, { stdout: string; stderr: string; failed: boolean }> = {
-  accept: { stdout: 'packet accepted\n', stderr: '', failed: false },
-  masquerade: { stdout: 'packet masqueraded\n', stderr: '', failed: true },
-  deny: { stdout: 'packet denied\n', stderr: '', failed: false },
-  reject: { stdout: 'packet rejected\n', stderr: '', failed: false },
-  redirect: { stdout: '', stderr: setsockoptFailed('Software caused connection abort'), failed: true },
+  accept: { stdout: checkedText('accepted'), stderr: '', failed: false },
+  masquerade: { stdout: checkedText('masqueraded'), stderr: '', failed: true },
+  deny: { stdout: checkedText('denied'), stderr: '', failed: false },
+  reject: { stdout: checkedText('rejected'), stderr: '', failed: false },
+  redirect: { stdout: '', stderr: setsockoptFailed(STRERROR.ECONNABORTED), failed: true },
 }
 
 // fw_to_fwpkt(): the test packet. The ICMP type is never filled in (quirk).
@@ -72,7 +71,7 @@ export const execute = (cmd: Command, state: State, ctx: ExecuteContext): Outcom
         if (inv.command === CMD.DELETE) {
           const result = kernel.deleteRule(current, category, rule)
           if (result.ok) current = result.state
-          else fail('Invalid argument')
+          else fail(STRERROR.EINVAL)
         } else current = kernel.addRule(current, category, rule, inv.command === CMD.INSERT)
       }
       break
@@ -81,7 +80,7 @@ export const execute = (cmd: Command, state: State, ctx: ExecuteContext): Outcom
         if (verbose) stdout += formatRule(rule, ZERO, FMT_ECHO_CHECK, accounting, ctx.names)
         // The kernel wants the -W interface to exist with -V as its primary address.
         if (!ctx.interfaces.has(rule.vianame) || ctx.interfaces.get(rule.vianame) !== rule.via) {
-          fail('Invalid argument')
+          fail(STRERROR.EINVAL)
           continue
         }
         const out = CHECK_OUTPUT[checkPacket(current, category as Firewall, testPacket(rule, ctx.interfaces))]
@@ -127,4 +126,3 @@ export const execute = (cmd: Command, state: State, ctx: ExecuteContext): Outcom
   }
   return { state: current, stdout, stderr, status: failed ? 255 : 0, zeroed }
 }
-

@@ -3,8 +3,9 @@
 import { addrToDotted, maskSuffix } from '../common/inet.ts'
 import { type ListNames, anyName } from '../common/listnames.ts'
 import type { MasqEntry } from '../common/masq.ts'
-import { hex2, pad, roundedCount } from '../common/printf.ts'
+import { hexByte, pad, roundedCount } from '../common/printf.ts'
 import { type Category, type Chain, type Counters, FW, KIND, KIND_NAMES, type Rule, kindOf, policyName } from './model.ts'
+import { RULE_FLAG_LETTERS, flagOf } from './parse.ts'
 
 export const FMT = {
   NUMERIC: 0x0001,
@@ -46,8 +47,7 @@ const portList = (names: ListNames, numeric: boolean, ports: readonly number[], 
 
 const headerLine = (format: number, accounting: boolean): string => {
   let line = ''
-  if (!(format & FMT.NOCOUNTS))
-    line += format & FMT.KILOMEGA ? `${pad('pkts', 5)} ${pad('bytes', 5)} ` : `${pad('pkts', 8)} ${pad('bytes', 10)} `
+  if (!(format & FMT.NOCOUNTS)) line += format & FMT.KILOMEGA ? `${pad('pkts', 5)} ${pad('bytes', 5)} ` : `${pad('pkts', 8)} ${pad('bytes', 10)} `
   if (!(format & FMT.NOKIND)) line += accounting ? `${pad('dir', -3)} ` : `${pad('type', -5)} `
   line += 'prot '
   if (format & FMT.OPTIONS) line += 'opt  '
@@ -79,9 +79,9 @@ export const formatRule = (rule: Rule, counts: Counters, format: number, account
   line += table ? pad(KIND_NAMES[kind] ?? 'all', -5) : `${KIND_NAMES[kind]} `
   if (format & FMT.OPTIONS) {
     if (!table) line += 'opt '
-    line += (f & FW.BIDIR ? 'b' : '-') + (f & FW.TCPACK ? 'k' : '-') + (f & FW.TCPSYN ? 'y' : '-') + (f & FW.PRN ? 'o' : '-') + ' '
+    line += `${RULE_FLAG_LETTERS.map((letter) => (f & flagOf(letter) ? letter : '-')).join('')} `
   }
-  if (format & FMT.TOS) line += `${table ? '' : 'tos '}0x${hex2(rule.tosand)} 0x${hex2(rule.tosxor)} `
+  if (format & FMT.TOS) line += `${table ? '' : 'tos '}${hexByte(rule.tosand)} ${hexByte(rule.tosxor)} `
   if (format & FMT.VIA) {
     const name = rule.vianame || (numeric ? '*' : 'any')
     line += table ? `${pad(name, -7, 16)} ` : `via ${name.slice(0, 16)} `

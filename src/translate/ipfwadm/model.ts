@@ -3,7 +3,6 @@
 import { type Counters, type Entry as StoredEntry, ZERO } from '../common/entry.ts'
 import type { MasqTimeouts } from '../nft/nat.ts'
 
-
 /** fw_flg bits */
 export const FW = {
   KIND: 0x0003,

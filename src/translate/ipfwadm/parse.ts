@@ -5,11 +5,11 @@
 // counted; everything else is checked afterwards (validate.ts).
 import { Exit } from '../common/exit.ts'
 import { Getopt } from '../common/getopt.ts'
-import { stringToNumber, strtol } from '../common/cnum.ts'
+import { hexByteValue, stringToNumber } from '../common/cnum.ts'
 import { dottedToAddr } from '../common/inet.ts'
 import type { Names } from '../common/names.ts'
 import { helpText } from './help.ts'
-import { tryHelpOnly, usageError } from './messages.ts'
+import { USAGE, tryHelpOnly, usageError } from './messages.ts'
 import { FW, MAX_PORTS } from './model.ts'
 
 export const CMD = {
@@ -70,7 +70,10 @@ export interface Invocation {
 
 const OPTSTRING = 'AFIMOadilzfs:p:chP:S:D:V:W:bekmnort:vxy'
 
-/** Options that only set an option bit and a rule flag (0: none). */
+/**
+ * Options that only set an option bit and a rule flag (0: none). The rule
+ * flags are also how a rule is written back (codec.ts) and listed (list.ts).
+ */
 const FLAG_OPTIONS = {
   b: [OPT.BIDIR, FW.BIDIR],
   e: [OPT.EXTENDED, 0],
@@ -82,6 +85,11 @@ const FLAG_OPTIONS = {
   x: [OPT.EXPANDED, 0],
   y: [OPT.TCPSYN, FW.TCPSYN],
 } as const
+type FlagLetter = keyof typeof FLAG_OPTIONS
+/** The flag options a rule shows, in the order of the listing's opt column (-m shows as the verdict). */
+export const RULE_FLAG_LETTERS = ['b', 'k', 'y', 'o'] as const satisfies readonly FlagLetter[]
+/** The rule flag of a flag option. */
+export const flagOf = (letter: FlagLetter): number => FLAG_OPTIONS[letter][1]
 const IFNAMSIZ = 16
 
 /** strncmp(word, s, strlen(s)) == 0: the word starts with s (so "" matches anything). */
@@ -116,17 +124,17 @@ export const parseInvocation = async (program: string, args: readonly string[], 
   }
 
   const checkOption = (option: number, letter: string): void => {
-    if (options & option) throw fail(`multiple -${letter} flags not allowed`)
+    if (options & option) throw fail(USAGE.multipleOption(letter))
     options |= option
   }
 
   const setCategory = (t: Target): void => {
-    if (target !== undefined) throw fail('multiple categories specified')
+    if (target !== undefined) throw fail(USAGE.multipleCategories)
     target = t
   }
 
   const setCommand = (cmd: number): void => {
-    if (command !== 0) throw fail('multiple commands specified')
+    if (command !== 0) throw fail(USAGE.multipleCommands)
     command = cmd
   }
 
@@ -138,18 +146,18 @@ export const parseInvocation = async (program: string, args: readonly string[], 
       // Backwards compatibility: the same as "accept" with -m.
       checkOption(OPT.MASQUERADE, 'm')
       flg |= FW.ACCEPT | FW.MASQ
-    } else throw fail(`invalid policy "${word}" specified`)
+    } else throw fail(USAGE.invalidPolicy(word))
   }
 
   const parseDirection = (word: string): void => {
     if (isPrefixOf(word, 'in')) flg |= FW.ACCTIN
     else if (isPrefixOf(word, 'out')) flg |= FW.ACCTOUT
-    else if (!isPrefixOf(word, 'both')) throw fail(`invalid direction "${word}" specified`)
+    else if (!isPrefixOf(word, 'both')) throw fail(USAGE.invalidDirection(word))
   }
 
   const parseProtocol = (word: string): void => {
     const kind = ['all', 'tcp', 'udp', 'icmp'].findIndex((name) => isPrefixOf(word, name))
-    if (kind === -1) throw fail(`invalid protocol "${word}" specified`)
+    if (kind === -1) throw fail(USAGE.invalidProtocol(word))
     flg |= kind
   }
 
@@ -158,26 +166,26 @@ export const parseInvocation = async (program: string, args: readonly string[], 
     const rangeFlag = source ? FW.SRNG : FW.DRNG
     let count = source ? nsp : ndp
     if (!word.includes(':')) count += 1
-    else if (flg & rangeFlag) throw fail('multiple ranges not allowed')
+    else if (flg & rangeFlag) throw fail(USAGE.multipleRanges)
     else {
       count += 2
       flg |= rangeFlag
     }
     if (source) nsp = count
     else ndp = count
-    if (nsp + ndp > MAX_PORTS) throw fail(`too many ports specified (maximum ${MAX_PORTS})`)
+    if (nsp + ndp > MAX_PORTS) throw fail(USAGE.tooManyPorts(MAX_PORTS))
     ;(source ? sports : dports)[count - 1] = word
   }
 
   const parseHexbyte = (word: string): number => {
-    const { value, end } = strtol(word, 16)
-    if (end === 0 || end !== word.length || value < 0 || value > 255) throw fail(`invalid hexbyte "${word}" specified`)
+    const value = hexByteValue(word)
+    if (value === undefined) throw fail(USAGE.invalidHexbyte(word))
     return value
   }
 
   const parseTimeout = (word: string): number => {
     const n = stringToNumber(word, 0, 2 ** 31 - 1)
-    if (n === -1) throw fail(`invalid timeout value "${word}" specified`)
+    if (n === -1) throw fail(USAGE.invalidTimeout(word))
     return n
   }
 
@@ -188,8 +196,8 @@ export const parseInvocation = async (program: string, args: readonly string[], 
       return
     }
     const addrs = await names.hostAddrs(word)
-    if (!addrs || addrs.length === 0) throw fail(`host "${word}" not found`)
-    if (addrs.length !== 1) throw fail(`hostname "${word}" does not specify a unique address`)
+    if (!addrs || addrs.length === 0) throw fail(USAGE.hostNotFound(word))
+    if (addrs.length !== 1) throw fail(USAGE.hostNotUnique(word))
     via = addrs[0] ?? 0
   }
 
@@ -230,11 +238,11 @@ export const parseInvocation = async (program: string, args: readonly string[], 
         break
       }
       case 'l':
-        if (command !== 0 && command !== CMD.RESET) throw fail('multiple commands specified')
+        if (command !== 0 && command !== CMD.RESET) throw fail(USAGE.multipleCommands)
         command |= CMD.LIST
         break
       case 'z':
-        if (command !== 0 && command !== CMD.LIST) throw fail('multiple commands specified')
+        if (command !== 0 && command !== CMD.LIST) throw fail(USAGE.multipleCommands)
         command |= CMD.RESET
         break
       case 'f':
@@ -247,8 +255,7 @@ export const parseInvocation = async (program: string, args: readonly string[], 
       case 's': {
         setCommand(CMD.TIMEOUT)
         const [second, third] = [g.peek(), g.peek(1)]
-        if (second === undefined || third === undefined || second[0] === '-' || third[0] === '-')
-          throw fail('-s requires 3 timeout values')
+        if (second === undefined || third === undefined || second[0] === '-' || third[0] === '-') throw fail(USAGE.timeoutsNeeded)
         timeouts = [parseTimeout(optarg), parseTimeout(g.take() ?? ''), parseTimeout(g.take() ?? '')]
         break
       }
@@ -287,7 +294,7 @@ export const parseInvocation = async (program: string, args: readonly string[], 
       case 't': {
         checkOption(OPT.TOS, 't')
         const xor = nextWord()
-        if (xor === undefined) throw fail('-t requires 2 hexbyte arguments')
+        if (xor === undefined) throw fail(USAGE.tosNeedsBytes)
         tosand = parseHexbyte(optarg)
         tosxor = parseHexbyte(xor)
         break
@@ -310,8 +317,7 @@ export const parseInvocation = async (program: string, args: readonly string[], 
         throw tryHelpOnly(program)
     }
   }
-  if (g.optind < g.argc) throw fail('unknown arguments found on commandline')
-  if (!command) throw fail('no command specified')
+  if (g.optind < g.argc) throw fail(USAGE.unknownArguments)
+  if (!command) throw fail(USAGE.noCommand)
   return { target, command, options, flg, nsp, ndp, sports, dports, shost, dhost, via, vianame, tosand, tosxor, rport, timeouts }
 }
-

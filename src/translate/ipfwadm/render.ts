@@ -18,7 +18,7 @@
 // outgoing traffic into the same named counters.
 //
 // -V (interface address): see via.ts.
-import { FORWARDED_LABEL } from '../ipmasqadm/table.ts'
+import { FORWARDED_LABEL, IPFWADM_MASQ_LABEL as MASQ_LABEL, IPFWADM_REDIRECT_LABELS } from '../nft/labels.ts'
 import { type Match, NEVER, addrMatch, combine, ifaceString } from '../nft/match.ts'
 import {
   MASQ_CHAIN,
@@ -37,12 +37,7 @@ import { type Interfaces, viaElements, viaSetName } from './via.ts'
 import { type Category, type Entry, type Firewall, type Rule, type State, DEFAULT_TIMEOUTS, FW, KIND, kindOf, policyName } from './model.ts'
 
 export const TABLE_NAME = 'legacyfw_ipfwadm'
-/** ct label bit carrying "masquerade this connection" (ipchains uses 10). */
-export const MASQ_LABEL = 11
-/** ct label bits 80..127 carry "redirect to port N" (32..79 are ipchains'). */
-const REDIRECT_LABEL_BASE = 80
-const REDIRECT_LABEL_END = 128
-
+const [REDIRECT_LABEL_BASE, REDIRECT_LABEL_END] = IPFWADM_REDIRECT_LABELS
 
 type Hook = Firewall | 'acct_in' | 'acct_out'
 
@@ -257,10 +252,14 @@ const baseChain = (hook: Hook, state: State): NftChain => {
   const prologue: NftRule[] =
     hook === 'forward'
       ? [
-            { matches: ['ct direction reply', `ct label ${MASQ_LABEL}`], stmts: ['accept'], comment: 'de-masqueraded replies skip forward (2.0)' },
-            // Connections autofw/portfw/mfw forward to an internal host were de-masqueraded too.
-            { matches: ['ct direction original', `ct label ${FORWARDED_LABEL}`], stmts: ['accept'], comment: 'forwarded by autofw/portfw/mfw: skips forward (2.0)' },
-          ]
+          { matches: ['ct direction reply', `ct label ${MASQ_LABEL}`], stmts: ['accept'], comment: 'de-masqueraded replies skip forward (2.0)' },
+          // Connections autofw/portfw/mfw forward to an internal host were de-masqueraded too.
+          {
+            matches: ['ct direction original', `ct label ${FORWARDED_LABEL}`],
+            stmts: ['accept'],
+            comment: 'forwarded by autofw/portfw/mfw: skips forward (2.0)',
+          },
+        ]
       : []
   return { name: hook, base: BASE[hook], rules: [...prologue, jump, policyRule(state.chains[hook].policy, hook)] }
 }
@@ -274,7 +273,11 @@ export const renderState = (state: State, interfaces: Interfaces): NftTable => {
   const { chains } = state
   const allRules = Object.values(chains).flatMap((c) => c.entries.map((e) => e.rule))
   const redirectRules = chains.input.entries.filter((e) => e.rule.flg & FW.ACCEPT && e.rule.flg & FW.REDIR)
-  const redirectLabels = redirectLabelsFor(redirectRules.map((e) => redirectPortOf(e.rule)), REDIRECT_LABEL_BASE, REDIRECT_LABEL_END)
+  const redirectLabels = redirectLabelsFor(
+    redirectRules.map((e) => redirectPortOf(e.rule)),
+    REDIRECT_LABEL_BASE,
+    REDIRECT_LABEL_END,
+  )
 
   const acct = (['acct_in', 'acct_out'] as const).map((hook) => {
     const parts = chains.accounting.entries.map((e) => accountingRules(e, hook))

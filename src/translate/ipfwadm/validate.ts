@@ -4,7 +4,7 @@ import { stringToNumber } from '../common/cnum.ts'
 import type { Exit } from '../common/exit.ts'
 import { bitsToMask, dottedToAddr, u32 } from '../common/inet.ts'
 import type { Names } from '../common/names.ts'
-import { usageError } from './messages.ts'
+import { USAGE, usageError } from './messages.ts'
 import { type Category, FW, KIND, MAX_PORTS, type Rule } from './model.ts'
 import { CMD, type Invocation, OPT } from './parse.ts'
 
@@ -30,49 +30,47 @@ export const validate = async (inv: Invocation, program: string, names: Names): 
   const policy = inv.flg & (FW.ACCEPT | FW.ICMPRPL | FW.MASQ)
   const kind = inv.flg & FW.KIND
 
-  if (target === undefined) throw fail('missing -A, -F, -I, -O, or -M flag')
-  if (!firewall && command === CMD.CHECK) throw fail('specify either -F, -I, or -O for checking a packet')
-  if (!firewall && command === CMD.POLICY) throw fail('specify either -F, -I, or -O for changing the policy')
-  if (firewall && !(options & OPT.POLICY) && command & IAD) throw fail('policy required for firewall entries')
-  if (!firewall && options & OPT.POLICY) throw fail('no policy allowed with non-firewall entries')
-  if (target === 'masquerading' && !(command & CMD.TIMEOUT) && !(command & CMD.LIST))
-    throw fail('-M only allowed in combination with -s or -l command')
-  if (target !== 'masquerading' && command & CMD.TIMEOUT) throw fail('setting masquerading timeouts requires -M flag')
+  if (target === undefined) throw fail(USAGE.noCategory)
+  if (!firewall && command === CMD.CHECK) throw fail(USAGE.checkNeedsFirewall)
+  if (!firewall && command === CMD.POLICY) throw fail(USAGE.policyNeedsFirewall)
+  if (firewall && !(options & OPT.POLICY) && command & IAD) throw fail(USAGE.policyRequired)
+  if (!firewall && options & OPT.POLICY) throw fail(USAGE.policyNotAllowed)
+  if (target === 'masquerading' && !(command & CMD.TIMEOUT) && !(command & CMD.LIST)) throw fail(USAGE.masqNeedsListOrTimeouts)
+  if (target !== 'masquerading' && command & CMD.TIMEOUT) throw fail(USAGE.timeoutsNeedMasq)
 
   const onlyWithIad = (option: number, message: string): void => {
     if (options & option && !(command & IAD)) throw fail(message)
   }
-  onlyWithIad(OPT.BIDIR, 'bidirectional flag (-b) only allowed with insert/append/delete')
-  onlyWithIad(OPT.PRINTK, 'kernel print flag (-o) only allowed with insert/append/delete')
-  onlyWithIad(OPT.REDIRECT, 'port redirection (-r) only allowed with insert/append/delete')
-  onlyWithIad(OPT.TOS, 'tos values (-t) only allowed with insert/append/delete')
+  onlyWithIad(OPT.BIDIR, USAGE.bidirOnlyIad)
+  onlyWithIad(OPT.PRINTK, USAGE.printkOnlyIad)
+  onlyWithIad(OPT.REDIRECT, USAGE.redirectOnlyIad)
+  onlyWithIad(OPT.TOS, USAGE.tosOnlyIad)
 
-  if (options & OPT.PROTOCOL && command & LFZP) throw fail('no protocol (-P) allowed with this command')
-  if (!(options & OPT.PROTOCOL) && command === CMD.CHECK) throw fail('protocol (-P) required for this command')
-  if (command === CMD.CHECK && kind === KIND.ALL) throw fail('specific protocol required for check command')
+  if (options & OPT.PROTOCOL && command & LFZP) throw fail(USAGE.protocolNotAllowed)
+  if (!(options & OPT.PROTOCOL) && command === CMD.CHECK) throw fail(USAGE.protocolRequired)
+  if (command === CMD.CHECK && kind === KIND.ALL) throw fail(USAGE.checkNeedsProtocol)
 
-  if (options & OPT.VIAADDR && command & LFZP) throw fail('no interface address (-V) allowed with this command')
-  if (!(options & OPT.VIAADDR) && command & CMD.CHECK) throw fail('interface address (-V) required for this command')
-  if (options & OPT.VIANAME && command & LFZP) throw fail('no interface name (-W) allowed with this command')
-  if (!(options & OPT.VIANAME) && command & CMD.CHECK) throw fail('interface name (-W) required for this command')
+  if (options & OPT.VIAADDR && command & LFZP) throw fail(USAGE.viaAddrNotAllowed)
+  if (!(options & OPT.VIAADDR) && command & CMD.CHECK) throw fail(USAGE.viaAddrRequired)
+  if (options & OPT.VIANAME && command & LFZP) throw fail(USAGE.viaNameNotAllowed)
+  if (!(options & OPT.VIANAME) && command & CMD.CHECK) throw fail(USAGE.viaNameRequired)
 
-  if (kind === KIND.ICMP && ndp !== 0) throw fail('ICMP types only allowed with -S, not with -D')
-  if (kind === KIND.ALL && (nsp !== 0 || ndp !== 0)) throw fail('no ports allowed without specific protocol')
-  if (command === CMD.CHECK && kind !== KIND.ICMP && (nsp !== 1 || ndp !== 1))
-    throw fail('one port required with source/destination address')
-  if (command === CMD.CHECK && kind === KIND.ICMP && (nsp !== 1 || ndp !== 0)) throw fail('ICMP type required after source address')
-  if (options & OPT.REDIRECT && target !== 'input') throw fail('redirecting only allowed in combination with -I')
-  if (kind === KIND.ICMP && options & OPT.REDIRECT) throw fail('redirecting not allowed with protocol ICMP')
-  if (options & OPT.MASQUERADE && target !== 'forward') throw fail('masquerading only allowed in combination with -F')
-  if (kind === KIND.ICMP && options & OPT.MASQUERADE) throw fail('masquerading not allowed with protocol ICMP')
-  if (options & OPT.MASQUERADE && !(policy & FW.ACCEPT)) throw fail('masquerading only allowed with policy accept')
+  if (kind === KIND.ICMP && ndp !== 0) throw fail(USAGE.icmpDestinationPorts)
+  if (kind === KIND.ALL && (nsp !== 0 || ndp !== 0)) throw fail(USAGE.portsWithoutProtocol)
+  if (command === CMD.CHECK && kind !== KIND.ICMP && (nsp !== 1 || ndp !== 1)) throw fail(USAGE.checkNeedsPorts)
+  if (command === CMD.CHECK && kind === KIND.ICMP && (nsp !== 1 || ndp !== 0)) throw fail(USAGE.checkNeedsIcmpType)
+  if (options & OPT.REDIRECT && target !== 'input') throw fail(USAGE.redirectNeedsInput)
+  if (kind === KIND.ICMP && options & OPT.REDIRECT) throw fail(USAGE.redirectIcmp)
+  if (options & OPT.MASQUERADE && target !== 'forward') throw fail(USAGE.masqNeedsForward)
+  if (kind === KIND.ICMP && options & OPT.MASQUERADE) throw fail(USAGE.masqIcmp)
+  if (options & OPT.MASQUERADE && !(policy & FW.ACCEPT)) throw fail(USAGE.masqNeedsAccept)
 
   const parsePort = (word: string): number => {
     const n = stringToNumber(word, 0, 65535)
     if (n !== -1) return n
-    if (kind === KIND.ICMP) throw fail(`invalid ICMP type "${word}" specified`)
+    if (kind === KIND.ICMP) throw fail(USAGE.invalidIcmpType(word))
     const port = kind === KIND.TCP || kind === KIND.UDP ? names.servicePort(word, kind === KIND.TCP ? 'tcp' : 'udp') : undefined
-    if (port === undefined) throw fail(`invalid port/service "${word}" specified`)
+    if (port === undefined) throw fail(USAGE.invalidPort(word))
     return port
   }
 
@@ -87,7 +85,7 @@ export const validate = async (inv: Invocation, program: string, names: Names): 
       else {
         const lo = parsePort(word.slice(0, colon))
         const hi = parsePort(word.slice(colon + 1, 255))
-        if (lo > hi) throw fail(`invalid range of ports (${lo} > ${hi})`)
+        if (lo > hi) throw fail(USAGE.invalidPortRange(lo, hi))
         slots[0] = lo
         slots[1] = hi
       }
@@ -100,7 +98,7 @@ export const validate = async (inv: Invocation, program: string, names: Names): 
     const dotted = dottedToAddr(text)
     if (dotted !== undefined) return dotted
     const bits = stringToNumber(text, 0, 32)
-    if (bits === -1) throw fail(`invalid mask "${text}" specified`)
+    if (bits === -1) throw fail(USAGE.invalidMask(text))
     return bitsToMask(bits)
   }
 
@@ -118,15 +116,22 @@ export const validate = async (inv: Invocation, program: string, names: Names): 
     const mask = parseMask(slash === -1 ? undefined : buf.slice(slash + 1))
     const name = mask === 0 ? '0.0.0.0' : slash === -1 ? buf : buf.slice(0, slash)
     const found = await hostNetwork(name)
-    if (!found || found.length === 0) throw fail(`host/network "${name}" not found`)
+    if (!found || found.length === 0) throw fail(USAGE.hostNetworkNotFound(name))
     return { addrs: [...new Set(found.map((a) => u32(a & mask)))], mask }
   }
 
-  const endpoint = async (given: number, host: string | undefined, missing: string, words: readonly (string | undefined)[], count: number, range: boolean) => {
+  const endpoint = async (
+    given: number,
+    host: string | undefined,
+    missing: string,
+    words: readonly (string | undefined)[],
+    count: number,
+    range: boolean,
+  ) => {
     const letter = given === OPT.SOURCE ? 'S' : 'D'
     const what = given === OPT.SOURCE ? 'source' : 'destination'
-    if (options & given && command & LFZP) throw fail(`no ${what} address (-${letter}) allowed with this command`)
-    if (!(options & given) && command & CMD.CHECK) throw fail(`${what} address (-${letter}) required for this command`)
+    if (options & given && command & LFZP) throw fail(USAGE.addressNotAllowed(what, letter))
+    if (!(options & given) && command & CMD.CHECK) throw fail(USAGE.addressRequired(what, letter))
     const text = host ?? (command & IAD ? missing : undefined)
     if (text === undefined) return { addrs: [] as number[], mask: 0, ports: Array<number>(count).fill(0) }
     const { addrs, mask } = await parseHostNetworkMask(text)
@@ -137,7 +142,7 @@ export const validate = async (inv: Invocation, program: string, names: Names): 
 
   const pts = [...s.ports, ...d.ports]
   if (options & OPT.REDIRECT) {
-    if (nsp + ndp >= MAX_PORTS) throw fail(`too many ports specified (maximum ${MAX_PORTS - 1} when using -r option)`)
+    if (nsp + ndp >= MAX_PORTS) throw fail(USAGE.tooManyPortsRedirect(MAX_PORTS - 1))
     pts.push(parsePort(inv.rport))
   }
   const tos = options & OPT.TOS

@@ -37,7 +37,12 @@ export const viaSetsOf = (table: KernelTable | undefined): Map<number, string[]>
 }
 
 /** The transaction that brings the table's via sets up to date, or undefined if they are. */
-export const viaResyncText = (family: string, table: string, sets: ReadonlyMap<number, readonly string[]>, interfaces: Interfaces): string | undefined => {
+export const viaResyncText = (
+  family: string,
+  table: string,
+  sets: ReadonlyMap<number, readonly string[]>,
+  interfaces: Interfaces,
+): string | undefined => {
   const lines: string[] = []
   for (const [addr, held] of sets) {
     const wanted = viaElements(addr, interfaces)

@@ -17,10 +17,13 @@ const inbound = (s: MasqState): Inbound[] => [
     .filter((e) => e.raddr !== 0)
     .map((e) => ({ proto: protoOf(e.protocol), addr: e.laddr, low: e.lport, high: e.lport, host: e.raddr, ...port(e.rport) })),
   // mfw: any port the marking rules chose, to a host of a mark.
-  ...s.mfw.flatMap((m) => m.hosts.flatMap((h) => (['tcp', 'udp'] as const).map((proto) => ({ proto, low: 1, high: 65535, host: h.raddr, ...port(h.rport) })))),
+  ...s.mfw.flatMap((m) =>
+    m.hosts.flatMap((h) => (['tcp', 'udp'] as const).map((proto) => ({ proto, low: 1, high: 65535, host: h.raddr, ...port(h.rport) }))),
+  ),
 ]
 
-const direct = (s: MasqState): PortRange[] => s.autofw.filter((a) => a.entry.type === TYPE.DIRECT).map((a) => ({ low: a.entry.low, high: a.entry.high }))
+const direct = (s: MasqState): PortRange[] =>
+  s.autofw.filter((a) => a.entry.type === TYPE.DIRECT).map((a) => ({ low: a.entry.low, high: a.entry.high }))
 
 /** The forwarding of the tables' states, on a gateway with these addresses. */
 export const forwardingOf = (states: readonly MasqState[], local: readonly number[]): MasqForwarding => ({

@@ -143,7 +143,13 @@ export const applyMfw = (command: Exclude<MfwCommand, 'list'>, mark: number, r: 
     case 'edit': {
       if (mark === 0 || r.pref < 0 || !entry) return { marks, errno: 'EINVAL' }
       if (!entry.hosts.some((h) => hostMatch(h, r))) return { marks, errno: 'ESRCH' }
-      return { marks: withHosts(marks, mark, entry.hosts.map((h) => (hostMatch(h, r) ? { ...h, pref: r.pref, prefCnt: r.pref } : h))) }
+      return {
+        marks: withHosts(
+          marks,
+          mark,
+          entry.hosts.map((h) => (hostMatch(h, r) ? { ...h, pref: r.pref, prefCnt: r.pref } : h)),
+        ),
+      }
     }
     case 'sched': {
       if (!entry || entry.hosts.length === 0) return { marks, errno: 'EINVAL' }

@@ -158,7 +158,13 @@ export const applyPortfw = (command: 'add' | 'delete' | 'flush', r: PortfwEntry,
   if (r.pref <= 0) return { table: t, errno: 'EINVAL' }
   // Re-adding an entry (request fields 0 are wildcards) only sets its preference.
   if (list.some((e) => wildcardMatch(e, r)))
-    return { table: withList(t, r.protocol, list.map((e) => (wildcardMatch(e, r) ? { ...e, pref: r.pref, prefCnt: r.pref } : e))) }
+    return {
+      table: withList(
+        t,
+        r.protocol,
+        list.map((e) => (wildcardMatch(e, r) ? { ...e, pref: r.pref, prefCnt: r.pref } : e)),
+      ),
+    }
   return { table: withList(t, r.protocol, [{ ...r, prefCnt: r.pref }, ...list]) }
 }
 

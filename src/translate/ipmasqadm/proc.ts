@@ -23,7 +23,9 @@ export const portfwProc = (t: PortfwTable): string =>
 export const mfwProc = (marks: readonly MfwMark[]): string =>
   line63('FwMark > RAddr    RPort PrCnt  Pref') +
   marks
-    .flatMap((m) => m.hosts.map((h) => line63(`0x${m.mark.toString(16)} > ${hex8(h.raddr)} ${num(h.rport, 5)} ${num(h.prefCnt, 5)} ${num(h.pref, 5)}`)))
+    .flatMap((m) =>
+      m.hosts.map((h) => line63(`0x${m.mark.toString(16)} > ${hex8(h.raddr)} ${num(h.rport, 5)} ${num(h.prefCnt, 5)} ${num(h.pref, 5)}`)),
+    )
     .join('')
 
 const pad = (text: string, width: number): string => (width < 0 ? text.padEnd(-width) : text.padStart(width))
@@ -43,30 +45,32 @@ const dataLines = (proc: string): string[][] =>
 export const portfwListing = (proc: string, names: ListNames, numeric: boolean): string =>
   `${pad('prot', -4)} ${pad('localaddr', -20)} ${pad('rediraddr', -20)} ${pad('lport', 8)} ${pad('rport', 8)} ${pad('pcnt', 5)} ${pad('pref', 5)}\n` +
   dataLines(proc)
-    .map(([p = '', la = '0', lp = '0', , ra = '0', rp = '0', cnt = '-1', pref = '-1']) =>
-      [
-        pad(p, -4),
-        pad(hostText(Number.parseInt(la, 16), names, numeric), -20),
-        pad(hostText(Number.parseInt(ra, 16), names, numeric), -20),
-        pad(servText(Number(lp), names, numeric), 8),
-        pad(servText(Number(rp), names, numeric), 8),
-        pad(cnt, 5),
-        pad(pref, 5),
-      ].join(' ') + '\n',
+    .map(
+      ([p = '', la = '0', lp = '0', , ra = '0', rp = '0', cnt = '-1', pref = '-1']) =>
+        [
+          pad(p, -4),
+          pad(hostText(Number.parseInt(la, 16), names, numeric), -20),
+          pad(hostText(Number.parseInt(ra, 16), names, numeric), -20),
+          pad(servText(Number(lp), names, numeric), 8),
+          pad(servText(Number(rp), names, numeric), 8),
+          pad(cnt, 5),
+          pad(pref, 5),
+        ].join(' ') + '\n',
     )
     .join('')
 
 export const mfwListing = (proc: string, names: ListNames, numeric: boolean): string =>
   `${pad('fwmark', -8)} ${pad('rediraddr', -20)} ${pad('rport', 8)} ${pad('pcnt', 5)} ${pad('pref', 5)}\n` +
   dataLines(proc)
-    .map(([mark = '0', , ra = '0', rp = '0', cnt = '-1', pref = '-1']) =>
-      [
-        pad(String(Number.parseInt(mark, 16) | 0), -8),
-        pad(hostText(Number.parseInt(ra, 16), names, numeric), -20),
-        pad(servText(Number(rp), names, numeric), 8),
-        pad(cnt, 5),
-        pad(pref, 5),
-      ].join(' ') + '\n',
+    .map(
+      ([mark = '0', , ra = '0', rp = '0', cnt = '-1', pref = '-1']) =>
+        [
+          pad(String(Number.parseInt(mark, 16) | 0), -8),
+          pad(hostText(Number.parseInt(ra, 16), names, numeric), -20),
+          pad(servText(Number(rp), names, numeric), 8),
+          pad(cnt, 5),
+          pad(pref, 5),
+        ].join(' ') + '\n',
     )
     .join('')
 

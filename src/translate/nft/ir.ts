@@ -7,6 +7,8 @@ export interface NftRule {
   readonly matches: readonly string[]
   /** A named counter object referenced by the rule. */
   readonly counter?: string
+  /** An anonymous counter instead, read back by the rule's comment (its tag). */
+  readonly tally?: true
   /** Statements after the counter (log, mangle, verdict). */
   readonly stmts: readonly string[]
   readonly comment?: string
@@ -36,7 +38,18 @@ export interface NftCtTimeout {
 export interface NftSet {
   readonly name: string
   readonly type: string
+  /** Elements expire after this long, e.g. "1h". */
+  readonly timeout?: string
   readonly elements: readonly string[]
+}
+
+/** A map the packet path writes (`update @map`), its elements learned, not rendered. */
+export interface NftMap {
+  readonly name: string
+  readonly key: string
+  readonly value: string
+  /** Elements expire this many seconds after their last update. */
+  readonly timeoutSeconds?: number
 }
 
 export interface NftTable {
@@ -44,10 +57,26 @@ export interface NftTable {
   readonly name: string
   readonly comment?: string
   readonly sets: readonly NftSet[]
+  readonly maps?: readonly NftMap[]
   readonly counters: readonly string[]
   readonly ctTimeouts: readonly NftCtTimeout[]
   readonly chains: readonly NftChain[]
+  /**
+   * A table of entries (ipautofw, ipmasqadm): one record per legacy entry,
+   * in list order, the comments of rules in the chain RECORDS_CHAIN, which
+   * nothing jumps to; the other chains follow from the entries.
+   */
+  readonly records?: readonly string[]
 }
+
+export const RECORDS_CHAIN = 'records'
+
+/** A rule that only carries a record. */
+export const recordRule = (record: string): NftRule => ({ matches: [], stmts: ['continue'], comment: record })
+
+/** The chains as the kernel holds them: the records chain first. */
+export const chainsOf = (table: NftTable): readonly NftChain[] =>
+  table.records === undefined ? table.chains : [{ name: RECORDS_CHAIN, rules: table.records.map(recordRule) }, ...table.chains]
 
 /** Counter values as the kernel reports them, by counter name. */
 export type CounterValues = ReadonlyMap<string, { readonly packets: number; readonly bytes: number }>

@@ -1,7 +1,7 @@
 // What a listing needs from a table in the kernel, read from `nft -j list
 // table` output (or derived from a rendered table in pure mode): chains in
 // kernel order, each rule's comment and counter, named objects.
-import type { NftTable } from './ir.ts'
+import { type NftTable, RECORDS_CHAIN, chainsOf } from './ir.ts'
 
 /** A table this project cannot read back (a record it did not write). */
 export class DecodeError extends Error {}
@@ -28,13 +28,31 @@ export interface KernelChain {
   readonly rules: readonly KernelRule[]
 }
 
+/** An element the packet path wrote into a map. */
+export interface MapElement {
+  readonly key: string
+  readonly value: string
+  readonly expiresSeconds?: number
+}
+
 export interface KernelTable {
   readonly name: string
   readonly chains: readonly KernelChain[]
   readonly counters: ReadonlyMap<string, Counts>
   readonly ctTimeouts: readonly string[]
   readonly sets: ReadonlyMap<string, readonly string[]>
+  readonly maps: ReadonlyMap<string, readonly MapElement[]>
 }
+
+/** A table of entries' records (see NftTable.records), undefined in a table of rules. */
+export const recordsOf = (table: KernelTable | undefined): string[] | undefined =>
+  table?.chains.find((c) => c.name === RECORDS_CHAIN)?.rules.flatMap((r) => (r.comment === undefined ? [] : [r.comment]))
+
+/** Packets counted by the rules with an anonymous counter, by tag (their comment). */
+export const talliesOf = (table: KernelTable | undefined): Map<string, number> =>
+  new Map(
+    table?.chains.flatMap((c) => c.rules.flatMap((r) => (r.comment !== undefined && r.counts ? [[r.comment, r.counts.packets] as const] : []))),
+  )
 
 type Json = Record<string, unknown>
 
@@ -63,6 +81,16 @@ const elementValue = (e: unknown): string => {
   return String(inner)
 }
 
+// Map elements list as [key, value], the key possibly {elem: {val, expires}}.
+const mapElement = (e: unknown): MapElement | undefined => {
+  if (!Array.isArray(e)) return undefined
+  const [key, value] = e as unknown[]
+  const expires = isObject(key) && isObject(key['elem']) ? key['elem']['expires'] : undefined
+  return { key: elementValue(key), value: String(value), ...(typeof expires === 'number' ? { expiresSeconds: expires } : {}) }
+}
+
+const elementsOf = (body: Json): unknown[] => (Array.isArray(body['elem']) ? body['elem'] : [])
+
 /** The named table from `nft -j list table ...` output, or undefined if absent. */
 export const kernelTableFromJson = (json: unknown, family: string, name: string): KernelTable | undefined => {
   const items = isObject(json) && Array.isArray(json['nftables']) ? json['nftables'] : []
@@ -72,6 +100,7 @@ export const kernelTableFromJson = (json: unknown, family: string, name: string)
   const counters = new Map<string, Counts>()
   const ctTimeouts: string[] = []
   const sets = new Map<string, string[]>()
+  const maps = new Map<string, MapElement[]>()
   for (const item of items) {
     if (!isObject(item)) continue
     const [kind, body] = Object.entries(item)[0] ?? []
@@ -81,11 +110,18 @@ export const kernelTableFromJson = (json: unknown, family: string, name: string)
     const objName = str(body['name']) ?? ''
     if (kind === 'counter') counters.set(objName, { packets: num(body['packets']), bytes: num(body['bytes']) })
     else if (kind === 'ct timeout') ctTimeouts.push(objName)
-    else if (kind === 'set') sets.set(objName, (Array.isArray(body['elem']) ? body['elem'] : []).map(elementValue))
+    else if (kind === 'set') sets.set(objName, elementsOf(body).map(elementValue))
+    else if (kind === 'map')
+      maps.set(
+        objName,
+        elementsOf(body)
+          .map(mapElement)
+          .filter((m) => m !== undefined),
+      )
     else if (kind === 'chain') chains.push({ name: objName, rules: [] })
     else if (kind === 'rule') chains.find((c) => c.name === body['chain'])?.rules.push(ruleFrom(body))
   }
-  return found ? { name, chains, counters, ctTimeouts, sets } : undefined
+  return found ? { name, chains, counters, ctTimeouts, sets, maps } : undefined
 }
 
 const jumpOf = (stmts: readonly string[]): { jump?: string } => {
@@ -93,21 +129,30 @@ const jumpOf = (stmts: readonly string[]): { jump?: string } => {
   return target === undefined ? {} : { jump: target }
 }
 
+/** What the kernel's packet path added to a table: counter values, map elements, tallies by tag. */
+export interface Learned {
+  readonly counters: ReadonlyMap<string, Counts>
+  readonly maps?: ReadonlyMap<string, readonly MapElement[]>
+  readonly tallies?: ReadonlyMap<string, number>
+}
+
 /** The kernel's view of a table this project rendered (pure mode). */
-export const kernelTableFromNft = (table: NftTable, counters: ReadonlyMap<string, Counts>): KernelTable => ({
+export const kernelTableFromNft = (table: NftTable, { counters, maps, tallies }: Learned): KernelTable => ({
   name: table.name,
-  chains: table.chains.map((c) => ({
+  chains: chainsOf(table).map((c) => ({
     name: c.name,
     rules: c.rules.map((r) => ({
       ...jumpOf(r.stmts),
       ...(r.comment === undefined ? {} : { comment: r.comment }),
       ...(r.counter === undefined ? {} : { counter: r.counter }),
+      ...(r.tally ? { counts: { packets: (r.comment === undefined ? undefined : tallies?.get(r.comment)) ?? 0, bytes: 0 } } : {}),
     })),
   })),
   counters: new Map(table.counters.map((n) => [n, counters.get(n) ?? { packets: 0, bytes: 0 }])),
   ctTimeouts: table.ctTimeouts.map((t) => t.name),
   // The kernel lists names unquoted.
   sets: new Map(table.sets.map((s) => [s.name, s.elements.map((e) => e.replace(/^"(.*)"$/, '$1'))])),
+  maps: new Map((table.maps ?? []).map((m) => [m.name, maps?.get(m.name) ?? []])),
 })
 
 /** Counter values from nft's text output ("counter NAME {" ... "packets N bytes M"). */

@@ -120,7 +120,14 @@ export const masqTimeoutObjects = ({ tcp, tcpfin, udp }: MasqTimeouts, kernel: '
             ['close', 1],
           ],
   },
-  { name: `masq_udp_${udp}`, protocol: 'udp', policy: [['unreplied', udp], ['replied', udp]] },
+  {
+    name: `masq_udp_${udp}`,
+    protocol: 'udp',
+    policy: [
+      ['unreplied', udp],
+      ['replied', udp],
+    ],
+  },
 ]
 
 /** The timeouts a table's ct timeout objects were rendered from. */

@@ -1,6 +1,6 @@
 // nft -f syntax for the IR. nft 1.0.6 quoted strings have no escapes, so
 // text that may contain a double quote is encoded by the caller.
-import type { NftChain, NftRule, NftTable } from './ir.ts'
+import { type NftChain, type NftCtTimeout, type NftMap, type NftRule, type NftSet, type NftTable, chainsOf } from './ir.ts'
 
 export const quote = (text: string): string => {
   if (text.includes('"')) throw new Error(`nft string cannot contain a double quote: ${text}`)
@@ -11,35 +11,74 @@ export const ruleText = (rule: NftRule): string =>
   [
     ...rule.matches,
     ...(rule.counter === undefined ? [] : [`counter name ${quote(rule.counter)}`]),
+    ...(rule.tally ? ['counter'] : []),
     ...rule.stmts,
     ...(rule.comment === undefined ? [] : [`comment ${quote(rule.comment)}`]),
   ].join(' ')
 
-const chainText = (chain: NftChain): string => {
-  const lines = [`\tchain ${chain.name} {`]
-  if (chain.base) {
-    const { type, hook, priority, policy } = chain.base
-    lines.push(`\t\ttype ${type} hook ${hook} priority ${priority}; policy ${policy};`)
-  }
-  if (chain.comment !== undefined) lines.push(`\t\tcomment ${quote(chain.comment)}`)
-  for (const rule of chain.rules) lines.push(`\t\t${ruleText(rule)}`)
-  lines.push('\t}')
-  return lines.join('\n')
+export const baseChainText = (chain: NftChain): string | undefined => {
+  if (!chain.base) return undefined
+  const { type, hook, priority, policy } = chain.base
+  return `type ${type} hook ${hook} priority ${priority}; policy ${policy};`
 }
+
+export const timeoutPolicyText = (t: NftCtTimeout): string => t.policy.map(([state, seconds]) => `${state} : ${seconds}`).join(', ')
+
+/** A map's declaration lines: type, flags, timeout. */
+export const mapLines = (m: NftMap): string[] => [
+  `type ${m.key} : ${m.value}`,
+  `flags dynamic${m.timeoutSeconds === undefined ? '' : ',timeout'}`,
+  ...(m.timeoutSeconds === undefined ? [] : [`timeout ${m.timeoutSeconds}s`]),
+]
+
+/** A set's declaration lines: type, and the timeout of a set whose elements expire. */
+export const setLines = (set: NftSet): string[] => [
+  `type ${set.type}`,
+  ...(set.timeout === undefined ? [] : ['flags timeout', `timeout ${set.timeout}`]),
+]
+
+const setBlock = (set: NftSet): string => {
+  const elements = set.elements.length ? `\n\t\telements = { ${set.elements.join(', ')} }` : ''
+  return `\tset ${set.name} {\n${setLines(set)
+    .map((l) => `\t\t${l}`)
+    .join('\n')}${elements}\n\t}`
+}
+
+const mapBlock = (m: NftMap): string =>
+  `\tmap ${m.name} {\n${mapLines(m)
+    .map((l) => `\t\t${l}\n`)
+    .join('')}\t}`
+
+const timeoutBlock = (t: NftCtTimeout): string =>
+  `\tct timeout ${t.name} {\n\t\tprotocol ${t.protocol}\n\t\tl3proto ip\n\t\tpolicy = { ${timeoutPolicyText(t)} }\n\t}`
+
+export const chainBlock = (chain: NftChain, suffix: { chain?: string; rule?: (rule: NftRule) => string } = {}): string => {
+  const base = baseChainText(chain)
+  return [
+    `\tchain ${chain.name} {${suffix.chain ?? ''}`,
+    ...(base === undefined ? [] : [`\t\t${base}`]),
+    ...(chain.comment === undefined ? [] : [`\t\tcomment ${quote(chain.comment)}`]),
+    ...chain.rules.map((rule) => `\t\t${ruleText(rule)}${suffix.rule?.(rule) ?? ''}`),
+    '\t}',
+  ].join('\n')
+}
+
+/** The table's blocks between `table ... {` and `}`; how counters and chains are written is the caller's. */
+export const tableBlocks = (table: NftTable, counters: (names: readonly string[]) => string[], chain: (c: NftChain) => string): string[] => [
+  ...(table.comment === undefined ? [] : [`\tcomment ${quote(table.comment)}`]),
+  ...table.sets.map(setBlock),
+  ...(table.maps ?? []).map(mapBlock),
+  ...counters(table.counters),
+  ...table.ctTimeouts.map(timeoutBlock),
+  ...chainsOf(table).map(chain),
+]
 
 /** The `table ... { }` block declaring everything in the table. */
 export const tableText = (table: NftTable): string => {
-  const blocks: string[] = []
-  if (table.comment !== undefined) blocks.push(`\tcomment ${quote(table.comment)}`)
-  for (const set of table.sets) {
-    const elements = set.elements.length ? `\n\t\telements = { ${set.elements.join(', ')} }` : ''
-    blocks.push(`\tset ${set.name} {\n\t\ttype ${set.type}${elements}\n\t}`)
-  }
-  for (const counter of table.counters) blocks.push(`\tcounter ${counter} {\n\t}`)
-  for (const t of table.ctTimeouts) {
-    const policy = t.policy.map(([state, seconds]) => `${state} : ${seconds}`).join(', ')
-    blocks.push(`\tct timeout ${t.name} {\n\t\tprotocol ${t.protocol}\n\t\tl3proto ip\n\t\tpolicy = { ${policy} }\n\t}`)
-  }
-  for (const chain of table.chains) blocks.push(chainText(chain))
+  const blocks = tableBlocks(
+    table,
+    (names) => names.map((c) => `\tcounter ${c} {\n\t}`),
+    (c) => chainBlock(c),
+  )
   return `table ${table.family} ${table.name} {\n${blocks.join('\n\n')}\n}\n`
 }

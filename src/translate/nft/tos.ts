@@ -3,8 +3,7 @@
 // IP checksum, so a helper chain tests each value that changes.
 import type { NftChain, NftRule } from './ir.ts'
 
-export const tosChainName = (and: number, xor: number): string =>
-  `tos_${and.toString(16).padStart(2, '0')}_${xor.toString(16).padStart(2, '0')}`
+export const tosChainName = (and: number, xor: number): string => `tos_${and.toString(16).padStart(2, '0')}_${xor.toString(16).padStart(2, '0')}`
 
 /** Helper chains that apply tos = (tos & and) ^ xor with a correct checksum. */
 export const tosChains = (and: number, xor: number): NftChain[] => {
@@ -22,8 +21,6 @@ export const tosChains = (and: number, xor: number): NftChain[] => {
     rules.push({ matches: [], stmts: [`jump ${name}_ecn`] })
   }
   if ((and & 0xfc) === 0) rules.push({ matches: [], stmts: [`ip dscp set ${(xor & 0xfc) >> 2}`] })
-  else
-    for (let v = 0; v < 64; v++)
-      if (dscp(v) !== v) rules.push({ matches: [`ip dscp ${v}`], stmts: [`ip dscp set ${dscp(v)}`, 'return'] })
+  else for (let v = 0; v < 64; v++) if (dscp(v) !== v) rules.push({ matches: [`ip dscp ${v}`], stmts: [`ip dscp set ${dscp(v)}`, 'return'] })
   return [{ name, rules }, ...chains]
 }

@@ -9,18 +9,22 @@
 //     ones inserted in place: appending a rule adds one rule and nothing else;
 //   - otherwise (a table written by something else) the table is flushed and
 //     every rule added again;
-//   - chains, counters and ct timeouts that survive are never re-declared or
-//     deleted, so counters keep counting and chains keep their creation
-//     order, which is the order the legacy tools list them in;
+//   - chains, counters, ct timeouts and maps that survive are never
+//     re-declared or deleted, so counters keep counting, maps keep what the
+//     packet path learned, and chains keep their creation order, which is
+//     the order the legacy tools list them in;
+//   - a rule with an anonymous counter (a tally) is always sent again: its
+//     count belongs to the records committed with it;
 //   - the compare-and-swap is `create element generation { G+1 }`, which
 //     fails if another invocation committed G+1 first. Generation elements
 //     expire after an hour instead of being deleted; a writer never commits
 //     a state it read more than STALE_AFTER_MS ago.
-import type { NftChain, NftCtTimeout, NftSet, NftTable } from './ir.ts'
+import { type NftChain, type NftCtTimeout, type NftMap, type NftRule, type NftSet, type NftTable, chainsOf } from './ir.ts'
 import type { KernelRule, KernelTable } from './kernel-table.ts'
-import { quote, ruleText } from './text.ts'
+import { baseChainText, mapLines, quote, ruleText, setLines, timeoutPolicyText } from './text.ts'
 
 export const GENERATION_SET = 'generation'
+export const GENERATION: NftSet = { name: GENERATION_SET, type: 'mark', timeout: '1h', elements: [] }
 export const STALE_AFTER_MS = 10 * 60 * 1000
 
 export const generationOf = (table: KernelTable | undefined): number | undefined => {
@@ -29,15 +33,16 @@ export const generationOf = (table: KernelTable | undefined): number | undefined
 }
 
 const chainDeclaration = (id: string, chain: NftChain): string => {
-  if (!chain.base) return `add chain ${id} ${chain.name}`
-  const { type, hook, priority, policy } = chain.base
-  return `add chain ${id} ${chain.name} { type ${type} hook ${hook} priority ${priority}; policy ${policy}; }`
+  const base = baseChainText(chain)
+  return base === undefined ? `add chain ${id} ${chain.name}` : `add chain ${id} ${chain.name} { ${base} }`
 }
 
-const timeoutDeclaration = (id: string, t: NftCtTimeout): string => {
-  const policy = t.policy.map(([state, seconds]) => `${state} : ${seconds}`).join(', ')
-  return `add ct timeout ${id} ${t.name} { protocol ${t.protocol}; l3proto ip; policy = { ${policy} }; }`
-}
+const timeoutDeclaration = (id: string, t: NftCtTimeout): string =>
+  `add ct timeout ${id} ${t.name} { protocol ${t.protocol}; l3proto ip; policy = { ${timeoutPolicyText(t)} }; }`
+
+const setDeclaration = (id: string, set: NftSet): string => `add set ${id} ${set.name} { ${setLines(set).join('; ')}; }`
+
+const mapDeclaration = (id: string, m: NftMap): string => `add map ${id} ${m.name} { ${mapLines(m).join('; ')}; }`
 
 // Set elements as the kernel lists them (names unquoted) and as nft text.
 const elementText = (set: NftSet, value: string): string => (set.type === 'ifname' ? `"${value}"` : value)
@@ -47,16 +52,20 @@ const setEdits = (id: string, current: KernelTable | undefined, next: NftTable, 
   next.sets.flatMap((set) => {
     const inKernel = current?.sets.get(set.name)
     const add = set.elements.length ? [`add element ${id} ${set.name} { ${set.elements.join(', ')} }`] : []
-    if (inKernel === undefined) return [`add set ${id} ${set.name} { type ${set.type}; }`, ...add]
-    const same = [...inKernel].map((v) => elementText(set, v)).sort().join() === [...set.elements].sort().join()
+    if (inKernel === undefined) return [setDeclaration(id, set), ...add]
+    const same =
+      [...inKernel]
+        .map((v) => elementText(set, v))
+        .sort()
+        .join() === [...set.elements].sort().join()
     // A flushed table may have lost its elements, so they are set again.
     return same && incremental ? [] : [`flush set ${id} ${set.name}`, ...add]
   })
 
 /** Does the kernel hold exactly the rules of `rendered` (same order, comments, counters)? */
 const kernelMatches = (kernel: KernelTable, rendered: NftTable): boolean =>
-  kernel.chains.length === rendered.chains.length &&
-  rendered.chains.every((chain) => {
+  kernel.chains.length === chainsOf(rendered).length &&
+  chainsOf(rendered).every((chain) => {
     const rules = kernel.chains.find((c) => c.name === chain.name)?.rules
     return (
       rules !== undefined &&
@@ -68,20 +77,24 @@ const kernelMatches = (kernel: KernelTable, rendered: NftTable): boolean =>
     )
   })
 
+/** Can the kernel's copy of `before` stay for `after`? */
+const keeps = (before: NftRule | undefined, after: NftRule | undefined): boolean =>
+  before !== undefined && after !== undefined && !after.tally && ruleText(before) === ruleText(after)
+
 /** Rules of one surviving chain: delete the differing middle, insert the new middle. */
-const chainEdits = (id: string, name: string, kernel: readonly KernelRule[], before: readonly string[], after: readonly string[]): string[] => {
+const chainEdits = (id: string, name: string, kernel: readonly KernelRule[], before: readonly NftRule[], after: readonly NftRule[]): string[] => {
   let prefix = 0
-  while (prefix < before.length && prefix < after.length && before[prefix] === after[prefix]) prefix++
+  while (prefix < before.length && prefix < after.length && keeps(before[prefix], after[prefix])) prefix++
   let suffix = 0
   while (
     suffix < before.length - prefix &&
     suffix < after.length - prefix &&
-    before[before.length - 1 - suffix] === after[after.length - 1 - suffix]
+    keeps(before[before.length - 1 - suffix], after[after.length - 1 - suffix])
   )
     suffix++
   const edits = kernel.slice(prefix, kernel.length - suffix).map((r) => `delete rule ${id} ${name} handle ${r.handle}`)
   const anchor = kernel[kernel.length - suffix]
-  for (const text of after.slice(prefix, after.length - suffix))
+  for (const text of after.slice(prefix, after.length - suffix).map(ruleText))
     edits.push(anchor ? `insert rule ${id} ${name} position ${anchor.handle} ${text}` : `add rule ${id} ${name} ${text}`)
   return edits
 }
@@ -101,23 +114,24 @@ export const replaceTableText = (current: KernelTable | undefined, next: NftTabl
 
   if (!current) lines.push(`create table ${id} { comment ${quote(next.comment ?? '')}; }`)
   else if (!incremental) lines.push(`flush table ${id}`)
-  if (!current?.sets.has(GENERATION_SET)) lines.push(`add set ${id} ${GENERATION_SET} { type mark; flags timeout; timeout 1h; }`)
+  if (!current?.sets.has(GENERATION_SET)) lines.push(setDeclaration(id, GENERATION))
 
   lines.push(...setEdits(id, current, next, incremental))
-  for (const chain of next.chains) if (!existingChains.has(chain.name)) lines.push(chainDeclaration(id, chain))
+  for (const m of next.maps ?? []) if (!current?.maps.has(m.name)) lines.push(mapDeclaration(id, m))
+  const chains = chainsOf(next)
+  for (const chain of chains) if (!existingChains.has(chain.name)) lines.push(chainDeclaration(id, chain))
   for (const t of next.ctTimeouts) if (!existingTimeouts.has(t.name)) lines.push(timeoutDeclaration(id, t))
   for (const name of next.counters) if (!existingCounters.has(name)) lines.push(`add counter ${id} ${name}`)
 
-  for (const chain of next.chains) {
-    const after = chain.rules.map(ruleText)
+  for (const chain of chains) {
     const kernel = current?.chains.find((c) => c.name === chain.name)
-    const before = previous?.chains.find((c) => c.name === chain.name)?.rules.map(ruleText)
-    if (incremental && kernel && before) lines.push(...chainEdits(id, chain.name, kernel.rules, before, after))
-    else lines.push(...after.map((text) => `add rule ${id} ${chain.name} ${text}`))
+    const before = previous && chainsOf(previous).find((c) => c.name === chain.name)?.rules
+    if (incremental && kernel && before) lines.push(...chainEdits(id, chain.name, kernel.rules, before, chain.rules))
+    else lines.push(...chain.rules.map((rule) => `add rule ${id} ${chain.name} ${ruleText(rule)}`))
   }
 
   // Removals go last, once no rule refers to what is removed.
-  const wantedChains = new Set(next.chains.map((c) => c.name))
+  const wantedChains = new Set(chains.map((c) => c.name))
   for (const chain of current?.chains ?? []) {
     if (wantedChains.has(chain.name)) continue
     if (incremental && chain.rules.length) lines.push(`flush chain ${id} ${chain.name}`)
@@ -129,6 +143,8 @@ export const replaceTableText = (current: KernelTable | undefined, next: NftTabl
 
   const wantedSets = new Set([GENERATION_SET, ...next.sets.map((set) => set.name)])
   for (const name of current?.sets.keys() ?? []) if (!wantedSets.has(name)) lines.push(`delete set ${id} ${name}`)
+  const wantedMaps = new Set(next.maps?.map((m) => m.name))
+  for (const name of current?.maps.keys() ?? []) if (!wantedMaps.has(name)) lines.push(`delete map ${id} ${name}`)
 
   lines.push(`create element ${id} ${GENERATION_SET} { ${(generationOf(current) ?? 0) + 1} }`)
   return `${lines.join('\n')}\n`
