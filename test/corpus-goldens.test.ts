@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os'
 import { basename, dirname, join } from 'node:path'
 import { requireRootAndNft } from './helpers/netns.ts'
 import { CORPUS, activeScripts, argsOf, interfacesOf } from './helpers/corpus.ts'
-import { type ScriptTranslation, translateScript } from '../src/cli/legacyfw.ts'
+import { type NoTranslation, type ScriptTranslation, translateScript } from '../src/script/translate.ts'
 
 const FIXTURES = new URL('../fixtures/corpus/', import.meta.url).pathname
 const SNAPSHOT = process.env['TAP_SNAPSHOT'] === '1'
@@ -106,7 +106,7 @@ if (missing) t.fail(missing)
 else {
   t.teardown(() => rmSync(DRIVERS, { recursive: true, force: true }))
   t.ok(files.length >= 105, `${files.length} corpus scripts`)
-  const results = new Map<string, Promise<ScriptTranslation | undefined>>()
+  const results = new Map<string, Promise<ScriptTranslation | NoTranslation>>()
   const queue: Promise<unknown>[] = []
   for (const file of files) {
     const { path, text, interfaces } = scriptOf(file)
@@ -122,7 +122,7 @@ else {
   for (const file of files)
     t.test(file, async (t) => {
       const tr = await results.get(file)
-      if (!tr) return t.fail('the sandbox did not start')
+      if (!tr || 'failure' in tr) return t.fail(`no translation: ${JSON.stringify(tr)}`)
       t.notMatch(tr.output, /\n\s+at .*:\d+\)?\n|node:internal\//, 'no crash')
       const check = nftCheck(tr.file)
       t.equal(check.status, 0, `loads with nft -c -f: ${check.stderr}`)

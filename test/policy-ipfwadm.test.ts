@@ -20,7 +20,7 @@ import { GW_LAN, GW_WAN, LAN_ADDRS, type Lab, WAN, counterRows, withLab, withRou
 import { corpusPath } from './helpers/corpus-dir.mjs'
 import { requireRootAndNft } from './helpers/netns.ts'
 import { type Outcomes, type PolicyCase, type PolicyTool, type TapTest, labScript, lanToWan, policyTests, wanToGw } from './helpers/policy.ts'
-import { translateScript } from '../src/cli/legacyfw.ts'
+import { translateScript } from '../src/script/translate.ts'
 
 const [LAN10, , LAN12] = LAN_ADDRS
 const TABLE = 'legacyfw_ipfwadm'
@@ -171,7 +171,7 @@ else {
         { name: 'ppp0', cidr: `${GW_WAN}/24` },
       ],
     })
-    if (!tr) return t.fail('translate: the sandbox did not start')
+    if ('failure' in tr) return t.fail(`translate: no translation: ${JSON.stringify(tr)}`)
     await withLab(async (lab) => {
       const gw = await lab.serve('gw', { tcp: [22] })
       try {

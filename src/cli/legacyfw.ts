@@ -5,20 +5,24 @@
 //   legacyfw run SCRIPT [ARGS]             run a script, apply its firewall once
 //   legacyfw proc NAME                     an old /proc/net file (src/cli/proc.ts)
 //   legacyfw serve DIR                     (internal) the resident server of translate
-import { existsSync, readFileSync, writeFileSync } from 'node:fs'
-import { basename, join } from 'node:path'
+import { statSync } from 'node:fs'
 import yargsParser from 'yargs-parser'
 import { type Interface, readInterfaceAddresses } from '../runtime/interfaces.ts'
 import { projectPath } from '../runtime/project.ts'
 import type { Io } from '../runtime/sys.ts'
-import { type Place, runScript } from '../script/sandbox.ts'
-import { readStubs, serve } from '../script/serve.ts'
-import { Session } from '../script/session.ts'
+import { InputError, readInputFile } from '../runtime/input-file.ts'
+import {
+  type NoTranslation,
+  SAVED_FORMATS,
+  type ScriptTranslation,
+  serveTranslation,
+  translateSaved,
+  translateScript,
+  withoutSourceName,
+} from '../script/translate.ts'
 import { lineDiff } from '../script/diff.ts'
-import { LEGACY_COMMANDS, OWNED_TABLES } from '../tools/registry.ts'
 import { procMain } from './proc.ts'
 import { runMain } from '../script/run.ts'
-import { type Translation, translation } from '../script/translation.ts'
 
 const USAGE = `usage: legacyfw demo
        legacyfw translate [--iface NAME=ADDR/LEN]... [--no-mirror] [--file PATH=FILE]...
@@ -60,130 +64,100 @@ export const sandboxInterfaces = (mirror: readonly Interface[], overrides: reado
   ...overrides,
 ]
 
-export interface TranslateOptions {
-  readonly args?: readonly string[]
-  readonly interfaces?: readonly Interface[]
-  readonly files?: Readonly<Record<string, string>>
-  readonly place?: Place
-  readonly timeoutMs?: number
+/** A bad command line or input: one line, exit status 2, nothing run. */
+class UsageError extends Error {}
+
+const parseIface = (spec: string): Interface => {
+  const m = IFACE.exec(spec)
+  const octets = m?.[2]?.split(/[./]/).map(Number) ?? []
+  if (!m || octets.slice(0, 4).some((o) => o > 255) || (octets[4] ?? 33) > 32)
+    throw new UsageError(`--iface ${spec}: NAME=ADDR/LEN expected, such as eth0=192.168.1.1/24`)
+  return { name: m[1] as string, cidr: m[2] as string }
 }
 
-export interface ScriptTranslation extends Translation {
-  /** The nft file: header and tables. */
-  readonly file: string
-  /** The script's exit status (null if it did not end normally). */
-  readonly status: number | null
-  /** What the script itself wrote (stdout, then stderr). */
-  readonly output: string
+// A companion file is overlaid on a top-level directory the host has.
+const parseFile = (spec: string): [string, string] => {
+  const m = /^(\/([^/=]+)\/[^=]*[^/=])=(.+)$/.exec(spec)
+  if (!m || (m[1] as string).split('/').includes('..') || !isDirectory(`/${m[2]}`))
+    throw new UsageError(`--file ${spec}: PATH=FILE expected, PATH absolute and below an existing top-level directory`)
+  readInputFile(m[3] as string)
+  return [m[1] as string, m[3] as string]
 }
 
-const fileText = (source: string, body: string): string =>
-  body === ''
-    ? `# ${source}, translated by legacyfw: it leaves no firewall rules.\n`
-    : [
-        `# ${source}, translated by legacyfw: the firewall the script leaves behind.`,
-        '# `nft -f` this file (it replaces the tables below); the legacy tools list it as before.',
-        '# Each rule ends with the line of the command that made it.',
-        '',
-        body,
-      ].join('\n')
+const isDirectory = (path: string): boolean => statSync(path, { throwIfNoEntry: false })?.isDirectory() ?? false
 
-/** Runs a script in the sandbox with its legacy commands served from memory; undefined if the sandbox could not start. */
-export const translateScript = async (script: string, options: TranslateOptions = {}): Promise<ScriptTranslation | undefined> => {
-  const run = await runScript(options.place ?? { fresh: true }, script, {
-    args: options.args ?? [],
-    serve: { commands: LEGACY_COMMANDS },
-    interfaces: options.interfaces ?? [],
-    files: options.files ?? {},
-    ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
-  })
-  const result = run.result as (Translation & { tables: string }) | undefined
-  if (!run.started || !result) return undefined
-  // The shell names the sandbox's copy of the script in its messages: call it "script", as the report does.
-  const output = (run.stdout + run.stderr).replace(/\S*\/lfw-script-[^/\s]*\/script\b/g, 'script')
-  return { nft: result.tables, report: result.report, file: fileText(basename(script), result.tables), status: run.status, output }
+const parseTimeout = (value: unknown): number => {
+  const seconds = Number(value)
+  if (value === undefined) return DEFAULT_TIMEOUT_SECONDS
+  if (!Number.isInteger(seconds) || seconds < 1 || seconds > 86400)
+    throw new UsageError(`--timeout ${String(value)}: a whole number of seconds from 1 to 86400 expected`)
+  return seconds
 }
 
-/** `legacyfw serve DIR`: serves the script's commands, then writes DIR/result.json. */
-const serveMain = async (dir: string): Promise<number> => {
-  const session = new Session()
-  const { status, lingering } = await serve(dir, session)
-  const script = join(dir, 'script')
-  const where = (raw: string): string => {
-    const colon = raw.lastIndexOf(':')
-    const file = raw.slice(0, colon)
-    if (file === script) return `script:${raw.slice(colon + 1)}`
-    return colon < 0 || file.startsWith(`${dir}/`) || file === '?' || file === 'main' ? '?' : raw
-  }
-  const t = translation(session, where, readStubs(dir), lingering)
-  writeFileSync(join(dir, 'result.json'), JSON.stringify({ status, tables: t.nft, report: t.report }))
-  return 0
-}
-
-/** `--from FORMAT FILE`: the saved ruleset loaded by its restore command, in memory. */
-const translateSaved = async (format: string, file: string): Promise<ScriptTranslation | string> => {
-  const owned = OWNED_TABLES.find((t) => Object.hasOwn(t.saved, format))
-  const saved = owned?.saved[format]
-  if (!owned || !saved)
-    return `legacyfw translate: unknown saved format ${format} (known: ${OWNED_TABLES.flatMap((t) => Object.keys(t.saved)).join(', ')})`
-  if (!existsSync(file)) return `legacyfw translate: ${file}: no such file`
-  const text = readFileSync(file, 'utf8')
-  const session = new Session()
-  const reply = await session.call(
-    { pid: process.pid, command: saved.command, as: saved.command, where: '?', stdinIsTty: false, args: saved.args },
-    text,
-  )
-  const origins = session.originsOf(owned)
-  origins.rules.clear()
-  origins.chains.clear()
-  const table = session.changed().find(([t]) => t === owned)?.[1]
-  if (table) for (const [counter, line] of saved.ruleLines(text, table)) origins.rules.set(counter, `script:${line}`)
-  const t = translation(session, (raw) => raw)
-  return { ...t, file: fileText(basename(file), t.nft), status: reply.status, output: reply.stdout + reply.stderr }
-}
+/** How long a script may run in the sandbox unless --timeout says otherwise. */
+const DEFAULT_TIMEOUT_SECONDS = 120
 
 const translateMain = async (argv: readonly string[], io: Io): Promise<number> => {
   const o = yargsParser([...argv], {
-    configuration: { 'halt-at-non-option': true, 'greedy-arrays': false },
+    configuration: { 'halt-at-non-option': true, 'greedy-arrays': false, 'unknown-options-as-args': true },
     array: ['iface', 'file'],
-    string: ['iface', 'file', 'from', 'check'],
+    string: ['iface', 'file', 'from', 'check', 'timeout'],
     boolean: ['mirror'],
     default: { mirror: true },
   })
   const [script, ...args] = o._.map(String)
-  const ifaces = ((o['iface'] as string[] | undefined) ?? []).map((spec) => IFACE.exec(spec))
-  const files = ((o['file'] as string[] | undefined) ?? []).map((spec) => /^(\/[^=]+)=(.+)$/.exec(spec))
   const from = o['from'] as string | undefined
-  const operandsOk = script !== undefined && (from === undefined || args.length === 0)
-  if (ifaces.some((m) => !m) || files.some((m) => !m) || !operandsOk) {
-    io.err(USAGE)
+  const check = o['check'] as string | undefined
+  const misuse =
+    script === undefined
+      ? 'no SCRIPT given'
+      : script.startsWith('-') && script !== '-'
+        ? `unknown option ${script}`
+        : from !== undefined && args.length > 0
+          ? '--from takes one FILE and no arguments'
+          : undefined
+  if (script === undefined || misuse !== undefined) {
+    io.err(`legacyfw translate: ${misuse} (legacyfw --help tells more)\n`)
     return 2
   }
-  let t: ScriptTranslation | string | undefined
-  if (from !== undefined) t = await translateSaved(from, script as string)
-  else {
-    const overrides = ifaces.map((m) => ({ name: (m as RegExpExecArray)[1] as string, cidr: (m as RegExpExecArray)[2] as string }))
-    t = await translateScript(script as string, {
-      args,
-      interfaces: sandboxInterfaces(o['mirror'] ? readInterfaceAddresses() : [], overrides),
-      files: Object.fromEntries(files.map((m) => [(m as RegExpExecArray)[1], (m as RegExpExecArray)[2]])),
-    })
+  let expected: string | undefined
+  let t: ScriptTranslation | NoTranslation
+  let timeoutSeconds = DEFAULT_TIMEOUT_SECONDS
+  try {
+    timeoutSeconds = parseTimeout(o['timeout'])
+    if (check !== undefined) expected = readInputFile(check).toString('utf8')
+    if (from !== undefined && !SAVED_FORMATS.includes(from))
+      throw new UsageError(`--from ${from}: unknown saved format (known: ${SAVED_FORMATS.join(', ')})`)
+    if (from !== undefined) t = await translateSaved(from, script)
+    else {
+      readInputFile(script)
+      const overrides = ((o['iface'] as string[] | undefined) ?? []).map(parseIface)
+      const files = Object.fromEntries(((o['file'] as string[] | undefined) ?? []).map(parseFile))
+      const interfaces = sandboxInterfaces(o['mirror'] ? readInterfaceAddresses() : [], overrides)
+      t = await translateScript(script, { args, interfaces, files, timeoutMs: timeoutSeconds * 1000 })
+    }
+  } catch (e) {
+    if (!(e instanceof UsageError || e instanceof InputError)) throw e
+    io.err(`legacyfw translate: ${e.message}\n`)
+    return 2
   }
-  if (typeof t === 'string') {
-    io.err(`${t}\n`)
-    return 1
-  }
-  if (!t) {
-    io.err('legacyfw: could not set up the sandbox (needs root, or unprivileged user namespaces)\n')
+  if ('failure' in t) {
+    io.err(
+      t.failure === 'sandbox'
+        ? `legacyfw translate: could not set up the sandbox (${t.detail}); it needs root or unprivileged user namespaces, and util-linux\n`
+        : `legacyfw translate: ${script}: the script stopped legacyfw's server in the sandbox (it killed it), so nothing was translated\n`,
+    )
     return 1
   }
   if (t.output) io.err(t.output)
   for (const line of t.report) io.err(`${line}\n`)
   io.out(t.file)
-  const check = o['check'] as string | undefined
-  if (check !== undefined) {
-    const expected = existsSync(check) ? readFileSync(check, 'utf8') : ''
-    if (expected === t.file) return 0
+  if (t.timedOut) {
+    io.err(`legacyfw translate: ${script}: stopped after ${timeoutSeconds} s (--timeout); the tables above are what it had set up by then\n`)
+    return 124
+  }
+  if (expected !== undefined) {
+    if (withoutSourceName(expected) === withoutSourceName(t.file)) return 0
     io.err(`legacyfw translate: the translation differs from ${check}:\n${lineDiff(expected, t.file)}`)
     return 1
   }
@@ -214,7 +188,7 @@ export const legacyfwMain = async (argv: readonly string[], io: Io): Promise<num
       return procMain(rest, io)
     case 'serve':
       if (rest[0] === undefined) break
-      return serveMain(rest[0])
+      return serveTranslation(rest[0])
     default:
       io.err(`legacyfw: unknown command "${command}"\n`)
   }

@@ -26,7 +26,6 @@ import {
   chownSync,
   closeSync,
   constants,
-  copyFileSync,
   existsSync,
   mkdirSync,
   openSync,
@@ -41,6 +40,7 @@ import { dirname, join } from 'node:path'
 import { withoutTapLoader } from '../runtime/netns.ts'
 import { projectPath } from '../runtime/project.ts'
 import { makeRunDir } from '../runtime/rundir.ts'
+import { readInputFile } from '../runtime/input-file.ts'
 import { TOOL_DIRS, prepareServeDir, scriptThenEnd, shellWord } from './serve.ts'
 import { LEGACY_COMMANDS, STUBBED_TOOLS } from '../tools/registry.ts'
 
@@ -340,7 +340,7 @@ export const runScriptText = (place: Place, scriptText: string, name: string, op
   for (const [path, source] of Object.entries(options.files ?? {})) {
     const target = join(dir, 'files', path)
     mkdirSync(dirname(target), { recursive: true })
-    copyFileSync(source, target)
+    writeFileSync(target, readInputFile(source))
     chmodSync(target, 0o755)
   }
   const argv = sandboxArgv(place, dir, options)
@@ -395,7 +395,7 @@ export const runScript = (
   path: string,
   options: ScriptOptions & { vars?: Readonly<Record<string, string>> } = {},
 ): Promise<ScriptRun> => {
-  const text = readFileSync(path, 'latin1')
+  const text = readInputFile(path).toString('latin1')
   const script = options.vars ? setVariables(text, options.vars) : text
   return runScriptText(place, script, path, options)
 }

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
 import { GW_LAN, GW_WAN, LAN_ADDRS, type Lab, WAN, inMasqRange, seen, withLab, withRouteBack } from './lab.ts'
 import { runScript, setVariables } from '../../src/script/sandbox.ts'
-import { translateScript } from '../../src/cli/legacyfw.ts'
+import { translateScript } from '../../src/script/translate.ts'
 
 const [LAN10, , LAN12] = LAN_ADDRS
 const SILENCE = 1
@@ -99,7 +99,7 @@ export const policyTests = (tool: PolicyTool, cases: readonly PolicyCase[]): voi
     t.test(c.file, async (t) => {
       const path = labScript(tool, c, tmp)
       const tr = await translateScript(path, { args: c.args ?? [], interfaces: [...GATEWAY_INTERFACES] })
-      if (!tr) return t.fail('translate: the sandbox did not start')
+      if ('failure' in tr) return t.fail(`translate: no translation: ${JSON.stringify(tr)}`)
       const probeAll = async (lab: Lab): Promise<Outcomes> => ({ ...(await probe(lab)), ...(c.extra ? await c.extra(lab) : {}) })
       await withLab(async (lab) => {
         const servers = [
