@@ -8,6 +8,8 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { CommitRejected, KernelUnavailable, nftTableStore, transact } from '../runtime/store.ts'
 import { NftMissing } from '../runtime/nft.ts'
+import { generationOf } from '../translate/nft/transaction.ts'
+import type { KernelTable } from '../translate/nft/kernel-table.ts'
 import { makeRunDir } from '../runtime/rundir.ts'
 import { openRequests, prepareServeDir, removeDir, scriptThenEnd, serve, shellWord } from './serve.ts'
 import { Session } from './session.ts'
@@ -19,21 +21,39 @@ import { LEGACY_COMMANDS, OWNED_TABLES, type OwnedTable } from '../tools/registr
 export const LINGER_SECONDS = 30
 
 // The script under bash with the functions (BASH_ENV), then the end message.
-const wrapper = (
-  dir: string,
-): string => `${scriptThenEnd(dir, `BASH_ENV=${shellWord(join(dir, 'env.bash'))} bash "$@"`, { end: true, waitSeconds: LINGER_SECONDS })}exit $rc
+// A run that was killed cannot remove its directory: the wrapper does.
+const wrapper = (dir: string): string => `${scriptThenEnd(dir, `BASH_ENV=${shellWord(join(dir, 'env.bash'))} bash "$@"`, {
+  end: true,
+  waitSeconds: LINGER_SECONDS,
+})}kill -0 "$LFW_SERVER_PID" 2>/dev/null || rm -rf ${shellWord(dir)}
+exit $rc
 `
 
-// The kernel keeps what its packet path learned in maps that stay (replaceTableText).
-const apply = (owned: OwnedTable, session: Session): void => {
-  const next = session.storeOf(owned).nft()
-  if (!next) return
-  transact(nftTableStore(owned.family, owned.name), (current) => ({
-    next,
-    ...(current ? { previous: () => owned.rendered(current) } : {}),
-    result: undefined,
-  }))
+// Commits the table the script left. If another writer changed the table
+// since the script started, the script's changes are made again on top of
+// that writer's work (as a single command retries its compare-and-swap), so
+// nothing either did is lost. The kernel keeps what its packet path learned
+// in maps that stay (replaceTableText).
+const apply = async (owned: OwnedTable, session: Session): Promise<void> => {
+  const store = nftTableStore(owned.family, owned.name)
+  let basis = session.seedOf(owned)
+  let next = session.storeOf(owned).nft()
+  while (next) {
+    const planned = next
+    const changedMeanwhile = transact(store, (current) =>
+      sameTable(current, basis)
+        ? { next: planned, ...(current ? { previous: () => owned.rendered(current) } : {}), result: undefined }
+        : { result: { current } },
+    )
+    if (changedMeanwhile === undefined) return
+    basis = changedMeanwhile.current
+    next = await session.replayOn(owned, basis)
+  }
 }
+
+// Every change but an append bumps the generation; an append adds a named counter.
+const sameTable = (a: KernelTable | undefined, b: KernelTable | undefined): boolean =>
+  generationOf(a) === generationOf(b) && [...(a?.counters.keys() ?? [])].join() === [...(b?.counters.keys() ?? [])].join()
 
 const failure = (e: unknown): string | undefined => {
   if (e instanceof CommitRejected) return `the kernel refused the firewall the script left: ${e.reason}`
@@ -74,7 +94,7 @@ export const runMain = async (script: string, args: readonly string[], io: Io): 
     let failed = false
     for (const [owned] of session.changed())
       try {
-        apply(owned, session)
+        await apply(owned, session)
       } catch (e) {
         const why = failure(e)
         if (why === undefined) throw e

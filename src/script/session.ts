@@ -4,6 +4,7 @@
 // and lists exactly as it would against the kernel. The session remembers
 // which script line made each rule, chain and policy, and every call.
 import { readFileSync } from 'node:fs'
+import type { NftTable } from '../translate/nft/ir.ts'
 import { type KernelTable, kernelTableFromNft, recordsOf } from '../translate/nft/kernel-table.ts'
 import type { OwnedTable } from '../tools/registry.ts'
 import { commandTable } from '../tools/registry.ts'
@@ -59,6 +60,10 @@ export class Session {
   readonly calls: CallRecord[] = []
   private readonly stores = new Map<OwnedTable, MemoryStore>()
   private readonly origins = new Map<OwnedTable, Origins>()
+  /** The tables as the kernel held them when the session started. */
+  private readonly seeds = new Map<OwnedTable, KernelTable>()
+  /** Every call that changed a table, with the input it read: what a replay runs again. */
+  private readonly changes = new Map<OwnedTable, { req: Request; stdin: string | undefined }[]>()
   /** Called after an ipfwadm commit that leaves -V rules (legacyfw run: the kernel gets them at the end). */
   watchVia: (() => void) | undefined
   private readonly names = realSys('legacyfw').names
@@ -66,12 +71,37 @@ export class Session {
   /** Starts a table from what the kernel holds (legacyfw run). */
   seed(owned: OwnedTable, table: KernelTable): void {
     this.storeOf(owned).seed(owned.rendered(table), table)
+    this.seeds.set(owned, table)
+  }
+
+  /** The table as the kernel held it when the session started (undefined: there was none). */
+  seedOf(owned: OwnedTable): KernelTable | undefined {
+    return this.seeds.get(owned)
+  }
+
+  /**
+   * The table this session's changes give when made again on \`current\`
+   * (what the kernel holds now, after other writers): the calls that changed
+   * it run again, in order, with the input they read; their output is not
+   * shown again.
+   */
+  async replayOn(owned: OwnedTable, current: KernelTable | undefined): Promise<NftTable | undefined> {
+    const replay = new Session()
+    if (current) replay.seed(owned, current)
+    for (const { req, stdin } of this.changes.get(owned) ?? []) await replay.call(req, stdin ?? '')
+    return replay.storeOf(owned).nft()
   }
 
   storeOf(owned: OwnedTable): MemoryStore {
     let store = this.stores.get(owned)
     if (!store) this.stores.set(owned, (store = new MemoryStore({ appends: true })))
     return store
+  }
+
+  private changesOf(owned: OwnedTable): { req: Request; stdin: string | undefined }[] {
+    let changes = this.changes.get(owned)
+    if (!changes) this.changes.set(owned, (changes = []))
+    return changes
   }
 
   originsOf(owned: OwnedTable): Origins {
@@ -104,15 +134,18 @@ export class Session {
     }
     let stdout = ''
     let stderr = ''
+    let read = stdin
     const sys: Sys = {
       ...realSys(req.as),
       out: (text) => (stdout += text),
       err: (text) => (stderr += text),
       stdinIsTty: () => req.stdinIsTty,
-      readStdin: () => stdin ?? readStdinOf(req.pid),
+      readStdin: () => (read ??= readStdinOf(req.pid)),
       names: this.names,
     }
+    const version = this.storeOf(owned).version
     const status = await this.run(owned, req, sys)
+    if (this.storeOf(owned).version !== version) this.changesOf(owned).push({ req, stdin: read })
     const reply = { status, stdout, stderr }
     this.calls.push({ ...reply, where: req.where, argv: [req.as, ...req.args], unsupported: false })
     return reply

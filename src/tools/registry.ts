@@ -171,5 +171,22 @@ export const commandTable = (command: string): OwnedTable | undefined => OWNED_T
 /** The legacy commands legacyfw provides (bin/<command>, fixtures/<command>/), in registry order. */
 export const LEGACY_COMMANDS: readonly string[] = OWNED_TABLES.flatMap((t) => Object.keys(t.commands))
 
-/** Kernel-global tools scripts call (loading masquerading modules): recorded by translate, never run. */
-export const STUBBED_TOOLS = ['modprobe', 'insmod', 'rmmod', 'depmod', 'lsmod'] as const
+/**
+ * Host-global tools scripts call (loading masquerading modules, stopping a
+ * service, rebooting): recorded by translate, never run there; \`legacyfw run\`
+ * lets them act, as at boot.
+ */
+export const STUBBED_TOOLS = [
+  'modprobe',
+  'insmod',
+  'rmmod',
+  'depmod',
+  'lsmod',
+  'reboot',
+  'halt',
+  'poweroff',
+  'shutdown',
+  'init',
+  'telinit',
+  'systemctl',
+] as const
