@@ -116,10 +116,7 @@ const translateMain = async (argv: readonly string[], io: Io): Promise<number> =
         : from !== undefined && args.length > 0
           ? '--from takes one FILE and no arguments'
           : undefined
-  if (script === undefined || misuse !== undefined) {
-    io.err(`legacyfw translate: ${misuse} (legacyfw --help tells more)\n`)
-    return 2
-  }
+  if (script === undefined || misuse !== undefined) return misused(io, 'translate', misuse ?? 'no SCRIPT given')
   let expected: string | undefined
   let t: ScriptTranslation | NoTranslation
   let timeoutSeconds = DEFAULT_TIMEOUT_SECONDS
@@ -164,6 +161,25 @@ const translateMain = async (argv: readonly string[], io: Io): Promise<number> =
   return t.status ?? 1
 }
 
+/** `legacyfw run`: the script must be a file bash can read. */
+const runCommand = async (rest: readonly string[], io: Io): Promise<number> => {
+  const [script, ...args] = rest
+  if (script === undefined) return misused(io, 'run', 'no SCRIPT given')
+  try {
+    readInputFile(script)
+  } catch (e) {
+    if (!(e instanceof InputError)) throw e
+    io.err(`legacyfw run: ${e.message}\n`)
+    return 2
+  }
+  return runMain(script, args, io)
+}
+
+const misused = (io: Io, command: string, why: string): number => {
+  io.err(`legacyfw ${command}: ${why} (legacyfw --help tells more)\n`)
+  return 2
+}
+
 export const legacyfwMain = async (argv: readonly string[], io: Io): Promise<number> => {
   const [command, ...rest] = argv
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
@@ -182,16 +198,14 @@ export const legacyfwMain = async (argv: readonly string[], io: Io): Promise<num
     case 'translate':
       return translateMain(rest, io)
     case 'run':
-      if (rest[0] === undefined) break
-      return runMain(rest[0], rest.slice(1), io)
+      return runCommand(rest, io)
     case 'proc':
       return procMain(rest, io)
     case 'serve':
-      if (rest[0] === undefined) break
+      if (rest[0] === undefined) return misused(io, 'serve', 'no DIR given')
       return serveTranslation(rest[0])
     default:
-      io.err(`legacyfw: unknown command "${command}"\n`)
+      io.err(`legacyfw: unknown command "${command}" (legacyfw --help tells more)\n`)
+      return 2
   }
-  io.err(USAGE)
-  return 2
 }
