@@ -261,6 +261,22 @@ const parseQuoted = (line: string): string[] => {
 
 const readLines = (path: string): string[] => (existsSync(path) ? readFileSync(path, 'utf8').split('\n').filter(Boolean) : [])
 
+/** What a script prints is kept up to this many characters per stream: a script that prints forever uses no more memory. */
+const OUTPUT_LIMIT = 1 << 20
+
+class CappedText {
+  private kept = ''
+  private dropped = 0
+  add(chunk: string): void {
+    const room = OUTPUT_LIMIT - this.kept.length
+    this.kept += chunk.slice(0, Math.max(0, room))
+    this.dropped += Math.max(0, chunk.length - room)
+  }
+  text(): string {
+    return this.dropped === 0 ? this.kept : `${this.kept}\n[legacyfw: ${this.dropped} more characters of output not kept]\n`
+  }
+}
+
 /** The id the sealed sandbox's root has on the host when legacyfw runs as root. */
 const NOBODY = 65534
 
@@ -346,11 +362,11 @@ export const runScriptText = (place: Place, scriptText: string, name: string, op
   const argv = sandboxArgv(place, dir, options)
   return new Promise((resolve) => {
     const child = spawn(argv[0] as string, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
+    const stdout = new CappedText()
+    const stderr = new CappedText()
     let timedOut = false
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d))
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d))
+    child.stdout.setEncoding('utf8').on('data', (d: string) => stdout.add(d))
+    child.stderr.setEncoding('utf8').on('data', (d: string) => stderr.add(d))
     // Killing the sandbox's first process ends everything the script started.
     const timer = setTimeout(async () => {
       timedOut = true
@@ -373,8 +389,8 @@ export const runScriptText = (place: Place, scriptText: string, name: string, op
       const result = readJson(join(dir, 'result.json'))
       rmSync(dir, { recursive: true, force: true })
       resolve({
-        stdout,
-        stderr,
+        stdout: stdout.text(),
+        stderr: stderr.text(),
         status,
         signal,
         timedOut,
