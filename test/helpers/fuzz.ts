@@ -90,7 +90,9 @@ const hostile = (rng: Rng): string => {
   return String.fromCodePoint(...Array.from({ length: 1 + below(rng, 8) }, () => 1 + below(rng, 0x2ffff)))
 }
 
-const value = (rng: Rng, kind: Kind): string => (rng() < 0.85 ? pick(rng, POOLS[kind]) : hostile(rng))
+/** How often a value is hostile rather than plausible: 'mild' keeps most commands past the parser, to reach the kernel. */
+type Hostility = 'mild' | 'wild'
+const value = (rng: Rng, kind: Kind, hostility: Hostility = 'mild'): string => (rng() < (hostility === 'mild' ? 0.95 : 0.7) ? pick(rng, POOLS[kind]) : hostile(rng))
 
 // ---------------------------------------------------------------------------
 // Grammars: each tool's commands and options, with the words they take.
@@ -230,35 +232,37 @@ const GRAMMARS: Readonly<Record<FuzzTool, readonly Grammar[]>> = {
 }
 
 /** How an option is spelled: short, long, a long prefix, or with its argument attached. */
-const spelled = (rng: Rng, option: Option): string[] => {
+const spelled = (rng: Rng, option: Option, hostility: Hostility = 'mild'): string[] => {
   const word = pick(rng, option.words)
-  const first = option.args?.[0]
+  const args = option.args ?? []
+  const first = args[0]
   const r = rng()
-  if (r < 0.08 && first !== undefined) return [word.startsWith('--') ? `${word}=${value(rng, first)}` : `${word}${value(rng, first)}`, ...argsOf(rng, (option.args ?? []).slice(1))]
-  if (r < 0.16 && word.startsWith('--')) return [word.slice(0, 3 + below(rng, word.length - 2)), ...argsOf(rng, option.args ?? [])]
-  return [word, ...argsOf(rng, option.args ?? [])]
+  if (r < 0.08 && first !== undefined) return [word.startsWith('--') ? `${word}=${value(rng, first, hostility)}` : `${word}${value(rng, first, hostility)}`, ...argsOf(rng, args.slice(1), hostility)]
+  if (r < 0.16 && word.startsWith('--')) return [word.slice(0, 3 + below(rng, word.length - 2)), ...argsOf(rng, args, hostility)]
+  return [word, ...argsOf(rng, args, hostility)]
 }
 
 // Each argument is sometimes missing (and with it the ones after it).
-const argsOf = (rng: Rng, kinds: readonly Kind[]): string[] => {
+const argsOf = (rng: Rng, kinds: readonly Kind[], hostility: Hostility): string[] => {
   const words: string[] = []
   for (const kind of kinds) {
-    if (rng() < 0.06) break
-    words.push(...value(rng, kind).split(' ').filter((w, i, all) => all.length === 1 || w !== ''))
+    if (rng() < (hostility === 'mild' ? 0.02 : 0.1)) break
+    words.push(...value(rng, kind, hostility).split(' ').filter((w, i, all) => all.length === 1 || w !== ''))
   }
   return words
 }
 
 /** A command line from the grammar: a command (sometimes two), options, now and then '!' or a stray word. */
-const fromGrammar = (rng: Rng, grammar: Grammar): string[] => {
-  const options = [pick(rng, grammar.commands), ...Array.from({ length: below(rng, 6) }, () => pick(rng, grammar.options))]
-  if (rng() < 0.08) options.push(pick(rng, grammar.commands))
+const fromGrammar = (rng: Rng, grammar: Grammar, hostility: Hostility): string[] => {
+  const wild = hostility === 'wild'
+  const options = [pick(rng, grammar.commands), ...Array.from({ length: below(rng, wild ? 6 : 4) }, () => pick(rng, grammar.options))]
+  if (rng() < (wild ? 0.1 : 0.02)) options.push(pick(rng, grammar.commands))
   const words = [...grammar.lead]
   for (const option of options) {
-    if (rng() < (option.invertible ? 0.15 : 0.02)) words.push('!')
-    words.push(...spelled(rng, option))
+    if (rng() < (option.invertible ? 0.15 : wild ? 0.03 : 0)) words.push('!')
+    words.push(...spelled(rng, option, hostility))
   }
-  if (rng() < 0.1) words.splice(below(rng, words.length + 1), 0, hostile(rng))
+  if (wild && rng() < 0.2) words.splice(below(rng, words.length + 1), 0, hostile(rng))
   return words
 }
 
@@ -304,7 +308,7 @@ const MUTATIONS: readonly Mutation[] = [
 
 const mutated = (rng: Rng, words: readonly string[], grammars: readonly Grammar[]): string[] => {
   let out = [...words]
-  for (let n = 1 + below(rng, 3); n > 0; n--) out = pick(rng, MUTATIONS)(rng, out, grammars)
+  for (let n = rng() < 0.6 ? 1 : 2 + below(rng, 2); n > 0; n--) out = pick(rng, MUTATIONS)(rng, out, grammars)
   return out
 }
 
@@ -330,7 +334,7 @@ const fixturesOf = (tool: FuzzTool): Vector[] => {
 const savedLine = (rng: Rng): string => {
   const r = rng()
   if (r < 0.25) return `:${value(rng, 'chain')} ${rng() < 0.8 ? value(rng, 'policy') : '-'}`
-  if (r < 0.8) return fromGrammar(rng, { ...IPCHAINS, commands: [{ words: ['-A'], args: ['chain'] }] }).join(' ')
+  if (r < 0.8) return fromGrammar(rng, { ...IPCHAINS, commands: [{ words: ['-A'], args: ['chain'] }] }, 'mild').join(' ')
   if (r < 0.9) return pick(rng, ['', '# comment', '   ', '\t-A input -j ACCEPT  '])
   return hostile(rng)
 }
@@ -366,15 +370,21 @@ const saveVector = (rng: Rng): Vector => {
   return { argv, stdin: '' }
 }
 
-/** Vector `index` of `tool` for `seed`: half mutated fixtures, half from the grammar. */
+/**
+ * Vector `index` of `tool` for `seed`: a fixture command as it stands (in
+ * whatever state the vectors before left, so the kernel stage gets to fail),
+ * a mutated one, or one from the grammar, mild or wild.
+ */
 export const vectorAt = (tool: FuzzTool, seed: number, index: number): Vector => {
   const rng = seededRng(streamSeed(seed, `${tool}#${index}`))
   if (tool === 'ipchains-restore') return restoreVector(rng)
   if (tool === 'ipchains-save') return saveVector(rng)
   const grammars = GRAMMARS[tool]
   const fixtures = fixturesOf(tool)
-  if (rng() < 0.5 && fixtures.length) return { argv: mutated(rng, pick(rng, fixtures).argv, grammars), stdin: '' }
-  return { argv: fromGrammar(rng, pick(rng, grammars)), stdin: '' }
+  const r = rng()
+  if (r < 0.15) return { argv: pick(rng, fixtures).argv, stdin: '' }
+  if (r < 0.55) return { argv: mutated(rng, pick(rng, fixtures).argv, grammars), stdin: '' }
+  return { argv: fromGrammar(rng, pick(rng, grammars), r < 0.85 ? 'mild' : 'wild'), stdin: '' }
 }
 
 // ---------------------------------------------------------------------------
