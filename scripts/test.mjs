@@ -1,17 +1,49 @@
 // npm test: build, run every suite with tap, and end with one plain line
 // "N passed, N failed" counting each test case (a top-level t.test or
 // assertion of a test file). Skipped or todo cases count as failed: a check
-// that did not run has not passed.
+// that did not run has not passed. So does a network namespace the tests
+// made and left behind (newNetns logs each one it makes): it is reported,
+// then deleted.
 import { spawn, spawnSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 
 const build = spawnSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' })
 if (build.status !== 0) process.exit(build.status ?? 1)
 
 const files = process.argv.slice(2)
+const logDir = mkdtempSync(join(tmpdir(), 'lfw-test-'))
+const netnsLog = join(logDir, 'netns')
 const tap = spawn('node_modules/.bin/tap', ['run', '--reporter=tap', '--no-color', ...files], {
   stdio: ['ignore', 'pipe', 'inherit'],
+  env: { ...process.env, LEGACYFW_NETNS_LOG: netnsLog },
 })
+
+/** The namespaces this run's tests made that still exist (other runs on the machine have their own log). */
+const leftBehind = () => {
+  let made = []
+  try {
+    made = readFileSync(netnsLog, 'utf8').split('\n').filter(Boolean)
+  } catch {
+    return []
+  }
+  const existing = new Set(spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout.split('\n').map((l) => l.split(' ')[0]))
+  return made.filter((name) => existing.has(name))
+}
+
+// As deleteNetns (src/runtime/netns.ts) does: end the processes left in it, then delete it.
+const deleteNetns = (name) => {
+  for (const pid of spawnSync('ip', ['netns', 'pids', name], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean)) {
+    try {
+      process.kill(Number(pid), 'SIGKILL')
+    } catch {
+      // already gone
+    }
+  }
+  spawnSync('ip', ['netns', 'del', name])
+}
 let passed = 0
 let failed = 0
 const lines = createInterface({ input: tap.stdout })
@@ -24,6 +56,13 @@ lines.on('line', (line) => {
 })
 tap.on('close', (code) => {
   if (code !== 0 && failed === 0) failed++
+  const left = leftBehind()
+  if (left.length) {
+    console.log(`not ok - network namespaces left behind by the tests: ${left.join(' ')}`)
+    failed++
+    left.forEach(deleteNetns)
+  }
+  rmSync(logDir, { recursive: true, force: true })
   console.log(`${passed} passed, ${failed} failed`)
   process.exit(failed ? 1 : 0)
 })
