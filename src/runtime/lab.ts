@@ -212,16 +212,17 @@ export class Lab {
     if (r.status !== 0) throw new Error(`rawtcp failed: ${r.stderr}`)
   }
 
-  /** Watches for TCP/UDP packets of `port` while `during` runs; their sources. */
-  async sniff(place: Place, port: number, during: () => Promise<void>, seconds = 1.5): Promise<string[]> {
+  /** Watches for TCP/UDP packets of `port` while `during` runs and `seconds` after; their sources. */
+  async sniff(place: Place, port: number, during: () => Promise<void>, seconds = 0.5): Promise<string[]> {
     const argv = this.argv(place, [PYTHON, LABTOOL, 'sniff', '--port', String(port), '--seconds', String(seconds)])
-    const child = spawn(argv[0] as string, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(argv[0] as string, argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] })
     this.children.push(child)
     const lines = createInterface({ input: child.stdout })
     const result = new Promise<string[]>((resolve, reject) => {
       lines.on('line', (line) => {
         const msg = JSON.parse(line) as { ev?: string; sources?: string[] }
-        if (msg.ev === 'ready') void during().catch(reject)
+        // Its stdin ending tells it the packets are sent.
+        if (msg.ev === 'ready') void during().then(() => child.stdin.end(), reject)
         else resolve(msg.sources ?? [])
       })
       child.on('close', (code) => (code ? reject(new Error(`sniff in ${place} ended with ${code}`)) : undefined))
