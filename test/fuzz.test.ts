@@ -6,6 +6,7 @@
 // main in the namespaced process; a sample runs through bin/.
 //
 //   LEGACYFW_FUZZ_VECTORS   in-process vectors per tool (default 2000)
+//   LEGACYFW_FUZZ_FROM      first in-process vector (default 0; a failure says where to start to reproduce it)
 //   LEGACYFW_FUZZ_BIN       bin/ vectors per tool (default 60)
 //   LEGACYFW_FUZZ_SEED      seed (default fixed); a failure prints it with the vector
 //   LEGACYFW_FUZZ_TOOLS     comma-separated subset of the tools
@@ -21,6 +22,7 @@ import { FUZZ_TOOLS, type FuzzTool } from './helpers/fuzz.ts'
 import { requireRootAndNft } from './helpers/netns.ts'
 
 const VECTORS = Number(process.env['LEGACYFW_FUZZ_VECTORS'] ?? 2000)
+const FROM = Number(process.env['LEGACYFW_FUZZ_FROM'] ?? 0)
 const BIN_VECTORS = Number(process.env['LEGACYFW_FUZZ_BIN'] ?? 60)
 const SEED = Number(process.env['LEGACYFW_FUZZ_SEED'] ?? 14061999)
 const TOOLS = (process.env['LEGACYFW_FUZZ_TOOLS']?.split(',') ?? FUZZ_TOOLS).filter((x): x is FuzzTool => (FUZZ_TOOLS as readonly string[]).includes(x))
@@ -53,7 +55,7 @@ const fuzzTool = (runner: string, tool: FuzzTool): Promise<ToolRun> =>
   new Promise((resolve) => {
     const env = { ...process.env }
     delete env['NODE_OPTIONS']
-    const argv = ['--net', '--pid', '--mount', '--fork', '--kill-child', process.execPath, '--enable-source-maps', runner, tool, String(SEED), String(VECTORS), String(BIN_VECTORS)]
+    const argv = ['--net', '--pid', '--mount', '--fork', '--kill-child', process.execPath, '--enable-source-maps', runner, tool, String(SEED), String(FROM), String(VECTORS), String(BIN_VECTORS)]
     const child = spawn('unshare', argv, { env, stdio: ['ignore', 'pipe', 'pipe'] })
     const findings: string[] = []
     let done: ToolRun['done']
@@ -101,7 +103,7 @@ else {
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
   const runs = startRuns(await bundleRunner(dir), TOOLS)
   for (const tool of TOOLS)
-    t.test(`fuzz ${tool}: ${VECTORS} vectors in-process and ${BIN_VECTORS} through bin/ (seed ${SEED})`, async (t) => {
+    t.test(`fuzz ${tool}: ${VECTORS - FROM} vectors in-process and ${BIN_VECTORS} through bin/ (seed ${SEED})`, async (t) => {
       const run = await (runs.get(tool) as Promise<ToolRun>)
       t.ok(run.done, `the run finished (exit ${run.exit})`)
       t.same(run.findings, [], 'no crash, hang, undocumented status, or failed command that changed the kernel')

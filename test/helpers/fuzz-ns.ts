@@ -6,7 +6,8 @@
 // {"at":N} before each vector (so a hang is pinned to it), {"finding":TEXT}
 // for each problem, {"done":{...}} at the end.
 //
-//   fuzz-ns TOOL SEED VECTORS BIN_VECTORS   (fuzz.test.ts runs it as one bundle)
+//   fuzz-ns TOOL SEED FROM VECTORS BIN_VECTORS   (fuzz.test.ts runs it as one bundle)
+//   in-process vectors FROM..VECTORS-1, then bin/ vectors VECTORS..VECTORS+BIN_VECTORS-1
 import { spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -17,6 +18,9 @@ import { MemoryStore } from '../../src/runtime/memory-store.ts'
 import { type TableStore, nftTableStore } from '../../src/runtime/store.ts'
 import type { Sys } from '../../src/runtime/sys.ts'
 import { type OwnedTable, commandTable } from '../../src/tools/registry.ts'
+import { decodeState } from '../../src/translate/ipchains/decode.ts'
+import { isBuiltin } from '../../src/translate/ipchains/model.ts'
+import { CMD, parseInvocation } from '../../src/translate/ipchains/parse.ts'
 import type { KernelTable } from '../../src/translate/nft/kernel-table.ts'
 import { DOCUMENTED_STATUS, FUZZ_TOOLS, type FuzzTool, type Vector, hasJsTrace, reproduction, vectorAt } from './fuzz.ts'
 import { FIXTURES, readCase } from './golden.ts'
@@ -29,13 +33,13 @@ const RESET_EVERY = 100
 /** In-process, every so many vectors the kernel is compared even if the command did not write. */
 const AUDIT_EVERY = 10
 
-/** Fixture cases whose commands load every owned table before the vectors run. */
+/** Fixture cases whose commands load every owned table before the vectors run (lokkit first: it flushes and deletes chains). */
 const SETUP: readonly [FuzzTool, string][] = [
+  ['ipchains-restore', 'lokkit'],
   ['ipchains', 'basic-append-list'],
   ['ipchains', 'check-user-chains'],
   ['ipchains', 'masq-set'],
   ['ipchains', 'redirect'],
-  ['ipchains-restore', 'lokkit'],
   ['ipfwadm', 'addresses'],
   ['ipfwadm', 'accounting'],
   ['ipfwadm', 'masquerade'],
@@ -161,6 +165,8 @@ const jumpedChains = (line: string): string[] => {
   return words.flatMap((w, i) => (w === '-j' && words[i + 1] !== undefined && !builtin.includes(words[i + 1] as string) ? [words[i + 1] as string] : []))
 }
 
+const canonical = (table: KernelTable | undefined): string => (table ? JSON.stringify(IPCHAINS.canonical(table).table) : 'no table')
+
 const seeded = (table: KernelTable | undefined): MemoryStore => {
   const store = new MemoryStore()
   if (table) store.seed(IPCHAINS.rendered(table), table.counters)
@@ -190,8 +196,32 @@ const restoreDivergence = async (vector: Vector, before: KernelTable | undefined
   const expected = seeded(before)
   await runMain('ipchains-restore', { ...vector, stdin: lines.slice(0, done).join('\n') }, expected)
   for (const chain of jumpedChains(lines[done] ?? '')) await runMain('ipchains', { argv: ['-N', chain], stdin: '' }, expected)
-  const canonical = (table: KernelTable | undefined): string => (table ? JSON.stringify(IPCHAINS.canonical(table).table) : 'no table')
   return canonical(chainsTable()) === canonical(expected.read()) ? undefined : `left the kernel other than the ${done} line(s) before the failing one would`
+}
+
+/** `ipchains -X` without a chain: 2.2 deleted every user chain it could, one by one, and failed for the others. */
+const deletesAllChains = (argv: readonly string[]): boolean => {
+  try {
+    const inv = parseInvocation('ipchains', argv, (name) => NAMES.protoNumber(name))
+    return inv.command === CMD.DELETE_CHAIN && inv.chain === undefined
+  } catch {
+    return false
+  }
+}
+
+/** What a failed `ipchains -X` may leave: the chains `-X CHAIN` would delete gone (checked in memory), nothing else changed. */
+const deleteAllDivergence = async (before: KernelTable | undefined, rulesetBefore: string, rulesetAfter: string): Promise<string | undefined> => {
+  if (withoutTable(rulesetBefore, IPCHAINS.name) !== withoutTable(rulesetAfter, IPCHAINS.name)) return 'changed a table other than its own'
+  const expected = seeded(before)
+  for (const chain of decodeState(before).chains) if (!isBuiltin(chain.name)) await runMain('ipchains', { argv: ['-X', chain.name], stdin: '' }, expected)
+  return canonical(chainsTable()) === canonical(expected.read()) ? undefined : 'left the kernel other than deleting each chain -X CHAIN deletes'
+}
+
+/** Why a failed command's change to the kernel is not what the original did too, or undefined when it is. */
+const failedChangeDivergence = (tool: FuzzTool, vector: Vector, before: Snapshot, after: string): Promise<string | undefined> | string => {
+  if (tool === 'ipchains-restore') return restoreDivergence(vector, before.chains, before.ruleset, after)
+  if (tool === 'ipchains' && deletesAllChains(vector.argv)) return deleteAllDivergence(before.chains, before.ruleset, after)
+  return 'changed the kernel'
 }
 
 const loadFixtures = async (): Promise<void> => {
@@ -219,7 +249,7 @@ const emit = (record: object): void => {
 
 interface Snapshot {
   readonly ruleset: string
-  /** The ipchains table, for ipchains-restore's check. */
+  /** The ipchains table, for the checks of ipchains-restore and ipchains -X. */
   readonly chains: KernelTable | undefined
 }
 
@@ -230,16 +260,17 @@ interface Snapshot {
  * `auditEvery`-th failed command whether or not it wrote (which checks that
  * only those writes reach the kernel).
  */
-const fuzz = async (tool: FuzzTool, seed: number, from: number, count: number, auditEvery: number, run: (v: Vector, beforeWrite: BeforeWrite) => Promise<Ran> | Ran, how: string): Promise<void> => {
-  for (let i = from; i < from + count; i++) {
-    if ((i - from) % RESET_EVERY === 0) await resetRules()
+const fuzz = async (tool: FuzzTool, seed: number, from: number, to: number, auditEvery: number, run: (v: Vector, beforeWrite: BeforeWrite) => Promise<Ran> | Ran, how: string): Promise<void> => {
+  for (let i = from; i < to; i++) {
+    // At multiples of RESET_EVERY, so vectors from the last one before a failure reproduce its state.
+    if (i === from || i % RESET_EVERY === 0) await resetRules()
     emit({ at: i })
     const vector = vectorAt(tool, seed, i)
     let before: Snapshot | undefined
     const snapshot = (chains: () => unknown): void => {
-      before ??= { ruleset: ruleset(), chains: tool === 'ipchains-restore' ? (chains() as KernelTable | undefined) : undefined }
+      before ??= { ruleset: ruleset(), chains: tool.startsWith('ipchains') ? (chains() as KernelTable | undefined) : undefined }
     }
-    if ((i - from) % auditEvery === 0) snapshot(chainsTable)
+    if (i % auditEvery === 0) snapshot(chainsTable)
     const ran = await run(vector, (lastRead) => snapshot(() => lastRead))
     const problems: string[] = []
     if (typeof ran.status !== 'number') problems.push(ran.status)
@@ -248,28 +279,28 @@ const fuzz = async (tool: FuzzTool, seed: number, from: number, count: number, a
     if (ran.status !== 0 && before) {
       const after = ruleset()
       if (after !== before.ruleset) {
-        const why = tool === 'ipchains-restore' ? await restoreDivergence(vector, before.chains, before.ruleset, after) : 'changed the kernel'
+        const why = await failedChangeDivergence(tool, vector, before, after)
         if (why) problems.push(`failed (${ran.status}) and ${why}`)
       }
     }
     if (problems.length)
-      emit({ finding: `${how}: ${problems.join(', ')}\n${reproduction(tool, seed, i, vector)}\n--- stdout\n${ran.stdout.slice(0, 2000)}--- stderr\n${ran.stderr.slice(0, 4000)}` })
+      emit({ finding: `${how}: ${problems.join(', ')}\n${reproduction(tool, seed, i, i - (i % RESET_EVERY), vector)}\n--- stdout\n${ran.stdout.slice(0, 2000)}--- stderr\n${ran.stderr.slice(0, 4000)}` })
   }
 }
 
 const main = async (): Promise<void> => {
-  const [tool, seed, vectors, binVectors] = process.argv.slice(2)
-  if (!(FUZZ_TOOLS as readonly string[]).includes(tool ?? '')) throw new Error(`usage: fuzz-ns.ts TOOL SEED VECTORS BIN_VECTORS (${tool})`)
+  const [tool, seed, from, vectors, binVectors] = process.argv.slice(2).map((a, i) => (i === 0 ? a : Number(a))) as [string, number, number, number, number]
+  if (!(FUZZ_TOOLS as readonly string[]).includes(tool)) throw new Error(`usage: fuzz-ns.ts TOOL SEED FROM VECTORS BIN_VECTORS (${tool})`)
   spawnSync('ip', ['link', 'set', 'lo', 'up'])
   // bin/ then resolves names as the in-process runs (and the restore check) do.
   for (const file of FIXTURE_ETC)
     if (spawnSync('mount', ['--bind', join(FIXTURES, 'etc', file), `/etc/${file}`]).status !== 0) throw new Error(`cannot mount the fixture /etc/${file}`)
   const started = Date.now()
   const t = tool as FuzzTool
-  await fuzz(t, Number(seed), 0, Number(vectors), AUDIT_EVERY, (v, beforeWrite) => runMain(t, v, undefined, beforeWrite), 'in-process')
+  await fuzz(t, seed, from, vectors, AUDIT_EVERY, (v, beforeWrite) => runMain(t, v, undefined, beforeWrite), 'in-process')
   const inProcessMs = Date.now() - started
   // bin/ vectors continue the numbering, so each index names one vector.
-  await fuzz(t, Number(seed), Number(vectors), Number(binVectors), 1, (v) => runBin(t, v), `bin/${t}`)
+  await fuzz(t, seed, vectors, vectors + binVectors, 1, (v) => runBin(t, v), `bin/${t}`)
   emit({ done: { inProcessMs, binMs: Date.now() - started - inProcessMs } })
 }
 

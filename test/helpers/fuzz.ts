@@ -58,8 +58,8 @@ const POOLS = {
   proto: ['tcp', 'udp', 'icmp', 'all', 'TCP', '6', '17', '1', '0', 'ip'],
   icmp: ['echo-request', 'echo-reply', '0', '8', '3', 'destination-unreachable', 'port-unreachable', 'ping'],
   iface: ['eth0', 'lo', 'ppp+', 'eth0+', 'ppp0', '+', 'eth0:1'],
-  chain: ['input', 'output', 'forward', 'tcpin', 'udpin', 'ppp-in', 'nosuch', 'INPUT', 'icmp'],
-  target: ['ACCEPT', 'DENY', 'REJECT', 'MASQ', 'REDIRECT', 'RETURN', 'tcpin', 'input', 'nosuch'],
+  chain: ['input', 'output', 'forward', 'a', 'b', 'tcpin', 'udpin', 'ppp-in', 'nosuch', 'INPUT', 'icmp'],
+  target: ['ACCEPT', 'DENY', 'REJECT', 'MASQ', 'REDIRECT', 'RETURN', 'a', 'b', 'tcpin', 'input', 'nosuch'],
   policy: ['ACCEPT', 'DENY', 'REJECT', 'MASQ', 'RETURN', 'accept'],
   number: ['1', '2', '0', '3', '-1', '100'],
   hexbyte: ['0x01', '0x10', '0xFE', '0x00', '0xff', 'ff'],
@@ -371,11 +371,32 @@ const saveVector = (rng: Rng): Vector => {
 }
 
 /**
- * Vector `index` of `tool` for `seed`: a fixture command as it stands (in
+ * The first vectors of every run, whatever the seed: what the fuzzer once
+ * flagged, so a wrong fix of the check or the tool shows at once.
+ */
+const REGRESSIONS: Readonly<Record<FuzzTool, readonly Vector[]>> = {
+  // A failed -X without a chain has deleted the chains it could (as 2.2 did), not a failed command changing the
+  // kernel: chain a of the loaded fixtures (check-user-chains) emptied and unreferenced, b still holds a rule.
+  ipchains: [
+    { argv: ['-F', 'a'], stdin: '' },
+    { argv: ['-D', 'input', '-p', 'tcp', '-d', '0/0', '80', '-j', 'a'], stdin: '' },
+    { argv: ['-X'], stdin: '' },
+  ],
+  'ipchains-save': [],
+  'ipchains-restore': [],
+  ipfwadm: [],
+  ipautofw: [],
+  ipmasqadm: [],
+}
+
+/**
+ * Vector `index` of `tool` for `seed`: past the regressions, a fixture command as it stands (in
  * whatever state the vectors before left, so the kernel stage gets to fail),
  * a mutated one, or one from the grammar, mild or wild.
  */
 export const vectorAt = (tool: FuzzTool, seed: number, index: number): Vector => {
+  const regression = REGRESSIONS[tool][index]
+  if (regression) return regression
   const rng = seededRng(streamSeed(seed, `${tool}#${index}`))
   if (tool === 'ipchains-restore') return restoreVector(rng)
   if (tool === 'ipchains-save') return saveVector(rng)
@@ -395,6 +416,10 @@ const JS_TRACE = /^\s+at |node:internal|\b(TypeError|RangeError|ReferenceError|S
 
 export const hasJsTrace = (text: string): boolean => JS_TRACE.test(text)
 
-/** The command line that reproduces a vector (and its stdin, as a here-document). */
-export const reproduction = (tool: FuzzTool, seed: number, index: number, vector: Vector): string =>
-  `LEGACYFW_FUZZ_SEED=${seed} ${tool} vector #${index}: ${quote([tool, ...vector.argv])}${vector.stdin ? ` <<'EOF'\n${vector.stdin}EOF` : ''}`
+/**
+ * The command line of a vector (its stdin as a here-document), and how to
+ * run it again after the vectors since the last reset, which made the state it met.
+ */
+export const reproduction = (tool: FuzzTool, seed: number, index: number, resetAt: number, vector: Vector): string =>
+  `${quote([tool, ...vector.argv])}${vector.stdin ? ` <<'EOF'\n${vector.stdin}EOF` : ''}\n` +
+  `(vector #${index}; again: LEGACYFW_FUZZ_SEED=${seed} LEGACYFW_FUZZ_TOOLS=${tool} LEGACYFW_FUZZ_FROM=${resetAt} LEGACYFW_FUZZ_VECTORS=${index + 1} LEGACYFW_FUZZ_BIN=0)`
