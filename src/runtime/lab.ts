@@ -15,7 +15,7 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { createInterface } from 'node:readline'
-import { deleteNetns, withoutTapLoader } from './netns.ts'
+import { addNetns, deleteNetns, withoutTapLoader } from './netns.ts'
 import { projectPath } from './project.ts'
 
 export const LAN_ADDRS = ['192.168.1.10', '192.168.1.11', '192.168.1.12'] as const
@@ -113,10 +113,7 @@ export class Lab {
 
   up(): this {
     const { lan, gw, wan } = this.ns
-    for (const ns of [lan, gw, wan]) {
-      must(['ip', 'netns', 'add', ns])
-      must(['ip', '-n', ns, 'link', 'set', 'lo', 'up'])
-    }
+    for (const ns of [lan, gw, wan]) addNetns(ns)
     must(['ip', '-n', gw, 'link', 'add', 'lan0', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', lan])
     must(['ip', '-n', gw, 'link', 'add', 'wan0', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', wan])
     for (const a of LAN_ADDRS) must(['ip', '-n', lan, 'addr', 'add', `${a}/24`, 'dev', 'eth0'])

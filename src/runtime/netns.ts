@@ -10,8 +10,10 @@ const deleteLeftovers = (): void => {
   for (const name of made) deleteNetns(name)
 }
 
-export const newNetns = (tag: string): string => {
-  const name = `lfw-${tag}-${process.pid}-${++counter}`
+export const newNetns = (tag: string): string => addNetns(`lfw-${tag}-${process.pid}-${++counter}`)
+
+/** Makes the namespace `name`, with lo up. */
+export const addNetns = (name: string): string => {
   execFileSync('ip', ['netns', 'add', name])
   if (made.size === 0) process.once('exit', deleteLeftovers)
   made.add(name)
