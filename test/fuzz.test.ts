@@ -7,7 +7,7 @@
 //
 //   LEGACYFW_FUZZ_VECTORS   in-process vectors per tool (default 2000)
 //   LEGACYFW_FUZZ_FROM      first in-process vector (default 0; a failure says where to start to reproduce it)
-//   LEGACYFW_FUZZ_BIN       bin/ vectors per tool (default 60)
+//   LEGACYFW_FUZZ_BIN       bin/ vectors per tool (default 40: each costs a Node start, and npm test has ~3 minutes for this)
 //   LEGACYFW_FUZZ_SEED      seed (default fixed); a failure prints it with the vector
 //   LEGACYFW_FUZZ_TOOLS     comma-separated subset of the tools
 import t from 'tap'
@@ -23,7 +23,7 @@ import { requireRootAndNft } from './helpers/netns.ts'
 
 const VECTORS = Number(process.env['LEGACYFW_FUZZ_VECTORS'] ?? 2000)
 const FROM = Number(process.env['LEGACYFW_FUZZ_FROM'] ?? 0)
-const BIN_VECTORS = Number(process.env['LEGACYFW_FUZZ_BIN'] ?? 60)
+const BIN_VECTORS = Number(process.env['LEGACYFW_FUZZ_BIN'] ?? 40)
 const SEED = Number(process.env['LEGACYFW_FUZZ_SEED'] ?? 14061999)
 const TOOLS = (process.env['LEGACYFW_FUZZ_TOOLS']?.split(',') ?? FUZZ_TOOLS).filter((x): x is FuzzTool => (FUZZ_TOOLS as readonly string[]).includes(x))
 /** A vector that prints nothing for this long is hung (a synchronous loop would not let its own timeout fire). */
