@@ -74,17 +74,23 @@ elif role == "receive":
 elif role == "end":
     socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b"end", (sys.argv[2], 7649))
 else:
+    # Started before the stream: sends when the bench says "go" on stdin.
     src, sport, wan = sys.argv[2], int(sys.argv[3]), sys.argv[4]
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.bind((src, sport))
+    print("ready", flush=True)
+    sys.stdin.readline()
     t = time.monotonic_ns()
     s.sendto(b"ctl", (wan, 7648))
     print(json.dumps({"trigger": t}), flush=True)
 `
 
-/** Starts a role; resolves with its JSON result, after `ready`. */
+/**
+ * Starts a role: `ready` resolves once it has started (Python may take long
+ * to), `done` with its JSON result; `go()` releases a role that waits for it.
+ */
 const role = (place, args) => {
-  const child = spawn('ip', ['netns', 'exec', ns[place], 'python3', '-c', PY, ...args], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const child = spawn('ip', ['netns', 'exec', ns[place], 'python3', '-c', PY, ...args], { stdio: ['pipe', 'pipe', 'inherit'] })
   let out = ''
   let onReady
   const ready = new Promise((r) => (onReady = r))
@@ -106,7 +112,7 @@ const role = (place, args) => {
         : reject(new Error(`${args[0]} ended ${code}`)),
     ),
   )
-  return { ready, done }
+  return { ready, done, go: () => child.stdin.end('go\n') }
 }
 
 const up = () => {
@@ -166,12 +172,16 @@ const GATEWAYS = [
 const trial = async (gw, n) => {
   must(inNs('gw', [...gw.autofw, '-F']))
   must(inNs('gw', [...gw.autofw, '-A', '-r', 'udp', '7648', '7649', '-c', 'udp', '7648', '-u']))
+  // Every helper has started before the stream's 0.7 s window opens: how long
+  // a helper takes to start must not decide whether the trigger falls in it.
   const receiver = role('lan', ['receive', LAN])
-  await receiver.ready
+  const sender = role('lan', ['trigger', LAN, String(30000 + n), WAN])
+  await Promise.all([receiver.ready, sender.ready])
   const stream = role('wan', ['stream', GW_WAN, String(20000 + n), '0.7'])
   await stream.ready
   await new Promise((r) => setTimeout(r, 300))
-  const { trigger } = await role('lan', ['trigger', LAN, String(30000 + n), WAN]).done
+  sender.go()
+  const { trigger } = await sender.done
   const { sent, triggerSeen } = await stream.done
   await new Promise((r) => setTimeout(r, 100))
   must(inNs('lan', ['python3', '-c', PY, 'end', LAN]))

@@ -2,8 +2,12 @@
 // line "N passed, N failed" counting each test case (a top-level t.test or
 // assertion of a test file; the lint, `npm run lint`, is one more case).
 // Skipped or todo cases count as failed: a check that did not run has not
-// passed.
+// passed. So does a network namespace the tests made and left behind
+// (newNetns logs each one it makes): it is reported, then deleted.
 import { spawn, spawnSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 
 const build = spawnSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' })
@@ -14,9 +18,40 @@ const linted = lint.status === 0
 console.log(`# lint (npm run lint): ${linted ? 'ok' : 'not ok'}`)
 
 const files = process.argv.slice(2)
+const logDir = mkdtempSync(join(tmpdir(), 'lfw-test-'))
+const netnsLog = join(logDir, 'netns')
 const tap = spawn('node_modules/.bin/tap', ['run', '--reporter=tap', '--no-color', ...files], {
   stdio: ['ignore', 'pipe', 'inherit'],
+  env: { ...process.env, LEGACYFW_NETNS_LOG: netnsLog },
 })
+
+/** The namespaces this run's tests made that still exist (other runs on the machine have their own log). */
+const leftBehind = () => {
+  let made = []
+  try {
+    made = readFileSync(netnsLog, 'utf8').split('\n').filter(Boolean)
+  } catch {
+    return []
+  }
+  const existing = new Set(
+    spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' })
+      .stdout.split('\n')
+      .map((l) => l.split(' ')[0]),
+  )
+  return made.filter((name) => existing.has(name))
+}
+
+// As deleteNetns (src/runtime/netns.ts) does: end the processes left in it, then delete it.
+const deleteNetns = (name) => {
+  for (const pid of spawnSync('ip', ['netns', 'pids', name], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean)) {
+    try {
+      process.kill(Number(pid), 'SIGKILL')
+    } catch {
+      // already gone
+    }
+  }
+  spawnSync('ip', ['netns', 'del', name])
+}
 let passed = 0
 let failed = 0
 const lines = createInterface({ input: tap.stdout })
@@ -31,6 +66,13 @@ tap.on('close', (code) => {
   if (code !== 0 && failed === 0) failed++
   if (linted) passed++
   else failed++
+  const left = leftBehind()
+  if (left.length) {
+    console.log(`not ok - network namespaces left behind by the tests: ${left.join(' ')}`)
+    failed++
+    left.forEach(deleteNetns)
+  }
+  rmSync(logDir, { recursive: true, force: true })
   console.log(`${passed} passed, ${failed} failed`)
   process.exit(failed ? 1 : 0)
 })

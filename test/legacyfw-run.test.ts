@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { deleteNetns, inNetns, newNetns, requireRootAndNft } from './helpers/netns.ts'
+import { inNetns, requireRootAndNft, withNetns } from './helpers/netns.ts'
 import { runScript } from '../src/script/sandbox.ts'
 
 const ROOT = new URL('..', import.meta.url).pathname
@@ -164,48 +164,46 @@ else {
   for (const [name, text] of Object.entries(SCRIPTS))
     t.test(name, async (t) => {
       const path = scriptFile(name, text)
-      const liveNs = newNetns('live')
-      const runNs = newNetns('run')
-      try {
-        const live = await runScript(liveNs, path)
-        t.ok(live.started, live.stderr)
-        const trace = join(tmp, `${name.replace(/\W+/g, '-')}.trace`)
-        // The -V watcher lives as long as the namespace (strace -f would wait for it): such a script runs untraced.
-        const via = / -V /.test(text)
-        const run = inNetns(runNs, [
-          ...(via ? [] : ['strace', '-f', '-qq', '-e', 'trace=execve', '-e', 'signal=none', '-o', trace]),
-          LEGACYFW,
-          'run',
-          path,
-        ])
-        t.equal(run.stdout, live.stdout, 'stdout as live')
-        t.equal(run.stderr, live.stderr, 'stderr as live')
-        t.equal(run.status, live.status, `exit status as live (${live.status})`)
-        t.equal(kernelTable(runNs), kernelTable(liveNs), 'the same kernel table')
-        t.same(listings(runNs), listings(liveNs), 'the same listings')
-        if (via) {
-          t.ok(inNetns(runNs, ['grep', '-q', '@legacyfw-via-watch', '/proc/net/unix']).status === 0, 'the -V watcher runs, as after live ipfwadm')
-          return
-        }
-        const execs = readFileSync(trace, 'utf8')
-          .split('\n')
-          .filter((l) => / execve\(/.test(l) && !/ENOENT/.test(l))
-        const node = execs.filter((l) => /execve\("[^"]*\/node"/.test(l))
-        // The one exception: a bin/ tool started by path from a program other than bash.
-        const byPath = text.includes(`"$0" -L input -n' ${join(ROOT, 'bin/ipchains')}`) ? 1 : 0
-        t.equal(
-          node.length,
-          1 + byPath,
-          `one Node process for the whole script${byPath ? ', one more for bin/ipchains run by path from sh' : ''}`,
-          { execs: node },
-        )
-        const nft = execs.filter((l) => /execve\("[^"]*\/nft"/.test(l))
-        const writes = nft.filter((l) => /"-f"/.test(l))
-        const tables = TABLES.filter((table) => inNetns(runNs, ['nft', 'list', 'table', 'ip', table]).status === 0).length
-        t.equal(writes.length, tables, `one nft transaction per table the script made (${tables})`, { nft })
-      } finally {
-        deleteNetns(liveNs)
-        deleteNetns(runNs)
-      }
+      // Each namespace is deleted on every path, also when making the other one fails.
+      await withNetns('live', (liveNs) =>
+        withNetns('run', async (runNs) => {
+          const live = await runScript(liveNs, path)
+          t.ok(live.started, live.stderr)
+          const trace = join(tmp, `${name.replace(/\W+/g, '-')}.trace`)
+          // The -V watcher lives as long as the namespace (strace -f would wait for it): such a script runs untraced.
+          const via = / -V /.test(text)
+          const run = inNetns(runNs, [
+            ...(via ? [] : ['strace', '-f', '-qq', '-e', 'trace=execve', '-e', 'signal=none', '-o', trace]),
+            LEGACYFW,
+            'run',
+            path,
+          ])
+          t.equal(run.stdout, live.stdout, 'stdout as live')
+          t.equal(run.stderr, live.stderr, 'stderr as live')
+          t.equal(run.status, live.status, `exit status as live (${live.status})`)
+          t.equal(kernelTable(runNs), kernelTable(liveNs), 'the same kernel table')
+          t.same(listings(runNs), listings(liveNs), 'the same listings')
+          if (via) {
+            t.ok(inNetns(runNs, ['grep', '-q', '@legacyfw-via-watch', '/proc/net/unix']).status === 0, 'the -V watcher runs, as after live ipfwadm')
+            return
+          }
+          const execs = readFileSync(trace, 'utf8')
+            .split('\n')
+            .filter((l) => / execve\(/.test(l) && !/ENOENT/.test(l))
+          const node = execs.filter((l) => /execve\("[^"]*\/node"/.test(l))
+          // The one exception: a bin/ tool started by path from a program other than bash.
+          const byPath = text.includes(`"$0" -L input -n' ${join(ROOT, 'bin/ipchains')}`) ? 1 : 0
+          t.equal(
+            node.length,
+            1 + byPath,
+            `one Node process for the whole script${byPath ? ', one more for bin/ipchains run by path from sh' : ''}`,
+            { execs: node },
+          )
+          const nft = execs.filter((l) => /execve\("[^"]*\/nft"/.test(l))
+          const writes = nft.filter((l) => /"-f"/.test(l))
+          const tables = TABLES.filter((table) => inNetns(runNs, ['nft', 'list', 'table', 'ip', table]).status === 0).length
+          t.equal(writes.length, tables, `one nft transaction per table the script made (${tables})`, { nft })
+        }),
+      )
     })
 }

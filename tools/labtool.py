@@ -24,7 +24,8 @@
 #       connection, e.g. a SYN+ACK nobody asked for.
 #   sniff --port P [--seconds S]
 #       Every IPv4 TCP/UDP packet to or from port P seen on any interface of
-#       this namespace for S seconds: {"count": N, "sources": [...]}.
+#       this namespace until stdin ends (the packets are sent) and S seconds
+#       more for those in flight: {"count": N, "sources": [...]}.
 #       Prints {"ev": "ready"} first.
 import argparse
 import json
@@ -342,15 +343,17 @@ def rawtcp(args):
 
 def sniff(args):
     s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0800))
-    s.settimeout(0.1)
     out({"ev": "ready"})
-    end = time.monotonic() + args.seconds
+    # No fixed window from "ready": the sender may be slow to start.
+    end = None
     sources = []
-    while time.monotonic() < end:
-        try:
-            frame, meta = s.recvfrom(65535)
-        except socket.timeout:
+    while end is None or time.monotonic() < end:
+        readable, _, _ = select.select([s] if end is not None else [s, sys.stdin], [], [], 0.1)
+        if sys.stdin in readable and not sys.stdin.readline():
+            end = time.monotonic() + args.seconds
+        if s not in readable:
             continue
+        frame, meta = s.recvfrom(65535)
         if meta[2] == socket.PACKET_OUTGOING:
             continue
         ip = frame[14:] if len(frame) > 14 and frame[12:14] == b"\x08\x00" else frame
@@ -399,7 +402,7 @@ def main():
     rt.add_argument("--count", type=int, default=1)
     sn = sub.add_parser("sniff")
     sn.add_argument("--port", type=int, required=True)
-    sn.add_argument("--seconds", type=float, default=1.5)
+    sn.add_argument("--seconds", type=float, default=0.5)
     a = p.parse_args()
     {"serve": serve, "tcp": tcp_client, "udp": udp_client, "ping": ping, "spoof": spoof, "rawtcp": rawtcp, "sniff": sniff}[a.cmd](a)
 

@@ -15,7 +15,7 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { createInterface } from 'node:readline'
-import { deleteNetns, withoutTapLoader } from './netns.ts'
+import { addNetns, deleteNetns, withoutTapLoader } from './netns.ts'
 import { projectPath } from './project.ts'
 
 export const LAN_ADDRS = ['192.168.1.10', '192.168.1.11', '192.168.1.12'] as const
@@ -113,10 +113,7 @@ export class Lab {
 
   up(): this {
     const { lan, gw, wan } = this.ns
-    for (const ns of [lan, gw, wan]) {
-      must(['ip', 'netns', 'add', ns])
-      must(['ip', '-n', ns, 'link', 'set', 'lo', 'up'])
-    }
+    for (const ns of [lan, gw, wan]) addNetns(ns)
     must(['ip', '-n', gw, 'link', 'add', 'lan0', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', lan])
     must(['ip', '-n', gw, 'link', 'add', 'wan0', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', wan])
     for (const a of LAN_ADDRS) must(['ip', '-n', lan, 'addr', 'add', `${a}/24`, 'dev', 'eth0'])
@@ -238,16 +235,17 @@ export class Lab {
     if (r.status !== 0) throw new Error(`rawtcp failed: ${r.stderr}`)
   }
 
-  /** Watches for TCP/UDP packets of `port` while `during` runs; their sources. */
-  async sniff(place: Place, port: number, during: () => Promise<void>, seconds = 1.5): Promise<string[]> {
+  /** Watches for TCP/UDP packets of `port` while `during` runs and `seconds` after; their sources. */
+  async sniff(place: Place, port: number, during: () => Promise<void>, seconds = 0.5): Promise<string[]> {
     const argv = this.argv(place, [PYTHON, LABTOOL, 'sniff', '--port', String(port), '--seconds', String(seconds)])
-    const child = spawn(argv[0] as string, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(argv[0] as string, argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] })
     this.children.push(child)
     const lines = createInterface({ input: child.stdout })
     const result = new Promise<string[]>((resolve, reject) => {
       lines.on('line', (line) => {
         const msg = JSON.parse(line) as { ev?: string; sources?: string[] }
-        if (msg.ev === 'ready') void during().catch(reject)
+        // Its stdin ending tells it the packets are sent.
+        if (msg.ev === 'ready') void during().then(() => child.stdin.end(), reject)
         else resolve(msg.sources ?? [])
       })
       child.on('close', (code) => (code ? reject(new Error(`sniff in ${place} ended with ${code}`)) : undefined))

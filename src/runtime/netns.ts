@@ -1,13 +1,31 @@
 // Network namespaces made (and removed) by legacyfw's tests and demo.
 // Nothing they do to the firewall, sysctls or traffic happens outside them.
 import { execFileSync, spawnSync } from 'node:child_process'
+import { appendFileSync } from 'node:fs'
 
 let counter = 0
+/** Namespaces made here and not deleted yet: whatever ends the process, they go. */
+const made = new Set<string>()
+const deleteLeftovers = (): void => {
+  for (const name of made) deleteNetns(name)
+}
 
-export const newNetns = (tag: string): string => {
-  const name = `lfw-${tag}-${process.pid}-${++counter}`
+export const newNetns = (tag: string): string => addNetns(`lfw-${tag}-${process.pid}-${++counter}`)
+
+/** Makes the namespace `name`, with lo up. */
+export const addNetns = (name: string): string => {
   execFileSync('ip', ['netns', 'add', name])
-  execFileSync('ip', ['-n', name, 'link', 'set', 'lo', 'up'])
+  if (made.size === 0) process.once('exit', deleteLeftovers)
+  made.add(name)
+  // npm test checks that every namespace its tests made is gone at the end.
+  const log = process.env['LEGACYFW_NETNS_LOG']
+  if (log) appendFileSync(log, `${name}\n`)
+  try {
+    execFileSync('ip', ['-n', name, 'link', 'set', 'lo', 'up'])
+  } catch (e) {
+    deleteNetns(name)
+    throw e
+  }
   return name
 }
 
@@ -21,7 +39,10 @@ export const deleteNetns = (name: string): void => {
       // already gone
     }
   }
-  spawnSync('ip', ['netns', 'del', name])
+  // Not deleted: tried again when the process exits.
+  if (spawnSync('ip', ['netns', 'del', name]).status !== 0) return
+  made.delete(name)
+  if (made.size === 0) process.removeListener('exit', deleteLeftovers)
 }
 
 export const withNetns = async <T>(tag: string, body: (ns: string) => Promise<T> | T): Promise<T> => {

@@ -1,16 +1,10 @@
 // ip_fw_check() of Linux 2.2 in testing mode: the verdict a chain gives a
 // synthetic packet, with jumps, RETURN, policies and loop detection.
 import { u32 } from '../common/inet.ts'
+import type { PacketHeader } from '../common/packet.ts'
 import { type Rule, type State, F, INV, PROTO, findChain, isBuiltin } from './model.ts'
 
-export interface TestPacket {
-  readonly saddr: number
-  readonly daddr: number
-  readonly proto: number
-  /** TCP/UDP source port, or the ICMP type. */
-  readonly sport: number
-  /** TCP/UDP destination port, or the ICMP code. */
-  readonly dport: number
+export interface TestPacket extends PacketHeader {
   /** SYN set, ACK and RST clear. */
   readonly syn: boolean
   /** Fragment offset (in 8-byte units); -C -f tests offset 2. */

@@ -16,11 +16,12 @@
 // chain loop where nftables refuses loops outright. So a user chain is
 // rendered once per calling context and per set of chains on the call path
 // that it could loop back to; in the usual case that is a single chain.
-import { FORWARDED_LABEL, IPCHAINS_MASQ_LABEL as MASQ_LABEL, IPCHAINS_REDIRECT_LABELS } from '../nft/labels.ts'
+import { IPCHAINS_MASQ_LABEL as MASQ_LABEL, IPCHAINS_REDIRECT_LABELS } from '../nft/labels.ts'
 import { identifierPart } from '../nft/escape.ts'
 import { type Match, NEVER, addrMatch, combine, ifaceString, rangeMatch } from '../nft/match.ts'
 import {
   MASQ_CHAIN,
+  forwardPrologue,
   masqChain,
   masqTimeoutObjects,
   natVerdictChain,
@@ -395,18 +396,7 @@ export const renderState = (state: State, cache: RenderCache = new WeakMap()): N
   // then applies the policy to what comes back.
   const baseChains: NftChain[] = BUILTIN_CHAINS.map((name) => {
     const policy = graph.chains.get(name)?.policy ?? 'ACCEPT'
-    const prologue: NftRule[] =
-      name === 'forward'
-        ? [
-            { matches: ['ct direction reply', `ct label ${MASQ_LABEL}`], stmts: ['accept'], comment: 'de-masqueraded replies skip forward (2.2)' },
-            // Connections autofw/portfw/mfw forward to an internal host were de-masqueraded too.
-            {
-              matches: ['ct direction original', `ct label ${FORWARDED_LABEL}`],
-              stmts: ['accept'],
-              comment: 'forwarded by autofw/portfw/mfw: skips forward (2.2)',
-            },
-          ]
-        : []
+    const prologue = name === 'forward' ? forwardPrologue(MASQ_LABEL, '2.2') : []
     const policyRule: NftRule = { matches: [], counter: policyCounter(name), stmts: policyStatements(policy, name), comment: `policy ${policy}` }
     return { name, base: BASE[name], rules: [...prologue, { matches: [], stmts: [`jump ${rulesChainName(name)}`] }, policyRule] }
   })

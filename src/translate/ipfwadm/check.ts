@@ -1,16 +1,10 @@
 // ip_fw_chk() of Linux 2.0: which rule a packet matches and what the
 // verdict is, for ipfwadm -c and the differential test.
 import { u32 } from '../common/inet.ts'
+import type { PacketHeader } from '../common/packet.ts'
 import { type Category, FW, KIND, KIND_PROTOCOLS, type Rule, type State, kindOf } from './model.ts'
 
-export interface Packet {
-  readonly saddr: number
-  readonly daddr: number
-  readonly proto: number
-  /** TCP/UDP source port, or the ICMP type. */
-  readonly sport: number
-  /** TCP/UDP destination port, or the ICMP code. */
-  readonly dport: number
+export interface Packet extends PacketHeader {
   readonly syn: boolean
   readonly ack: boolean
   readonly rst: boolean

@@ -18,10 +18,11 @@
 // outgoing traffic into the same named counters.
 //
 // -V (interface address): see via.ts.
-import { FORWARDED_LABEL, IPFWADM_MASQ_LABEL as MASQ_LABEL, IPFWADM_REDIRECT_LABELS } from '../nft/labels.ts'
+import { IPFWADM_MASQ_LABEL as MASQ_LABEL, IPFWADM_REDIRECT_LABELS } from '../nft/labels.ts'
 import { type Match, NEVER, addrMatch, combine, ifaceString } from '../nft/match.ts'
 import {
   MASQ_CHAIN,
+  forwardPrologue,
   masqChain,
   masqTimeoutObjects,
   natVerdictChain,
@@ -249,18 +250,7 @@ export const policyFromComment = (comment: string | undefined): number | undefin
 const baseChain = (hook: Hook, state: State): NftChain => {
   const jump: NftRule = { matches: [], stmts: [`jump ${rulesChainName(hook)}`] }
   if (hook === 'acct_in' || hook === 'acct_out') return { name: hook, base: BASE[hook], rules: [jump] }
-  const prologue: NftRule[] =
-    hook === 'forward'
-      ? [
-          { matches: ['ct direction reply', `ct label ${MASQ_LABEL}`], stmts: ['accept'], comment: 'de-masqueraded replies skip forward (2.0)' },
-          // Connections autofw/portfw/mfw forward to an internal host were de-masqueraded too.
-          {
-            matches: ['ct direction original', `ct label ${FORWARDED_LABEL}`],
-            stmts: ['accept'],
-            comment: 'forwarded by autofw/portfw/mfw: skips forward (2.0)',
-          },
-        ]
-      : []
+  const prologue = hook === 'forward' ? forwardPrologue(MASQ_LABEL, '2.0') : []
   return { name: hook, base: BASE[hook], rules: [...prologue, jump, policyRule(state.chains[hook].policy, hook)] }
 }
 

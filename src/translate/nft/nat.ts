@@ -2,11 +2,26 @@
 // or REDIRECT verdict marks the connection with a ct label (through a
 // verdict chain); nat chains then act on the label. Each table has its own
 // labels, so ipfwadm and ipchains tables can be loaded together.
-import type { NftChain, NftCtTimeout } from './ir.ts'
+import type { NftChain, NftCtTimeout, NftRule } from './ir.ts'
 import type { KernelTable } from './kernel-table.ts'
+import { FORWARDED_LABEL } from './labels.ts'
 import { quote } from './text.ts'
 
 export const MASQ_CHAIN = 'masq'
+
+/**
+ * The first rules of the forward chain: de-masqueraded replies, and
+ * connections autofw/portfw/mfw forward to an internal host (de-masqueraded
+ * too), skip it, as in 2.0 and 2.2.
+ */
+export const forwardPrologue = (masqLabel: number, kernel: '2.0' | '2.2'): NftRule[] => [
+  { matches: ['ct direction reply', `ct label ${masqLabel}`], stmts: ['accept'], comment: `de-masqueraded replies skip forward (${kernel})` },
+  {
+    matches: ['ct direction original', `ct label ${FORWARDED_LABEL}`],
+    stmts: ['accept'],
+    comment: `forwarded by autofw/portfw/mfw: skips forward (${kernel})`,
+  },
+]
 export const redirectChainName = (port: number): string => `redirect_${port}`
 
 // A TCP packet that conntrack will not track (SYN+ACK, RST, FIN without a
