@@ -3,7 +3,7 @@
 // rules are 2.2's: SIOCSIFADDR gives a new address its classful netmask and
 // broadcast, SIOCSIFNETMASK changes the mask but keeps the broadcast, and an
 // alias (eth0:0) is a labelled address that "down" deletes.
-import { addrToDotted, inetAton, maskToBits } from '../common/inet.ts'
+import { addrToDotted, bitsToMask, inetAton, maskToBits } from '../common/inet.ts'
 import type { EraInterface, Ipv4Address } from './model.ts'
 import { IFCONFIG_USAGE } from './usage.ts'
 
@@ -24,8 +24,6 @@ const classfulBits = (addr: number): number => {
   if (addr >>> 29 === 6) return 24
   return -1
 }
-
-const maskOf = (bits: number): number => (bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0)
 
 /** The link switches that map one to one onto `ip link set`. */
 const LINK_SWITCHES: Record<string, readonly string[]> = {
@@ -69,7 +67,7 @@ const setAddress = (run: Run, device: EraInterface, local: number): void => {
     run.address = { local, peer: local, mask: run.address === undefined ? 0 : 0xffffffff, broadcast: 0 }
     return
   }
-  const mask = maskOf(bits)
+  const mask = bitsToMask(bits)
   const broadcast = device.flags.includes('BROADCAST') && bits < 31 ? (local | ~mask) >>> 0 : 0
   run.address = { local, peer: local, mask, broadcast }
 }
@@ -191,7 +189,7 @@ export const ifconfigEdit = (ifaces: readonly EraInterface[], name: string, args
     if (local === undefined) return usageExit(`${text}: Unknown host\n`)
     if (prefix !== undefined) {
       const bits = Number(prefix)
-      changeAddress(run, 'SIOCSIFNETMASK', (a) => ({ ...a, mask: maskOf(Math.min(32, bits)) }))
+      changeAddress(run, 'SIOCSIFNETMASK', (a) => ({ ...a, mask: bitsToMask(Math.min(32, bits)) }))
     }
     setAddress(run, device, local)
     // Setting an address brings the device up, except on an alias ending in '-'.

@@ -1,7 +1,7 @@
 // The 2.2 view of interfaces and routes, built from modern iproute2 JSON
 // (`ip -j addr show`, `ip -j -s -s link show`, `ip -j route show table main`).
 // The callers spawn the commands; these functions only read their text.
-import { bitsToMask, dottedToAddr } from '../common/inet.ts'
+import { bitsToMask, dottedToAddr, maskToBits } from '../common/inet.ts'
 import { type DeviceStats, type EraInterface, type EraRoute, type IfFlag, type LinkType, IF_FLAGS } from './model.ts'
 
 interface IpAddrInfo {
@@ -137,7 +137,7 @@ const LISTED_TYPES = new Set([undefined, 'unicast', 'unreachable', 'prohibit', '
 
 /** fn_hash(): the 2.2 FIB's bucket for a key, 16 buckets a zone (1 for /0). */
 const bucketOf = (route: EraRoute): number => {
-  const bits = 32 - Math.clz32(~route.mask >>> 0)
+  const bits = maskToBits(route.mask) ?? 0
   if (bits === 0) return 0
   let h = route.destination >>> (32 - bits)
   h ^= h >>> 20

@@ -1,7 +1,7 @@
 // `route add|del ...` as net-tools 1.54 parsed it (lib/inet_sr.c
 // INET_setroute) and the 2.2 kernel accepted it (fib_convert_rtentry),
 // mapped to the `ip route` command that makes the same FIB entry.
-import { addrToDotted, inetAton, maskToBits } from '../common/inet.ts'
+import { addrToDotted, bitsToMask, inetAton, maskToBits } from '../common/inet.ts'
 import { INET_ROUTE_USAGE, ROUTE_USAGE } from './usage.ts'
 
 /** getnetbyname()/gethostbyname(), for targets that are not numbers. */
@@ -173,14 +173,14 @@ export const routeEdit = (action: 'add' | 'del', args: readonly string[], lookup
   if (slash >= 0) {
     const bits = targetText.slice(slash + 1)
     if (!/^\d+$/.test(bits)) return usage()
-    prefixMask = Number(bits) === 0 ? 0 : (0xffffffff << (32 - Math.min(32, Number(bits)))) >>> 0
+    prefixMask = bitsToMask(Math.min(32, Number(bits)))
   }
   const target = resolve(name, lookup)
   if (target === undefined) return fail(unknownHost(name), 1)
   const spec: RouteSpec = {
     target: target.addr,
     isNet: forced ?? target.isNet,
-    maskText: slash < 0 ? 'default' : targetText.slice(slash),
+    maskText: slash < 0 ? 'default' : `/${Number(targetText.slice(slash + 1))}`,
     reject: false,
     ...(prefixMask === undefined ? {} : { mask: prefixMask }),
   }
