@@ -24,5 +24,8 @@ export const roundedCount = (n: number, giga: boolean): string => {
   return `${pad(String(Math.floor((m + 500) / 1000)), 4)}G `
 }
 
+/** %02hX of a byte, uppercase. */
+export const hex2 = (n: number): string => n.toString(16).toUpperCase().padStart(2, '0')
+
 /** 0x%02hX: a byte as the tools wrote TOS values. */
-export const hexByte = (n: number): string => `0x${n.toString(16).toUpperCase().padStart(2, '0')}`
+export const hexByte = (n: number): string => `0x${hex2(n)}`
