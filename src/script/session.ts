@@ -6,8 +6,7 @@
 import { readFileSync } from 'node:fs'
 import type { NftTable } from '../translate/nft/ir.ts'
 import { type KernelTable, kernelTableFromNft, recordsOf } from '../translate/nft/kernel-table.ts'
-import type { OwnedTable } from '../tools/registry.ts'
-import { commandTable } from '../tools/registry.ts'
+import { type LegacyMain, type OwnedTable, servedCommand } from '../tools/registry.ts'
 import { readForwarding } from '../runtime/forwarding.ts'
 import { readConntrack } from '../runtime/conntrack.ts'
 import { MemoryStore } from '../runtime/memory-store.ts'
@@ -126,8 +125,8 @@ export class Session {
   }
 
   async call(req: Request, stdin?: string): Promise<Reply> {
-    const owned = commandTable(req.command)
-    if (!owned) {
+    const command = servedCommand(req.command)
+    if (!command) {
       const reply = { status: 127, stdout: '', stderr: `${req.as}: not supported by legacyfw yet\n` }
       this.calls.push({ ...reply, where: req.where, argv: [req.as, ...req.args], unsupported: true })
       return reply
@@ -143,19 +142,19 @@ export class Session {
       readStdin: () => (read ??= readStdinOf(req.pid)),
       names: this.names,
     }
-    const version = this.storeOf(owned).version
-    const status = await this.run(owned, req, sys)
-    if (this.storeOf(owned).version !== version) this.changesOf(owned).push({ req, stdin: read })
+    const owned = command.table
+    const version = owned && this.storeOf(owned).version
+    const status = command.table ? await this.run(command.table, command.main, req, sys) : await command.main(req.args, sys)
+    if (owned && this.storeOf(owned).version !== version) this.changesOf(owned).push({ req, stdin: read })
     const reply = { status, stdout, stderr }
     this.calls.push({ ...reply, where: req.where, argv: [req.as, ...req.args], unsupported: false })
     return reply
   }
 
-  private async run(owned: OwnedTable, req: Request, sys: Sys): Promise<number> {
+  private async run(owned: OwnedTable, main: LegacyMain, req: Request, sys: Sys): Promise<number> {
     const store = this.storeOf(owned)
     const version = store.version
     const before = store.read()
-    const main = owned.commands[req.command] as NonNullable<OwnedTable['commands'][string]>
     const status = await main(req.args, sys, {
       store,
       conntrack: readConntrack,

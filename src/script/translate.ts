@@ -5,7 +5,7 @@ import { writeFileSync } from 'node:fs'
 import { basename, join } from 'node:path'
 import type { Interface } from '../runtime/interfaces.ts'
 import { readInputFile } from '../runtime/input-file.ts'
-import { LEGACY_COMMANDS, OWNED_TABLES } from '../tools/registry.ts'
+import { SERVED_COMMANDS, OWNED_TABLES } from '../tools/registry.ts'
 import { type Place, runScript } from './sandbox.ts'
 import { readStubs, serve } from './serve.ts'
 import { Session } from './session.ts'
@@ -56,7 +56,7 @@ const SANDBOX_SCRIPT = /\S*\/script-\d+-\d+-[^/\s]*\/script\b/g
 export const translateScript = async (script: string, options: TranslateOptions = {}): Promise<ScriptTranslation | NoTranslation> => {
   const run = await runScript(options.place ?? { fresh: true }, script, {
     args: options.args ?? [],
-    serve: { commands: LEGACY_COMMANDS },
+    serve: { commands: SERVED_COMMANDS },
     interfaces: options.interfaces ?? [],
     files: options.files ?? {},
     ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),

@@ -29,6 +29,7 @@ import { ipmasqadmMain } from './ipmasqadm.ts'
 import { masqNotes } from '../translate/ipmasqadm/notes.ts'
 import { ipchainsRestoreMain } from './ipchains-restore.ts'
 import { ipchainsSaveMain } from './ipchains-save.ts'
+import { type UserlandMain, ifconfigMain, netstatMain, routeMain } from './era.ts'
 
 /** What a legacy command sees of the kernel. */
 export interface LegacyWorld {
@@ -170,6 +171,25 @@ export const commandTable = (command: string): OwnedTable | undefined => OWNED_T
 
 /** The legacy commands legacyfw provides (bin/<command>, fixtures/<command>/), in registry order. */
 export const LEGACY_COMMANDS: readonly string[] = OWNED_TABLES.flatMap((t) => Object.keys(t.commands))
+
+/**
+ * The 2.2-era userland commands scripts read addresses from and set
+ * interfaces and routes with (tools/era.ts): they own no table, and act on
+ * the network the script runs in (the sandbox's, in translate).
+ */
+export const USERLAND_COMMANDS: Readonly<Record<string, UserlandMain>> = { ifconfig: ifconfigMain, route: routeMain, netstat: netstatMain }
+
+/** Every command `legacyfw run` and `translate` serve: the legacy commands, then the userland ones. */
+export const SERVED_COMMANDS: readonly string[] = [...LEGACY_COMMANDS, ...Object.keys(USERLAND_COMMANDS)]
+
+/** A served command: its main, and the table it acts on (none for the userland commands). */
+export type ServedCommand = { readonly table: OwnedTable; readonly main: LegacyMain } | { readonly table?: undefined; readonly main: UserlandMain }
+
+export const servedCommand = (command: string): ServedCommand | undefined => {
+  const table = commandTable(command)
+  if (table) return { table, main: table.commands[command] as LegacyMain }
+  return Object.hasOwn(USERLAND_COMMANDS, command) ? { main: USERLAND_COMMANDS[command] as UserlandMain } : undefined
+}
 
 /**
  * Host-global tools scripts call (loading masquerading modules, stopping a
