@@ -15,7 +15,7 @@ import { openRequests, prepareServeDir, removeDir, scriptThenEnd, serve, shellWo
 import { Session } from './session.ts'
 import type { Io } from '../runtime/sys.ts'
 import { startViaWatch } from '../runtime/via-watch.ts'
-import { SERVED_COMMANDS, OWNED_TABLES, type OwnedTable } from '../tools/registry.ts'
+import { RUN_COMMANDS, OWNED_TABLES, type OwnedTable } from '../tools/registry.ts'
 
 /** How long background commands of the script may outlive it before the run ends without them. */
 export const LINGER_SECONDS = 30
@@ -79,7 +79,7 @@ export const runMain = async (script: string, args: readonly string[], io: Io): 
   }
   const dir = makeRunDir('run')
   try {
-    prepareServeDir(dir, SERVED_COMMANDS, false)
+    prepareServeDir(dir, RUN_COMMANDS, false)
     writeFileSync(join(dir, 'run.sh'), wrapper(dir))
     const env = { ...process.env, LFW_DIR: dir, LFW_SERVER_PID: String(process.pid), PATH: `${join(dir, 'bin')}:${process.env['PATH'] ?? ''}` }
     const requests = openRequests(dir)

@@ -30,6 +30,7 @@ import { masqNotes } from '../translate/ipmasqadm/notes.ts'
 import { ipchainsRestoreMain } from './ipchains-restore.ts'
 import { ipchainsSaveMain } from './ipchains-save.ts'
 import { type UserlandMain, ifconfigMain, netstatMain, routeMain } from './era.ts'
+import { MODULE_COMMANDS } from './modules.ts'
 
 /** What a legacy command sees of the kernel. */
 export interface LegacyWorld {
@@ -182,13 +183,21 @@ export const USERLAND_COMMANDS: Readonly<Record<string, UserlandMain>> = { ifcon
 /** Every command `legacyfw run` and `translate` serve: the legacy commands, then the userland ones. */
 export const SERVED_COMMANDS: readonly string[] = [...LEGACY_COMMANDS, ...Object.keys(USERLAND_COMMANDS)]
 
+/**
+ * `legacyfw run` also serves the module commands (tools/modules.ts): a
+ * firewall module loads silently, others by the real tool. translate
+ * records them instead (STUBBED_TOOLS).
+ */
+export const RUN_COMMANDS: readonly string[] = [...SERVED_COMMANDS, ...Object.keys(MODULE_COMMANDS)]
+
 /** A served command: its main, and the table it acts on (none for the userland commands). */
 export type ServedCommand = { readonly table: OwnedTable; readonly main: LegacyMain } | { readonly table?: undefined; readonly main: UserlandMain }
 
 export const servedCommand = (command: string): ServedCommand | undefined => {
   const table = commandTable(command)
   if (table) return { table, main: table.commands[command] as LegacyMain }
-  return Object.hasOwn(USERLAND_COMMANDS, command) ? { main: USERLAND_COMMANDS[command] as UserlandMain } : undefined
+  if (Object.hasOwn(USERLAND_COMMANDS, command)) return { main: USERLAND_COMMANDS[command] as UserlandMain }
+  return Object.hasOwn(MODULE_COMMANDS, command) ? { main: MODULE_COMMANDS[command as keyof typeof MODULE_COMMANDS] } : undefined
 }
 
 /**
