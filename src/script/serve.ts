@@ -53,6 +53,20 @@ const CALL = `__legacyfw_call() {
   if [ "$__e" = 1 ]; then IFS= read -r -d '' __text <"$LFW_DIR/e.$BASHPID"; printf '%s' "$__text" >&2; fi
   return "\${__s:-126}"
 }
+# The script's own shell (the first to read this file) records where it
+# exits and with what status in DIR/exit (the report names an early exit);
+# subshells and other shells exit as before.
+[ -n "\${LFW_MAIN_PID:-}" ] || export LFW_MAIN_PID=$$
+exit() {
+  local __s=$?
+  local -
+  set +eux
+  if [ "$BASHPID" = "\${LFW_MAIN_PID:-}" ]; then
+    printf '%s\\0%s\\0' "\${BASH_SOURCE[1]:-?}:\${BASH_LINENO[0]:-?}" "\${1:-$__s}" >"$LFW_DIR/exit" 2>/dev/null || :
+  fi
+  [ $# -gt 0 ] || set -- "$__s"
+  builtin exit "$@"
+}
 __legacyfw_stub() {
   local - __w="\${BASH_SOURCE[2]:-?}:\${BASH_LINENO[1]:-?}"
   set +eux
@@ -101,6 +115,7 @@ export const scriptThenEnd = (dir: string, command: string, o: { readonly end: b
   const wait = o.waitSeconds === undefined ? '' : ` -w ${o.waitSeconds}`
   const end = o.end ? `printf 'end\\0%s\\0%s\\0' "$rc" "$lingering" 1<>${shellWord(join(dir, 'req'))}\n` : ''
   return `exec ${TREE_FD}>>${tree} && flock -s ${TREE_FD}
+unset LFW_MAIN_PID
 ${command}
 rc=$?
 exec ${TREE_FD}>&-
@@ -206,6 +221,14 @@ export const serve = async (dir: string, session: Session, fd = openRequests(dir
   } finally {
     closeSync(fd)
   }
+}
+
+/** Where the script's own shell ran `exit`, and its argument (undefined: it ran to its end, or ended otherwise). */
+export const readExit = (dir: string): { where: string; status: string } | undefined => {
+  const path = join(dir, 'exit')
+  if (!existsSync(path)) return undefined
+  const [where = '?', status = ''] = readFileSync(path, 'utf8').split('\0')
+  return { where, status }
 }
 
 /** The calls the stub functions recorded: where, and the argv. */

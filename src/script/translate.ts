@@ -1,15 +1,15 @@
 // legacyfw translate: a script run in the sealed sandbox with its legacy
 // commands served from memory, or a saved ruleset loaded by its restore
 // command, turned into one nftables file and a report.
-import { writeFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { basename, join } from 'node:path'
 import type { Interface } from '../runtime/interfaces.ts'
 import { readInputFile } from '../runtime/input-file.ts'
 import { SERVED_COMMANDS, OWNED_TABLES } from '../tools/registry.ts'
 import { type Place, runScript } from './sandbox.ts'
-import { readStubs, serve } from './serve.ts'
+import { readExit, readStubs, serve } from './serve.ts'
 import { Session } from './session.ts'
-import { type Translation, translation } from './translation.ts'
+import { type ScriptEnding, type Translation, exitIsEarly, translation } from './translation.ts'
 
 export interface TranslateOptions {
   readonly args?: readonly string[]
@@ -69,6 +69,16 @@ export const translateScript = async (script: string, options: TranslateOptions 
   return { nft: result.tables, report: result.report, file, status: run.status, output, timedOut: run.timedOut }
 }
 
+/** How the script in DIR ended: an `exit` of its own shell that was not its last command is named by its line. */
+const scriptEnding = (dir: string, status: number, where: (raw: string) => string): ScriptEnding => {
+  const exit = readExit(dir)
+  if (exit === undefined) return { status }
+  const shown = where(exit.where)
+  const line = /^script:(\d+)$/.exec(shown)?.[1]
+  const early = line === undefined || exitIsEarly(readFileSync(join(dir, 'script'), 'latin1'), Number(line))
+  return early ? { status, earlyExit: shown } : { status }
+}
+
 /** `legacyfw serve DIR` (inside the sandbox): serves the script's commands, then writes DIR/result.json. */
 export const serveTranslation = async (dir: string): Promise<number> => {
   const session = new Session()
@@ -80,7 +90,7 @@ export const serveTranslation = async (dir: string): Promise<number> => {
     if (file === script) return `script:${raw.slice(colon + 1)}`
     return colon < 0 || file.startsWith(`${dir}/`) || file === '?' || file === 'main' ? '?' : raw
   }
-  const t = translation(session, where, readStubs(dir), lingering)
+  const t = translation(session, where, readStubs(dir), lingering, scriptEnding(dir, status, where))
   writeFileSync(join(dir, 'result.json'), JSON.stringify({ status, tables: t.nft, report: t.report }))
   return 0
 }

@@ -24,12 +24,47 @@ const firstLine = (text: string): string => text.split('\n').find((l) => l.trim(
 /** Sort key of "FILE:LINE": the script's lines first, in order. */
 const lineOf = (where: string): number => Number(where.slice(where.lastIndexOf(':') + 1)) || 0
 
+/** How the script ended: its status, and where its own shell ran an `exit` that was not its last command. */
+export interface ScriptEnding {
+  readonly status: number
+  readonly earlyExit?: string
+}
+
+/** A line that does something: not blank, a comment, closing words (fi, esac, done, ;;, }) or another exit. */
+const substantive = (line: string): boolean =>
+  line
+    .replace(/(^|\s)#.*$/, '')
+    .replace(/\b(fi|esac|done|exit(\s+\S+)?)\b|;;|[;})]/g, ' ')
+    .trim() !== ''
+
+/** Whether a line that does something follows line `line` (1-based) of the script. */
+export const exitIsEarly = (scriptText: string, line: number): boolean => scriptText.split('\n').slice(line).some(substantive)
+
+/** "script:3", "script:5" -> "script:3,5" (each file once, in order). */
+const joinWheres = (wheres: readonly string[]): string => {
+  const byFile = new Map<string, string[]>()
+  for (const w of wheres) {
+    const colon = w.lastIndexOf(':')
+    const file = colon < 0 ? w : w.slice(0, colon)
+    const lines = byFile.get(file) ?? []
+    if (colon >= 0 && !lines.includes(w.slice(colon + 1))) lines.push(w.slice(colon + 1))
+    byFile.set(file, lines)
+  }
+  return [...byFile].map(([file, lines]) => (lines.length ? `${file}:${lines.join(',')}` : file)).join(',')
+}
+
 /**
  * The translation of a session: the owned tables it changed as nft text, and
  * the report. `where` turns a call's "FILE:LINE" into what the user sees
  * ("script:12").
  */
-export const translation = (session: Session, where: (raw: string) => string, stubs: readonly Recorded[] = [], lingering = false): Translation => {
+export const translation = (
+  session: Session,
+  where: (raw: string) => string,
+  stubs: readonly Recorded[] = [],
+  lingering = false,
+  ending?: ScriptEnding,
+): Translation => {
   const tables = session.changed()
   const report: { where: string; text: string }[] = []
   for (const call of session.calls) {
@@ -59,12 +94,24 @@ export const translation = (session: Session, where: (raw: string) => string, st
       for (const note of notes) report.push({ where: raw === undefined ? '?' : where(raw), text: `divergence: ${note}` })
     }
   }
+  // A divergence note is printed once, at its first line, naming every line it concerns.
+  const sorted = report.map((r, i) => ({ ...r, i })).sort((a, b) => lineOf(a.where) - lineOf(b.where) || a.i - b.i)
+  const noteLines = new Map<string, string[]>()
+  for (const r of sorted) if (r.text.startsWith('divergence: ')) noteLines.set(r.text, [...(noteLines.get(r.text) ?? []), r.where])
   const seen = new Set<string>()
-  const lines = report
-    .map((r, i) => ({ ...r, i }))
-    .sort((a, b) => lineOf(a.where) - lineOf(b.where) || a.i - b.i)
-    .map((r) => `${r.where}: ${r.text}`)
-    .filter((l) => !seen.has(l) && seen.add(l))
+  const lines = sorted
+    .map((r) => {
+      const wheres = noteLines.get(r.text)
+      if (wheres === undefined) return `${r.where}: ${r.text}`
+      return r.where === wheres[0] ? `${joinWheres(wheres)}: ${r.text}` : ''
+    })
+    .filter((l) => l !== '' && !seen.has(l) && seen.add(l))
   if (lingering) lines.push('script: processes it started in the background still ran when it ended; legacyfw served them until they ended')
+  if (ending)
+    lines.push(
+      ending.earlyExit === undefined
+        ? `script: the script ended with status ${ending.status}`
+        : `${ending.earlyExit}: the script exited with status ${ending.status}`,
+    )
   return { nft: files.join('\n'), report: lines }
 }
