@@ -5,7 +5,7 @@
 //   legacyfw run SCRIPT [ARGS]             run a script, apply its firewall once
 //   legacyfw proc NAME                     an old /proc/net file (src/cli/proc.ts)
 //   legacyfw serve DIR                     (internal) the resident server of translate
-import { statSync } from 'node:fs'
+import { statSync, writeFileSync } from 'node:fs'
 import yargsParser from 'yargs-parser'
 import { type Interface, readInterfaceAddresses } from '../runtime/interfaces.ts'
 import { projectPath } from '../runtime/project.ts'
@@ -26,7 +26,7 @@ import { runMain } from '../script/run.ts'
 
 const USAGE = `usage: legacyfw demo
        legacyfw translate [--iface NAME=ADDR/LEN]... [--no-mirror] [--file PATH=FILE]...
-                          [--check EXPECTED.nft] SCRIPT [ARGS...]
+                          [--sysctl-out FILE] [--check EXPECTED.nft] SCRIPT [ARGS...]
        legacyfw translate --from ipchains-save FILE [--check EXPECTED.nft]
        legacyfw run SCRIPT [ARGS...]
        legacyfw proc [--kernel 2.0|2.2] NAME
@@ -44,6 +44,8 @@ const USAGE = `usage: legacyfw demo
              --no-mirror            only the --iface interfaces
              --file PATH=FILE       show FILE at PATH to the script (a config it
                                     sources, a script it runs)
+             --sysctl-out FILE      write the kernel settings the script makes
+                                    (/proc/sys) as an /etc/sysctl.d file
              --from ipchains-save FILE  translate a saved ruleset instead
              --check EXPECTED.nft   exit 1 with a diff if the output differs
   run        run SCRIPT with every legacy command served by this one process,
@@ -101,7 +103,7 @@ const translateMain = async (argv: readonly string[], io: Io): Promise<number> =
   const o = yargsParser([...argv], {
     configuration: { 'halt-at-non-option': true, 'greedy-arrays': false, 'unknown-options-as-args': true },
     array: ['iface', 'file'],
-    string: ['iface', 'file', 'from', 'check', 'timeout'],
+    string: ['iface', 'file', 'from', 'check', 'timeout', 'sysctl-out'],
     boolean: ['mirror'],
     default: { mirror: true },
   })
@@ -149,6 +151,14 @@ const translateMain = async (argv: readonly string[], io: Io): Promise<number> =
   if (t.output) io.err(t.output)
   for (const line of t.report) io.err(`${line}\n`)
   io.out(t.file)
+  const sysctlOut = o['sysctl-out'] as string | undefined
+  if (sysctlOut !== undefined)
+    try {
+      writeFileSync(sysctlOut, t.sysctl === '' ? `# ${script}: the script makes no kernel settings.\n` : t.sysctl)
+    } catch (e) {
+      io.err(`legacyfw translate: --sysctl-out ${sysctlOut}: ${(e as Error).message}\n`)
+      return 2
+    }
   if (t.timedOut) {
     io.err(`legacyfw translate: ${script}: stopped after ${timeoutSeconds} s (--timeout); the tables above are what it had set up by then\n`)
     return 124

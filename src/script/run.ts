@@ -11,7 +11,8 @@ import { NftMissing } from '../runtime/nft.ts'
 import { generationOf } from '../translate/nft/transaction.ts'
 import type { KernelTable } from '../translate/nft/kernel-table.ts'
 import { makeRunDir } from '../runtime/rundir.ts'
-import { openRequests, prepareServeDir, removeDir, scriptThenEnd, serve, shellWord } from './serve.ts'
+import { TREE_FD, openRequests, prepareServeDir, removeDir, scriptThenEnd, serve, shellWord } from './serve.ts'
+import { missingKnobSed } from '../translate/era/sysctl.ts'
 import { Session } from './session.ts'
 import type { Io } from '../runtime/sys.ts'
 import { startViaWatch } from '../runtime/via-watch.ts'
@@ -22,10 +23,16 @@ export const LINGER_SECONDS = 30
 
 // The script under bash with the functions (BASH_ENV), then the end message.
 // A run that was killed cannot remove its directory: the wrapper does.
-const wrapper = (dir: string): string => `${scriptThenEnd(dir, `BASH_ENV=${shellWord(join(dir, 'env.bash'))} bash "$@"`, {
-  end: true,
-  waitSeconds: LINGER_SECONDS,
-})}kill -0 "$LFW_SERVER_PID" 2>/dev/null || rm -rf ${shellWord(dir)}
+// bash's message for a /proc/sys setting this kernel lacks becomes a
+// divergence note on the way to stderr (sed, not holding the tree lock).
+const wrapper = (dir: string): string => `${scriptThenEnd(
+  dir,
+  `BASH_ENV=${shellWord(join(dir, 'env.bash'))} bash "$@" 2> >(LC_ALL=C exec sed -u -E -f ${shellWord(join(dir, 'knobs.sed'))} >&2 ${TREE_FD}>&-)`,
+  {
+    end: true,
+    waitSeconds: LINGER_SECONDS,
+  },
+)}kill -0 "$LFW_SERVER_PID" 2>/dev/null || rm -rf ${shellWord(dir)}
 exit $rc
 `
 
@@ -81,6 +88,7 @@ export const runMain = async (script: string, args: readonly string[], io: Io): 
   try {
     prepareServeDir(dir, RUN_COMMANDS, false)
     writeFileSync(join(dir, 'run.sh'), wrapper(dir))
+    writeFileSync(join(dir, 'knobs.sed'), `${missingKnobSed('legacyfw run: ')}\n`)
     const env = { ...process.env, LFW_DIR: dir, LFW_SERVER_PID: String(process.pid), PATH: `${join(dir, 'bin')}:${process.env['PATH'] ?? ''}` }
     const requests = openRequests(dir)
     const child = spawn('bash', [join(dir, 'run.sh'), script, ...args], { stdio: 'inherit', env })

@@ -69,6 +69,8 @@ export interface ScriptRun {
   readonly ruleset?: unknown
   /** What the resident server wrote (ScriptOptions.serve). */
   readonly result?: unknown
+  /** /proc/sys/net before and after a served script (`grep -r '' /proc/sys/net`). */
+  readonly sysctl?: { readonly before: string; readonly after: string }
 }
 
 /**
@@ -189,7 +191,10 @@ exec 250<>"$D/req"
 $LFW_SERVER "$D" </dev/null &
 srv=$!
 export LFW_SERVER_PID=$srv
-${scriptThenEnd(dir, 'bash "$D/script" "$@" </dev/null 250<&-', { end: true })}wait "$srv"`
+# The kernel settings before and after the script (translate keeps those it changed).
+grep -r '' /proc/sys/net >"$D/sysctl.before" 2>/dev/null
+${scriptThenEnd(dir, 'bash "$D/script" "$@" </dev/null 250<&-', { end: true })}wait "$srv"
+grep -r '' /proc/sys/net >"$D/sysctl.after" 2>/dev/null`
     : scriptThenEnd(dir, 'bash "$D/script" "$@" </dev/null', { end: false })
 }
 # The firewall the script left behind, read before the namespace goes away.
@@ -387,6 +392,10 @@ export const runScriptText = (place: Place, scriptText: string, name: string, op
       const toolStderr = existsSync(join(dir, 'tool-stderr')) ? readFileSync(join(dir, 'tool-stderr'), 'utf8') : ''
       const ruleset = readJson(join(dir, 'ruleset.json'))
       const result = readJson(join(dir, 'result.json'))
+      const sysctl = ['before', 'after'].map((w) => join(dir, `sysctl.${w}`))
+      const settings = sysctl.every(existsSync)
+        ? { before: readFileSync(sysctl[0] as string, 'utf8'), after: readFileSync(sysctl[1] as string, 'utf8') }
+        : undefined
       rmSync(dir, { recursive: true, force: true })
       resolve({
         stdout: stdout.text(),
@@ -400,6 +409,7 @@ export const runScriptText = (place: Place, scriptText: string, name: string, op
         stubs,
         ...(ruleset === undefined ? {} : { ruleset }),
         ...(result === undefined ? {} : { result }),
+        ...(settings === undefined ? {} : { sysctl: settings }),
       })
     })
   })

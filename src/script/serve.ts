@@ -101,7 +101,7 @@ ${tool} "$@"
 `
 
 /** The fd every process of the script inherits (a high one: scripts use the low ones). */
-const TREE_FD = 201
+export const TREE_FD = 201
 
 /**
  * Bash that runs `command` (the script) with every process it starts

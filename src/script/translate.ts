@@ -9,7 +9,8 @@ import { SERVED_COMMANDS, OWNED_TABLES } from '../tools/registry.ts'
 import { type Place, runScript } from './sandbox.ts'
 import { readExit, readStubs, serve } from './serve.ts'
 import { Session } from './session.ts'
-import { type ScriptEnding, type Translation, exitIsEarly, translation } from './translation.ts'
+import { type ScriptEnding, type Translation, exitIsEarly, translation, withReportLines } from './translation.ts'
+import { changedSettings, missingKnobError, missingKnobNote, parseSnapshot, settingLine, sysctlFile, sysctlKey } from '../translate/era/sysctl.ts'
 
 export interface TranslateOptions {
   readonly args?: readonly string[]
@@ -28,6 +29,8 @@ export interface ScriptTranslation extends Translation {
   readonly output: string
   /** The script was stopped at the time limit; the tables are what it had set up by then. */
   readonly timedOut: boolean
+  /** The /etc/sysctl.d file of the kernel settings the script makes ('' when it makes none). */
+  readonly sysctl: string
 }
 
 /** Why there is no translation at all. */
@@ -66,7 +69,42 @@ export const translateScript = async (script: string, options: TranslateOptions 
   if (!result) return { failure: 'server-killed' }
   const output = (run.stdout + run.stderr).replace(SANDBOX_SCRIPT, 'script')
   const file = fileText(basename(script), result.tables)
-  return { nft: result.tables, report: result.report, file, status: run.status, output, timedOut: run.timedOut }
+  const settings = scriptSettings(readInputFile(script).toString('latin1'), run.sysctl, output)
+  return {
+    nft: result.tables,
+    report: withReportLines(result.report, settings.report),
+    file,
+    status: run.status,
+    output,
+    timedOut: run.timedOut,
+    sysctl: settings.settings.length ? sysctlFile(basename(script), settings.settings) : '',
+  }
+}
+
+/**
+ * The kernel settings a script makes: those /proc/sys/net shows changed
+ * after it (the sandbox's network, which started as the host's defaults),
+ * each with the line that names it, and the 2.0/2.2 knobs this kernel lacks
+ * (bash's error for the redirect in the script's output) as divergences.
+ */
+const scriptSettings = (
+  text: string,
+  snapshots: { before: string; after: string } | undefined,
+  output: string,
+): { settings: { key: string; value: string; line: number; where: string }[]; report: string[] } => {
+  const changed = snapshots ? changedSettings(parseSnapshot(snapshots.before), parseSnapshot(snapshots.after)) : []
+  // Only what the script names: the kernel changes other settings along (conf/IFACE/forwarding after ip_forward).
+  const settings = changed.flatMap(([path, value]) => {
+    const line = settingLine(text, path)
+    return line === undefined ? [] : [{ key: sysctlKey(path), value, line, where: `script:${line}` }]
+  })
+  settings.sort((a, b) => a.line - b.line)
+  const report = settings.map((s) => `${s.where}: sysctl: ${s.key} = ${s.value.replaceAll('\t', ' ')} (--sysctl-out FILE writes the settings)`)
+  for (const line of output.split('\n')) {
+    const missing = missingKnobError(line)
+    if (missing) report.push(`${missing.file}:${missing.line}: divergence: ${missingKnobNote(missing.path)}`)
+  }
+  return { settings, report }
 }
 
 /** How the script in DIR ended: an `exit` of its own shell that was not its last command is named by its line. */
@@ -115,5 +153,5 @@ export const translateSaved = async (format: string, file: string): Promise<Scri
   const table = session.changed().find(([t]) => t === owned)?.[1]
   if (table) for (const [counter, line] of saved.ruleLines(text, table)) origins.rules.set(counter, `script:${line}`)
   const t = translation(session, (raw) => raw)
-  return { ...t, file: fileText(basename(file), t.nft), status: reply.status, output: reply.stdout + reply.stderr, timedOut: false }
+  return { ...t, file: fileText(basename(file), t.nft), status: reply.status, output: reply.stdout + reply.stderr, timedOut: false, sysctl: '' }
 }

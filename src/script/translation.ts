@@ -115,3 +115,15 @@ export const translation = (
     )
   return { nft: files.join('\n'), report: lines }
 }
+
+/** How the script ended and that processes outlived it: the report's last lines. */
+const trailer = (line: string): boolean => line.startsWith('script: ') || / the script exited with status \d+$/.test(line)
+const lineKey = (line: string): number => Number(/^[^\s:]+:(\d+)/.exec(line)?.[1] ?? 0)
+
+/** The report with more "FILE:LINE: ..." lines merged in line order (each after its line's), before the last lines. */
+export const withReportLines = (report: readonly string[], extra: readonly string[]): string[] => {
+  const body = report.filter((l) => !trailer(l)).map((l, i) => ({ l, i, key: lineKey(l) }))
+  const lined = extra.filter((l) => !trailer(l)).map((l, i) => ({ l, i: body.length + i, key: lineKey(l) }))
+  const merged = [...body, ...lined].sort((a, b) => a.key - b.key || a.i - b.i).map((x) => x.l)
+  return [...merged, ...extra.filter(trailer), ...report.filter(trailer)]
+}
