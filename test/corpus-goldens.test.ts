@@ -1,7 +1,8 @@
 // Corpus goldens: every corpus script with active commands (ipchains,
 // ipfwadm, ipmasqadm, ipautofw, multi/ and the Debian ipmasq fragments)
-// goes through `legacyfw translate` (fixed interfaces, its start argument
-// and companion files) without a crash; the nft file must
+// goes through `legacyfw translate` (the interfaces and arguments of the
+// settings table, fixtures/corpus/settings.json, else fixed interfaces and
+// its start argument; companion files) without a crash; the nft file must
 // equal fixtures/corpus/<path>.nft and load with `nft -c -f` in a fresh
 // namespace, and the report (errors, unsupported commands, divergences and
 // the script's own errors, each with its line) must equal <path>.report.
@@ -82,12 +83,31 @@ const fragmentDriver = (file: string): { path: string; text: string; interfaces:
   return { path, text, interfaces: FRAGMENT_INTERFACES }
 }
 
-/** The script to translate, its text (for its start argument) and the sandbox's interfaces. */
-const scriptOf = (file: string): { path: string; text: string; interfaces: { name: string; cidr: string }[] } => {
-  if (file.startsWith('multi/debian-ipmasq-')) return fragmentDriver(file)
+/**
+ * The reviewed settings table (fixtures/corpus/settings.json): per script,
+ * the arguments and interfaces its text expects (pppd's arguments for ip-up
+ * scripts, `start` for init scripts, the interfaces and addresses it reads),
+ * and why; or, for a script that stops early, the authentic bug or
+ * placeholder that stops it.
+ */
+interface Setting {
+  readonly args?: readonly string[]
+  /** NAME=ADDR/LEN each; they replace the default interfaces. */
+  readonly interfaces?: readonly string[]
+  readonly why: string
+}
+const SETTINGS = JSON.parse(readFileSync(join(FIXTURES, 'settings.json'), 'utf8')) as Record<string, Setting>
+
+/** The script to translate, its arguments and the sandbox's interfaces. */
+const scriptOf = (file: string): { path: string; args: string[]; interfaces: { name: string; cidr: string }[] } => {
+  if (file.startsWith('multi/debian-ipmasq-')) return { ...fragmentDriver(file), args: [] }
   const text = readFileSync(join(CORPUS, file), 'latin1')
-  // The interfaces the corpus crash test gives each script: 10.64.0.1/24, 10.65.0.1/24, ...
-  return { path: join(CORPUS, file), text, interfaces: interfacesOf(text).map((name, i) => ({ name, cidr: `10.${64 + i}.0.1/24` })) }
+  const setting = SETTINGS[file]
+  // By default the interfaces the corpus crash test gives each script (10.64.0.1/24, 10.65.0.1/24, ...) and its start argument.
+  const interfaces = setting?.interfaces
+    ? setting.interfaces.map((spec) => ({ name: spec.split('=')[0] as string, cidr: spec.split('=')[1] as string }))
+    : interfacesOf(text).map((name, i) => ({ name, cidr: `10.${64 + i}.0.1/24` }))
+  return { path: join(CORPUS, file), args: [...(setting?.args ?? argsOf(text))], interfaces }
 }
 const PARALLEL = 2
 
@@ -106,11 +126,16 @@ if (missing) t.fail(missing)
 else {
   t.teardown(() => rmSync(DRIVERS, { recursive: true, force: true }))
   t.ok(files.length >= 105, `${files.length} corpus scripts`)
+  t.same(
+    Object.keys(SETTINGS).filter((f) => !files.includes(f)),
+    [],
+    'the settings table names corpus scripts only',
+  )
   const results = new Map<string, Promise<ScriptTranslation | NoTranslation>>()
   const queue: Promise<unknown>[] = []
   for (const file of files) {
-    const { path, text, interfaces } = scriptOf(file)
-    const start = async () => translateScript(path, { args: argsOf(text), interfaces, files: COMPANIONS[file] ?? {}, timeoutMs: 60_000 })
+    const { path, args, interfaces } = scriptOf(file)
+    const start = async () => translateScript(path, { args, interfaces, files: COMPANIONS[file] ?? {}, timeoutMs: 60_000 })
     // PARALLEL at a time: each waits for the one PARALLEL places before it.
     const before = queue[queue.length - PARALLEL] ?? Promise.resolve()
     const result = before.then(start, start)
