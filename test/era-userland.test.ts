@@ -141,14 +141,10 @@ t.test('legacyfw translate: addresses from ifconfig, changes only in the sandbox
 t.test('legacyfw run: addresses from ifconfig, changes in the namespace', async (t) => {
   if (missing) return
   await withNetns('era', (ns) => {
-    for (const argv of [
-      ['ip', 'link', 'set', 'lo', 'up'],
-      ['ip', 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'eth0p'],
-      ['ip', 'addr', 'add', '203.0.113.1/24', 'dev', 'eth0'],
-      ['ip', 'link', 'set', 'eth0', 'up'],
-      ['ip', 'link', 'set', 'eth0p', 'up'],
-    ])
-      t.equal(inNetns(ns, argv).status, 0, argv.join(' '))
+    // eth0 with the address the script reads: one end of a veth pair, up.
+    const setup =
+      'ip link set lo up && ip link add eth0 type veth peer name eth0p && ip addr add 203.0.113.1/24 dev eth0 && ip link set eth0 up && ip link set eth0p up'
+    t.equal(inNetns(ns, ['sh', '-c', setup]).status, 0, setup)
     const r = inNetns(ns, [LEGACYFW, 'run', script('wan-run.sh', SCRIPT)])
     t.equal(r.status, 0, r.stderr)
     checkOutput(t, r.stdout, r.stderr)
