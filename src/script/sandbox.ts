@@ -189,8 +189,9 @@ exec 250<>"$D/req"
 $LFW_SERVER "$D" </dev/null &
 srv=$!
 export LFW_SERVER_PID=$srv
-${scriptThenEnd(dir, 'bash "$D/script" "$@" </dev/null 250<&-', { end: true })}wait "$srv"`
-    : scriptThenEnd(dir, 'bash "$D/script" "$@" </dev/null', { end: false })
+${scriptThenEnd(dir, 'bash "$D/script" "$@" </dev/null 250<&-')}wait "$srv"`
+    : // A live run's tools run per call: nothing to wait for (a tool may start a daemon, the -V watcher).
+      'bash "$D/script" "$@" </dev/null\nrc=$?'
 }
 # The firewall the script left behind, read before the namespace goes away.
 [ -n "\${LFW_CAPTURE:-}" ] && nft -j list ruleset >"$D/ruleset.json"

@@ -3,6 +3,7 @@
 // of everything that did not carry over as it stands (stderr), each item
 // with the script line it concerns.
 import { annotatedTableText } from '../translate/nft/annotated.ts'
+import { LINGER_SECONDS } from './serve.ts'
 import type { Session } from './session.ts'
 
 export interface Translation {
@@ -65,6 +66,9 @@ export const translation = (session: Session, where: (raw: string) => string, st
     .sort((a, b) => lineOf(a.where) - lineOf(b.where) || a.i - b.i)
     .map((r) => `${r.where}: ${r.text}`)
     .filter((l) => !seen.has(l) && seen.add(l))
-  if (lingering) lines.push('script: processes it started in the background still ran when it ended; legacyfw served them until they ended')
+  if (lingering)
+    lines.push(
+      `script: processes it started in the background still ran when it ended; legacyfw served them until they ended (at most ${LINGER_SECONDS} s)`,
+    )
   return { nft: files.join('\n'), report: lines }
 }
