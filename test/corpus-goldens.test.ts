@@ -115,7 +115,9 @@ const PARALLEL = 2
 const reportOf = (tr: ScriptTranslation): string => {
   const own = tr.output.split('\n').filter((l) => /^(?:script|\/\S+\.(?:def|rul)): line \d+: /.test(l))
   // A sandbox veth gets a random MAC, so a script that reads an IPv6 link-local address sees a random one.
-  return [...tr.report, ...own].map((l) => `${l.replace(/\bfe80::[0-9a-f:]+/g, 'fe80::LINK-LOCAL')}\n`).join('')
+  // Whether a background job of the script (rc.masqfw's redir) still runs when it ends is a race: not golden.
+  const report = tr.report.filter((l) => !/^script: processes it started in the background still ran/.test(l))
+  return [...report, ...own].map((l) => `${l.replace(/\bfe80::[0-9a-f:]+/g, 'fe80::LINK-LOCAL')}\n`).join('')
 }
 
 const nftCheck = (text: string) => spawnSync('unshare', ['-n', 'nft', '-c', '-f', '-'], { input: text, encoding: 'utf8' })

@@ -333,8 +333,8 @@ ip -o link show | awk -F': ' '{print $2}' | cut -d@ -f1 >&2
       /^0\n:input ACCEPT\n:forward ACCEPT\n:output ACCEPT\n-A input -s 0\.0\.0\.0\/0\.0\.0\.0 -d 192\.168\.1\.1\/255\.255\.255\.255\n-A output -s 192\.168\.1\.1\/255\.255\.255\.255 -d 0\.0\.0\.0\/0\.0\.0\.0\n/,
     )
     const unknown = translate(['--from', 'iptables-save', SAVED])
-    t.equal(unknown.status, 1)
-    t.match(unknown.stderr, /unknown saved format iptables-save \(known: ipchains-save\)/)
+    t.equal(unknown.status, 2)
+    t.equal(unknown.stderr, 'legacyfw translate: --from iptables-save: unknown saved format (known: ipchains-save)\n')
   })
 
   t.test('--check', async (t) => {

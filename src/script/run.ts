@@ -11,15 +11,12 @@ import { NftMissing } from '../runtime/nft.ts'
 import { generationOf } from '../translate/nft/transaction.ts'
 import type { KernelTable } from '../translate/nft/kernel-table.ts'
 import { makeRunDir } from '../runtime/rundir.ts'
-import { TREE_FD, openRequests, prepareServeDir, removeDir, scriptThenEnd, serve, shellWord } from './serve.ts'
+import { LINGER_SECONDS, TREE_FD, openRequests, prepareServeDir, removeDir, scriptThenEnd, serve, shellWord } from './serve.ts'
 import { missingKnobSed } from '../translate/era/sysctl.ts'
 import { Session } from './session.ts'
 import type { Io } from '../runtime/sys.ts'
 import { startViaWatch } from '../runtime/via-watch.ts'
 import { RUN_COMMANDS, OWNED_TABLES, type OwnedTable } from '../tools/registry.ts'
-
-/** How long background commands of the script may outlive it before the run ends without them. */
-export const LINGER_SECONDS = 30
 
 // The script under bash with the functions (BASH_ENV), then the end message.
 // A run that was killed cannot remove its directory: the wrapper does.
@@ -28,10 +25,6 @@ export const LINGER_SECONDS = 30
 const wrapper = (dir: string): string => `${scriptThenEnd(
   dir,
   `BASH_ENV=${shellWord(join(dir, 'env.bash'))} bash "$@" 2> >(LC_ALL=C exec sed -u -E -f ${shellWord(join(dir, 'knobs.sed'))} >&2 ${TREE_FD}>&-)`,
-  {
-    end: true,
-    waitSeconds: LINGER_SECONDS,
-  },
 )}kill -0 "$LFW_SERVER_PID" 2>/dev/null || rm -rf ${shellWord(dir)}
 exit $rc
 `

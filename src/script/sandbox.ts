@@ -193,9 +193,10 @@ srv=$!
 export LFW_SERVER_PID=$srv
 # The kernel settings before and after the script (translate keeps those it changed).
 grep -r '' /proc/sys/net >"$D/sysctl.before" 2>/dev/null
-${scriptThenEnd(dir, 'bash "$D/script" "$@" </dev/null 250<&-', { end: true })}wait "$srv"
+${scriptThenEnd(dir, 'bash "$D/script" "$@" </dev/null 250<&-')}wait "$srv"
 grep -r '' /proc/sys/net >"$D/sysctl.after" 2>/dev/null`
-    : scriptThenEnd(dir, 'bash "$D/script" "$@" </dev/null', { end: false })
+    : // A live run's tools run per call: nothing to wait for (a tool may start a daemon, the -V watcher).
+      'bash "$D/script" "$@" </dev/null\nrc=$?'
 }
 # The firewall the script left behind, read before the namespace goes away.
 [ -n "\${LFW_CAPTURE:-}" ] && nft -j list ruleset >"$D/ruleset.json"

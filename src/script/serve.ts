@@ -103,25 +103,27 @@ ${tool} "$@"
 /** The fd every process of the script inherits (a high one: scripts use the low ones). */
 export const TREE_FD = 201
 
+/** How long processes the script started in the background may outlive it (a daemon never ends). */
+export const LINGER_SECONDS = 30
+
 /**
  * Bash that runs `command` (the script) with every process it starts
  * holding a shared lock on DIR/tree through an inherited fd, then waits
- * (at most `waitSeconds`) until none does, so background commands are
- * served to the last; leaves the script's status in $rc and, with `end`,
- * sends the end message.
+ * (at most LINGER_SECONDS) until none does, so background commands are
+ * served to the last; leaves the script's status in $rc and sends the end
+ * message.
  */
-export const scriptThenEnd = (dir: string, command: string, o: { readonly end: boolean; readonly waitSeconds?: number }): string => {
+export const scriptThenEnd = (dir: string, command: string): string => {
   const tree = shellWord(join(dir, 'tree'))
-  const wait = o.waitSeconds === undefined ? '' : ` -w ${o.waitSeconds}`
-  const end = o.end ? `printf 'end\\0%s\\0%s\\0' "$rc" "$lingering" 1<>${shellWord(join(dir, 'req'))}\n` : ''
   return `exec ${TREE_FD}>>${tree} && flock -s ${TREE_FD}
 unset LFW_MAIN_PID
 ${command}
 rc=$?
 exec ${TREE_FD}>&-
 lingering=0
-flock -n -x ${tree} true || { lingering=1; flock${wait} -x ${tree} true; }
-${end}`
+flock -n -x ${tree} true || { lingering=1; flock -w ${LINGER_SECONDS} -x ${tree} true; }
+printf 'end\\0%s\\0%s\\0' "$rc" "$lingering" 1<>${shellWord(join(dir, 'req'))}
+`
 }
 
 /** How the script ended: its status, and whether processes it started outlived its main shell. */

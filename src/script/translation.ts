@@ -3,6 +3,7 @@
 // of everything that did not carry over as it stands (stderr), each item
 // with the script line it concerns.
 import { annotatedTableText } from '../translate/nft/annotated.ts'
+import { LINGER_SECONDS } from './serve.ts'
 import type { Session } from './session.ts'
 
 export interface Translation {
@@ -106,7 +107,10 @@ export const translation = (
       return r.where === wheres[0] ? `${joinWheres(wheres)}: ${r.text}` : ''
     })
     .filter((l) => l !== '' && !seen.has(l) && seen.add(l))
-  if (lingering) lines.push('script: processes it started in the background still ran when it ended; legacyfw served them until they ended')
+  if (lingering)
+    lines.push(
+      `script: processes it started in the background still ran when it ended; legacyfw served them until they ended (at most ${LINGER_SECONDS} s)`,
+    )
   if (ending)
     lines.push(
       ending.earlyExit === undefined
