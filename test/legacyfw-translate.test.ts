@@ -180,6 +180,11 @@ else {
     t.match(root.stderr, /^script:19: recorded, not run: modprobe ip_masq_ftp$/m)
     t.match(root.stderr, /^script:208: divergence: policy REJECT on output drops instead/m)
     t.match(root.stderr, /line 75: \/proc\/sys\/net\/ipv4\/ip_always_defrag: No such file or directory/, "the script's own errors")
+    t.match(
+      root.stderr,
+      /^script:75: divergence: \/proc\/sys\/net\/ipv4\/ip_always_defrag does not exist on this kernel/m,
+      'a knob the kernel lacks is a divergence',
+    )
     const user = translate([EXAMPLE], true)
     t.equal(user.status, 0, user.stderr)
     t.equal(user.stdout, root.stdout, 'identical nft file without root (user namespaces)')
@@ -218,7 +223,7 @@ else {
     t.match(r.stderr, /^script:9: divergence: -o logs in nftables' format/m)
     t.match(r.stderr, /^script:5: divergence: masquerading is decided on a connection's first packet/m)
     t.match(r.stderr, /^script:19: error: \/sbin\/ipfwadm -F -a accept -P nosuch exited 2: /m)
-    t.match(r.stderr, /^script:20: divergence: autofw learns the host that used the control port per external address/m)
+    t.match(r.stderr, /^script:20,21: divergence: autofw learns the host that used the control port per external address/m)
     t.match(r.stderr, /^script:32: error: ipmasqadm nosuch exited 1: dlopen\(\)/m)
     const ns = nsWithIface('translated')
     const liveNs = nsWithIface('live')
