@@ -1,12 +1,13 @@
 // Corpus goldens: every corpus script with active commands (ipchains,
 // ipfwadm, ipmasqadm, ipautofw, multi/ and the Debian ipmasq fragments)
-// goes through `legacyfw translate` (the interfaces and arguments of the
-// settings table, fixtures/corpus/settings.json, else fixed interfaces and
-// its start argument; companion files) without a crash; the nft file must
+// goes through `legacyfw translate` (the interfaces and arguments of its
+// row in the settings table, fixtures/corpus/settings.json; companion files)
+// without a crash; the nft file must
 // equal fixtures/corpus/<path>.nft and load with `nft -c -f` in a fresh
 // namespace, and the report (errors, unsupported commands, divergences and
-// the script's own errors, each with its line) must equal <path>.report.
-// Broken originals keep the state up to their failure. TAP_SNAPSHOT=1
+// the script's own errors, each with its line, and how it ended) must equal
+// <path>.report. Broken originals keep the state up to their failure; the
+// table's row says what stops them. TAP_SNAPSHOT=1
 // rewrites the fixtures (review the diff).
 import t from 'tap'
 import { spawnSync } from 'node:child_process'
@@ -14,7 +15,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { tmpdir } from 'node:os'
 import { basename, dirname, join } from 'node:path'
 import { requireRootAndNft } from './helpers/netns.ts'
-import { CORPUS, activeScripts, argsOf, interfacesOf } from './helpers/corpus.ts'
+import { CORPUS, activeScripts } from './helpers/corpus.ts'
 import { type NoTranslation, type ScriptTranslation, translateScript } from '../src/script/translate.ts'
 
 const FIXTURES = new URL('../fixtures/corpus/', import.meta.url).pathname
@@ -91,23 +92,19 @@ const fragmentDriver = (file: string): { path: string; text: string; interfaces:
  * placeholder that stops it.
  */
 interface Setting {
-  readonly args?: readonly string[]
-  /** NAME=ADDR/LEN each; they replace the default interfaces. */
-  readonly interfaces?: readonly string[]
+  readonly args: readonly string[]
+  /** NAME=ADDR/LEN each. */
+  readonly interfaces: readonly string[]
   readonly why: string
 }
 const SETTINGS = JSON.parse(readFileSync(join(FIXTURES, 'settings.json'), 'utf8')) as Record<string, Setting>
 
-/** The script to translate, its arguments and the sandbox's interfaces. */
+/** The script to translate, its arguments and the sandbox's interfaces (a script without a row gets none: the test fails on it). */
 const scriptOf = (file: string): { path: string; args: string[]; interfaces: { name: string; cidr: string }[] } => {
   if (file.startsWith('multi/debian-ipmasq-')) return { ...fragmentDriver(file), args: [] }
-  const text = readFileSync(join(CORPUS, file), 'latin1')
   const setting = SETTINGS[file]
-  // By default the interfaces the corpus crash test gives each script (10.64.0.1/24, 10.65.0.1/24, ...) and its start argument.
-  const interfaces = setting?.interfaces
-    ? setting.interfaces.map((spec) => ({ name: spec.split('=')[0] as string, cidr: spec.split('=')[1] as string }))
-    : interfacesOf(text).map((name, i) => ({ name, cidr: `10.${64 + i}.0.1/24` }))
-  return { path: join(CORPUS, file), args: [...(setting?.args ?? argsOf(text))], interfaces }
+  const interfaces = (setting?.interfaces ?? []).map((spec) => ({ name: spec.split('=')[0] as string, cidr: spec.split('=')[1] as string }))
+  return { path: join(CORPUS, file), args: [...(setting?.args ?? [])], interfaces }
 }
 const PARALLEL = 2
 
@@ -132,6 +129,11 @@ else {
     Object.keys(SETTINGS).filter((f) => !files.includes(f)),
     [],
     'the settings table names corpus scripts only',
+  )
+  t.same(
+    files.filter((f) => !f.startsWith('multi/debian-ipmasq-') && !Object.hasOwn(SETTINGS, f)),
+    [],
+    'every corpus script has a row in the settings table (its interfaces, arguments and why)',
   )
   const results = new Map<string, Promise<ScriptTranslation | NoTranslation>>()
   const queue: Promise<unknown>[] = []
