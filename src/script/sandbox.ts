@@ -181,6 +181,9 @@ while read -r name cidr; do
 done < <(cat "$D/interfaces" 2>/dev/null)
 [ -w / ] && exit 99
 cd "$D/work" || exit 97
+# The script's stdout and stderr as pipes: Node hands the sandbox sockets,
+# which a script cannot open as /dev/stdout or /dev/stderr (ENXIO).
+exec > >(exec cat) 2> >(exec cat >&2)
 : >"$D/started"
 export BASH_ENV="$D/env.bash" PATH="$D/bin:$PATH" TMPDIR="$D/work" HOME="$D/work"
 ${
