@@ -5,13 +5,14 @@
 import t from 'tap'
 import type { Test } from 'tap'
 import { spawnSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { inNetns, requireRootAndNft, withNetns, withoutTapLoader } from './helpers/netns.ts'
 import { ifconfigMain, netstatMain, routeMain } from '../src/tools/era.ts'
 import { interfacesFromIp, routesFromIp, statsFromIpLink } from '../src/translate/era/ip-json.ts'
-import type { Userland } from '../src/runtime/userland.ts'
+import { type Userland, realCommand, runRealCommand } from '../src/runtime/userland.ts'
+import { shimScript } from '../src/script/serve.ts'
 import { realSys } from '../src/runtime/sys.ts'
 import { SERVED_COMMANDS, servedCommand } from '../src/tools/registry.ts'
 
@@ -37,6 +38,7 @@ const fakeUserland = (ipStatus = 0, ipStderr = ''): Userland & { ran: string[][]
       ran.push([...args])
       return { status: ipStatus, stderr: ipStderr }
     },
+    real: () => undefined,
   }
 }
 
@@ -70,8 +72,32 @@ t.test('mains on captured data', async (t) => {
   t.same(await call(netstatMain, ['-rn'], u), { stdout: fixture('netstat-rn.txt'), stderr: '', status: 0 }, 'netstat -rn')
   t.same(await call(netstatMain, ['-nr'], u), { stdout: fixture('netstat-rn.txt'), stderr: '', status: 0 }, 'netstat -nr')
   t.equal((await call(routeMain, ['-x'], u)).status, 4, 'route with a bad option: usage, exit 4')
-  t.equal((await call(netstatMain, ['-an'], u)).status, 127, 'netstat listings other than -r are not provided')
+  t.equal((await call(netstatMain, ['-an'], u)).status, 127, 'netstat listings other than -r are not provided without a netstat')
+  const withNetstat = { ...u, real: (name: string, args: readonly string[]) => ({ status: 0, stdout: `${name} ${args.join(' ')}\n`, stderr: '' }) }
+  t.same(
+    await call(netstatMain, ['-an'], withNetstat),
+    { stdout: 'netstat -an\n', stderr: '', status: 0 },
+    'they are the system netstat when there is one',
+  )
   t.same(u.ran, [], 'listing runs no ip command')
+})
+
+t.test('the system program behind a stand-in', async (t) => {
+  // A stand-in (it sources the run's env.bash) earlier in PATH is skipped: a served command never calls itself.
+  const standIns = join(tmp, 'standins')
+  const system = join(tmp, 'system')
+  for (const dir of [standIns, system]) mkdirSync(dir)
+  writeFileSync(join(standIns, 'netstat'), shimScript('netstat', '/run/legacyfw/x/env.bash'), { mode: 0o755 })
+  writeFileSync(join(system, 'netstat'), '#!/bin/sh\necho system "$@"\n', { mode: 0o755 })
+  const path = process.env['PATH']
+  process.env['PATH'] = `${standIns}:${system}`
+  try {
+    t.equal(realCommand('netstat'), join(system, 'netstat'))
+    t.same(runRealCommand('netstat', ['-an']), { status: 0, stdout: 'system -an\n', stderr: '' })
+    t.equal(realCommand('nosuchprogram'), undefined)
+  } finally {
+    process.env['PATH'] = path
+  }
 })
 
 t.test('configuring forms run ip', async (t) => {

@@ -114,8 +114,12 @@ export const routeMain: UserlandMain = async (args, sys, userland = realUserland
 /** `netstat -r[n][e]`: the routing table (netstat swaps route's -e levels); other listings are not provided. */
 export const netstatMain: UserlandMain = async (args, sys, userland = realUserland) => {
   const letters = args.every((a) => /^-[rnev4]+$/.test(a) || a === '--route' || a === '--numeric') ? args.join('') : ''
+  // Other listings are the system's netstat when there is one (run), else missing (translate's sandbox, no net-tools).
   if (!letters.includes('r') && !args.includes('--route'))
-    return print(sys, { stdout: '', stderr: `${sys.program}: only \`netstat -r [-n]\` is provided by legacyfw\n`, status: 127 })
+    return print(
+      sys,
+      userland.real('netstat', args) ?? { stdout: '', stderr: `${sys.program}: only \`netstat -r [-n]\` is provided by legacyfw\n`, status: 127 },
+    )
   const numeric = letters.includes('n') || args.includes('--numeric')
   return print(sys, {
     stdout: await routeListing(sys, userland.routes(), letters.includes('e') ? 'route' : 'netstat', numeric),

@@ -5,9 +5,9 @@
 // silently where the real tool would say "module not found". Other modules
 // are left to the real tool, as at boot. (translate records every module
 // command instead: serve.ts stubs.)
-import { spawnSync } from 'node:child_process'
 import { type FirewallModule, firewallModule, moduleWords } from '../translate/era/modules.ts'
 import type { Sys } from '../runtime/sys.ts'
+import { runRealCommand } from '../runtime/userland.ts'
 import type { UserlandMain } from './era.ts'
 import { print } from './output.ts'
 
@@ -23,13 +23,9 @@ export const MODULE_HOOKS: Readonly<Record<FirewallModule, (module: string, sys:
 
 type ModuleTool = 'modprobe' | 'insmod' | 'rmmod'
 
-/** Runs the real tool (found in the server's PATH, which has no stand-ins) and passes its output on. */
-const realTool = (tool: string, args: readonly string[], sys: Sys): number => {
-  const r = spawnSync(tool, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
-  // Without the tool (no kmod installed), as the shell would have said.
-  if (r.error) return print(sys, { stdout: '', stderr: `${sys.program}: command not found\n`, status: 127 })
-  return print(sys, { stdout: r.stdout, stderr: r.stderr, status: r.status ?? 1 })
-}
+/** Runs the real tool (never a legacyfw stand-in) and passes its output on; without it, as the shell would have said. */
+const realTool = (tool: string, args: readonly string[], sys: Sys): number =>
+  print(sys, runRealCommand(tool, args) ?? { stdout: '', stderr: `${sys.program}: command not found\n`, status: 127 })
 
 const moduleMain =
   (tool: ModuleTool): UserlandMain =>
