@@ -6,7 +6,7 @@ import { Exit } from '../translate/common/exit.ts'
 import { resolveHosts } from '../translate/common/listnames.ts'
 import { decodeState } from '../translate/ipchains/decode.ts'
 import { DecodeError } from '../translate/nft/kernel-table.ts'
-import { kernelError, kernelUnavailableText } from '../translate/ipchains/messages.ts'
+import { RESTORE_USAGE, kernelError, kernelUnavailableText } from '../translate/ipchains/messages.ts'
 import { parseInvocation } from '../translate/ipchains/parse.ts'
 import { renderState } from '../translate/ipchains/render.ts'
 import {
@@ -14,7 +14,6 @@ import {
   type Progress,
   type RestoreOptions,
   type Segment,
-  RESTORE_USAGE,
   START,
   argvKey,
   parseRestoreArgs,

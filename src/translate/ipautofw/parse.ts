@@ -4,6 +4,7 @@
 // words. Messages go to stdout; an error ends the program with status 1.
 import { Exit } from '../common/exit.ts'
 import { USAGE } from './help.ts'
+import { COMMAND, ERROR, PROGRESS, WARNING, autofwError, commandError } from './messages.ts'
 import { type AutofwEntry, FLAG, IPPROTO_TCP, IPPROTO_UDP, TYPE, protoName } from './model.ts'
 import { sscanf } from './scan.ts'
 
@@ -15,8 +16,6 @@ export interface AutofwRequest {
   /** What the program printed before calling the kernel (warnings, -v). */
   readonly stdout: string
 }
-
-const fail = (printed: string, message: string): Exit => new Exit(1, '', `${printed}${message}\n`)
 
 // The original read argv[index+n] without looking at argc; a missing word
 // was a NULL pointer. legacyfw ends with the nearest message (docs/decisions.md).
@@ -30,7 +29,7 @@ interface Parsing {
 }
 
 const protocolOf = (p: Parsing, word: string | undefined, message: string): number => {
-  if (word === MISSING || (word[0] !== 't' && word[0] !== 'u')) throw fail(p.printed, message)
+  if (word === MISSING || (word[0] !== 't' && word[0] !== 'u')) throw autofwError(p.printed, message)
   return word[0] === 't' ? IPPROTO_TCP : IPPROTO_UDP
 }
 
@@ -46,59 +45,59 @@ const whereOf = (octets: readonly number[]): number => {
 
 // -r and -d: PROTO LOW HIGH.
 const rangeOption = (p: Parsing, words: readonly (string | undefined)[], type: number, conflict: string): void => {
-  p.entry.protocol = protocolOf(p, words[0], 'protocol must be either tcp or udp')
-  if (words[1] === MISSING || words[2] === MISSING) throw fail(p.printed, 'Illegal port numbers')
+  p.entry.protocol = protocolOf(p, words[0], ERROR.protocol)
+  if (words[1] === MISSING || words[2] === MISSING) throw autofwError(p.printed, ERROR.illegalPorts)
   p.entry.low = ushortOr(words[1], p.entry.low)
   p.entry.high = ushortOr(words[2], p.entry.high)
-  if (p.entry.low === 0 || p.entry.high === 0 || p.entry.high < p.entry.low) throw fail(p.printed, 'Illegal port numbers')
-  if (p.entry.type !== 0) throw fail(p.printed, conflict)
+  if (p.entry.low === 0 || p.entry.high === 0 || p.entry.high < p.entry.low) throw autofwError(p.printed, ERROR.illegalPorts)
+  if (p.entry.type !== 0) throw autofwError(p.printed, conflict)
   p.entry.type = type
 }
 
 const hostOption = (p: Parsing, word: string | undefined): void => {
-  if (word === MISSING) throw fail(p.printed, 'Invalid IP address: (null)')
+  if (word === MISSING) throw autofwError(p.printed, ERROR.invalidAddress())
   const scanned = sscanf(word, ['hd', { literal: '.' }, 'hd', { literal: '.' }, 'hd', { literal: '.' }, 'hd'])
-  if (scanned.result < 0) throw fail(p.printed, `Invalid IP address: ${word}`)
+  if (scanned.result < 0) throw autofwError(p.printed, ERROR.invalidAddress(word))
   scanned.values.forEach((v, i) => (p.octets[i] = v))
   p.entry.where = whereOf(p.octets)
   p.entry.flags &= ~FLAG.SECURE
 }
 
 const portOption = (p: Parsing, words: readonly (string | undefined)[]): void => {
-  p.entry.protocol = protocolOf(p, words[0], 'protocol must be either tcp or udp')
-  if (words[1] === MISSING || words[2] === MISSING) throw fail(p.printed, 'Illegal port numbers')
+  p.entry.protocol = protocolOf(p, words[0], ERROR.protocol)
+  if (words[1] === MISSING || words[2] === MISSING) throw autofwError(p.printed, ERROR.illegalPorts)
   p.entry.visible = ushortOr(words[1], p.entry.visible)
   const dot = { literal: '.' } as const
   const scanned = sscanf(words[2], ['hu', dot, 'hu', dot, 'hu', dot, 'hu', { literal: ':' }, 'hu'])
   scanned.values.slice(0, 4).forEach((v, i) => (p.octets[i] = v))
   if (scanned.values.length === 5) p.entry.hidden = scanned.values[4] ?? 0
   p.entry.where = whereOf(p.octets)
-  if (p.entry.visible === 0 || p.entry.hidden === 0) throw fail(p.printed, 'Illegal port numbers')
-  if (p.entry.type !== 0) throw fail(p.printed, '-p cannot be used in conjunction with -r or -d')
+  if (p.entry.visible === 0 || p.entry.hidden === 0) throw autofwError(p.printed, ERROR.illegalPorts)
+  if (p.entry.type !== 0) throw autofwError(p.printed, ERROR.portConflict)
   p.entry.type = TYPE.PORT
 }
 
 const controlOption = (p: Parsing, words: readonly (string | undefined)[]): void => {
-  p.entry.ctlproto = protocolOf(p, words[0], 'Control protocol must be either tcp or udp')
-  if (words[1] === MISSING) throw fail(p.printed, 'Illegal port numbers')
+  p.entry.ctlproto = protocolOf(p, words[0], ERROR.controlProtocol)
+  if (words[1] === MISSING) throw autofwError(p.printed, ERROR.illegalPorts)
   p.entry.ctlport = ushortOr(words[1], p.entry.ctlport)
 }
 
 const dotted = (where: number): string => [24, 16, 8, 0].map((s) => (where >>> s) & 0xff).join('.')
 
 const verboseText = (command: AutofwCommand, e: AutofwEntry): string => {
-  let text = { add: 'Adding autofwd ', delete: 'Deleteing autofwd ', flush: 'Flushing autoforward table\n' }[command]
+  let text = PROGRESS[command]
   if (command !== 'flush') {
-    if (e.type === TYPE.DIRECT) text += `(direct) ports ${e.low} - ${e.high}\n`
-    if (e.type === TYPE.PORT) text += `${protoName(e.protocol)} port ${e.visible} -> ${dotted(e.where)}:${e.hidden} `
+    if (e.type === TYPE.DIRECT) text += PROGRESS.direct(e.low, e.high)
+    if (e.type === TYPE.PORT) text += PROGRESS.port(protoName(e.protocol), e.visible, dotted(e.where), e.hidden)
     if (e.type === TYPE.RANGE) {
-      text += `${protoName(e.protocol)} ports ${e.low} - ${e.high} `
-      if (e.where) text += `to fixed host ${dotted(e.where)} `
+      text += PROGRESS.range(protoName(e.protocol), e.low, e.high)
+      if (e.where) text += PROGRESS.fixedHost(dotted(e.where))
     }
-    if (e.ctlproto && e.ctlport) text += `via ${protoName(e.ctlproto)} ctl port ${e.ctlport} `
+    if (e.ctlproto && e.ctlport) text += PROGRESS.control(protoName(e.ctlproto), e.ctlport)
   }
-  if (e.flags & FLAG.USETIME) text += 'U'
-  if (e.flags & FLAG.SECURE) text += 'S'
+  if (e.flags & FLAG.USETIME) text += PROGRESS.usetime
+  if (e.flags & FLAG.SECURE) text += PROGRESS.secure
   return `${text}\n`
 }
 
@@ -108,8 +107,8 @@ const COMMANDS: Record<string, AutofwCommand> = { A: 'add', D: 'delete', F: 'flu
 export const parseAutofw = (args: readonly string[]): AutofwRequest => {
   if (args.length < 1) throw new Exit(1, '', USAGE)
   const command = COMMANDS[args[0]?.[1] ?? '']
-  if (command === undefined) throw new Exit(1, '', 'Command must be either -A, -D, or -F\n')
-  if (args.length > 1 && command === 'flush') throw new Exit(1, '', 'The flush command does not take options\n')
+  if (command === undefined) throw commandError(COMMAND.invalid)
+  if (args.length > 1 && command === 'flush') throw commandError(COMMAND.flushWithOptions)
   const p: Parsing = {
     printed: '',
     entry: { type: 0, protocol: 0, low: 0, high: 0, visible: 0, hidden: 0, where: 0, ctlproto: 0, ctlport: 0, flags: FLAG.USETIME | FLAG.SECURE },
@@ -119,7 +118,7 @@ export const parseAutofw = (args: readonly string[]): AutofwRequest => {
   for (let i = 1; i < args.length; i++) {
     const word = args[i] ?? ''
     if (word[0] !== '-') {
-      p.printed += `Invalid option: ${word}\n`
+      p.printed += WARNING.notAnOption(word)
       continue
     }
     const after = (n: number): (string | undefined)[] =>
@@ -129,11 +128,11 @@ export const parseAutofw = (args: readonly string[]): AutofwRequest => {
         .slice(0, n)
     switch (word[1]) {
       case 'r':
-        rangeOption(p, after(3), TYPE.RANGE, '-r cannot be used in conjunction with -p or -d')
+        rangeOption(p, after(3), TYPE.RANGE, ERROR.rangeConflict)
         i += 3
         break
       case 'd':
-        rangeOption(p, after(3), TYPE.DIRECT, '-d cannot be used in conjunction with -p or -r')
+        rangeOption(p, after(3), TYPE.DIRECT, ERROR.directConflict)
         i += 3
         break
       case 'h':
@@ -158,14 +157,14 @@ export const parseAutofw = (args: readonly string[]): AutofwRequest => {
         verbose = true
         break
       default:
-        throw fail(p.printed, `Invalid option: ${word}`)
+        throw autofwError(p.printed, ERROR.invalidOption(word))
     }
   }
   const e = p.entry
-  if (e.where && e.flags & FLAG.SECURE && e.type !== TYPE.PORT) p.printed += 'Cannot use -h in secure mode\n'
+  if (e.where && e.flags & FLAG.SECURE && e.type !== TYPE.PORT) p.printed += WARNING.hostInSecureMode
   if (!(e.ctlport && e.ctlproto)) e.flags &= ~FLAG.SECURE
-  if (e.ctlport && e.ctlproto && !(e.flags & FLAG.SECURE)) p.printed += '-i cannot be specified with a control port\n'
-  if (!e.type && command !== 'flush') throw fail(p.printed, 'You must select a type of forwarding (direct, port, or range)')
+  if (e.ctlport && e.ctlproto && !(e.flags & FLAG.SECURE)) p.printed += WARNING.insecureControlPort
+  if (!e.type && command !== 'flush') throw autofwError(p.printed, ERROR.noType)
   if (verbose) p.printed += verboseText(command, e)
   return { command, entry: { ...e }, stdout: p.printed }
 }

@@ -145,3 +145,5 @@ export const kernelUnavailableText = (denied: boolean, listing: boolean): string
 export const masqUnreadable = (program: string): Exit => otherProblem(program, "cannot open file `/proc/net/ip_masquerade'")
 
 export const SAVE_USAGE = 'Usage: ipchains-save [chain] [-v]\n'
+
+export const RESTORE_USAGE = 'Usage: ipchains-restore [-v] [-f] [-p]\n'

@@ -30,8 +30,6 @@ export const parseRestoreArgs = (args: readonly string[]): RestoreOptions | unde
   return { force: args.includes('-f'), verbose: args.includes('-v'), policies: args.includes('-p') }
 }
 
-export const RESTORE_USAGE = 'Usage: ipchains-restore [-v] [-f] [-p]\n'
-
 export type Step =
   | { readonly kind: 'chain'; readonly chain: string; readonly policy: string | undefined }
   | { readonly kind: 'line'; readonly words: readonly string[] }

@@ -4,6 +4,7 @@
 import { strtoul } from '../common/cnum.ts'
 import { inetAton } from '../common/inet.ts'
 import type { Names } from '../common/names.ts'
+import { unknownHost } from './messages.ts'
 
 export interface AddrPort {
   /** 2: address and port, 1: address only, -1: bad address. */
@@ -20,7 +21,7 @@ export const parseAddressPort = async (words: readonly string[], noLookup: boole
   if (addr === undefined) {
     if (noLookup) return { used: -1, addr: 0, port: 0, stderr: '' }
     addr = (await names.hostAddrs(addrWord))?.[0]
-    if (addr === undefined) return { used: -1, addr: 0, port: 0, stderr: `${addrWord}: Unknown host\n` }
+    if (addr === undefined) return { used: -1, addr: 0, port: 0, stderr: unknownHost(addrWord) }
   }
   if (portWord === undefined) return { used: 1, addr, port: 0, stderr: '' }
   const scan = strtoul(portWord, 10)

@@ -3,24 +3,11 @@
 import { Getopt } from '../common/getopt.ts'
 import type { Names } from '../common/names.ts'
 import { parseAddressPort } from './addrport.ts'
-import { type Errno, type Printed, exitError, helpExit, refuseLeftovers } from './messages.ts'
+import { ERROR, type Errno, type Printed, exitError, helpExit, mfwHelp, refuseLeftovers } from './messages.ts'
 import { atoi } from './portfw.ts'
 import { advance } from './rotation.ts'
 
 export const MFW_DEFAULT_PREF = 10
-
-export const mfwHelp = (m: string): string =>
-  `Usage: ${m} -A -m FWMARK -r RADDR RPORT [-p PREF] add entry\n` +
-  `       ${m} -D -m FWMARK [-r RADDR RPORT]         delete entry\n` +
-  `       ${m} -E -m FWMARK [-r RADDR RPORT]         edit entry\n` +
-  `       ${m} -S -m FWMARK                          force scheduling\n` +
-  `       ${m} -F                                    clear table\n` +
-  `       ${m} -L                                    list table\n` +
-  `       ${m} <args> -n                             no names\n\n` +
-  'FWMARK is the fwmark being redirected.\n' +
-  'RADDR is the remote address.\n' +
-  'RPORT is the port being redirected to.\n' +
-  `PREF  is the preference level (load balancing, default=${MFW_DEFAULT_PREF})\n`
 
 export type MfwCommand = 'add' | 'insert' | 'edit' | 'delete' | 'sched' | 'flush' | 'list'
 
@@ -62,11 +49,11 @@ export const parseMfw = async (module: string, args: readonly string[], names: N
     if (ev.kind === 'nonoption') continue
     if (ev.kind === 'error') {
       printed.stderr += ev.message
-      throw helpExit(mfwHelp(module), printed)
+      throw helpExit(mfwHelp(module, MFW_DEFAULT_PREF), printed)
     }
     const letter = COMMAND_LETTERS[ev.code]
     if (letter !== undefined) {
-      if (command !== undefined) throw exitError(module, 'multiple commands specified', printed)
+      if (command !== undefined) throw exitError(module, ERROR.multipleCommands, printed)
       command = letter
       continue
     }
@@ -78,11 +65,11 @@ export const parseMfw = async (module: string, args: readonly string[], names: N
         mark = atoi(ev.optarg ?? '') >>> 0
         break
       case 'r': {
-        if (redir.addr || redir.port) throw exitError(module, 'multiple destinations specified', printed)
+        if (redir.addr || redir.port) throw exitError(module, ERROR.multipleDestinations, printed)
         const at = g.optind - 1
         const parsed = await parseAddressPort(g.argv.slice(at, at + 2), nonames > 0, names)
         printed.stderr += parsed.stderr
-        if (parsed.used < 1) throw exitError(module, 'illegal destination specified', printed)
+        if (parsed.used < 1) throw exitError(module, ERROR.illegalDestination, printed)
         redir.addr = parsed.addr
         redir.port = parsed.port
         g.optind += parsed.used - 1
@@ -90,18 +77,17 @@ export const parseMfw = async (module: string, args: readonly string[], names: N
       }
       case 'p':
         pref = atoi(ev.optarg ?? '')
-        if (pref < 0) throw exitError(module, 'illegal preference value specified', printed)
+        if (pref < 0) throw exitError(module, ERROR.illegalPreference, printed)
         break
       default:
-        throw helpExit(mfwHelp(module), printed)
+        throw helpExit(mfwHelp(module, MFW_DEFAULT_PREF), printed)
     }
   }
   refuseLeftovers(module, g, printed)
-  if (command === undefined) throw helpExit(mfwHelp(module), printed)
-  if ((command === 'add' || command === 'insert' || command === 'delete') && mark === 0)
-    throw exitError(module, 'insufficient options specified', printed)
+  if (command === undefined) throw helpExit(mfwHelp(module, MFW_DEFAULT_PREF), printed)
+  if ((command === 'add' || command === 'insert' || command === 'delete') && mark === 0) throw exitError(module, ERROR.insufficientOptions, printed)
   if ((command === 'flush' || command === 'list') && (mark !== 0 || redir.port !== 0 || redir.addr !== 0))
-    throw exitError(module, 'incompatible options specified', printed)
+    throw exitError(module, ERROR.incompatibleOptions, printed)
   return { command, mark, host: { raddr: redir.addr, rport: redir.port, pref, prefCnt: pref }, numeric: nonames > 0, printed }
 }
 

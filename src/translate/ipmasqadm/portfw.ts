@@ -4,22 +4,9 @@ import { Getopt } from '../common/getopt.ts'
 import type { Names } from '../common/names.ts'
 import { IPPROTO_TCP, IPPROTO_UDP } from '../ipautofw/model.ts'
 import { parseAddressPort } from './addrport.ts'
-import { type Printed, exitError, helpExit, refuseLeftovers } from './messages.ts'
+import { ERROR, type Printed, exitError, helpExit, portfwHelp, refuseLeftovers } from './messages.ts'
 
 export const PORTFW_DEFAULT_PREF = 10
-
-export const portfwHelp = (m: string): string =>
-  `Usage: ${m} -a -P PROTO -L LADDR LPORT -R RADDR RPORT [-p PREF] add entry\n` +
-  `       ${m} -d -P PROTO -L LADDR LPORT [-R RADDR RPORT]         delete entry\n` +
-  `       ${m} -f                                                  clear table\n` +
-  `       ${m} -l                                                  list table\n` +
-  `       ${m} <args> -n                                           no names\n\n` +
-  'PROTO is the protocol, can be "tcp" or "udp"\n' +
-  'LADDR is the local interface receiving packets to be forwarded.\n' +
-  'LPORT is the port being redirected.\n' +
-  'RADDR is the remote address.\n' +
-  'RPORT is the port being redirected to.\n' +
-  `PREF  is the preference level (load balancing, default=${PORTFW_DEFAULT_PREF})\n`
 
 export interface PortfwEntry {
   readonly protocol: number
@@ -53,7 +40,7 @@ export const parsePortfw = async (module: string, args: readonly string[], names
   const local = { addr: 0, port: 0 }
   const redir = { addr: 0, port: 0 }
   const setCommand = (c: PortfwCommand): void => {
-    if (command !== undefined) throw exitError(module, 'multiple commands specified', printed)
+    if (command !== undefined) throw exitError(module, ERROR.multipleCommands, printed)
     command = c
   }
   const addressPort = async (into: { addr: number; port: number }, multiple: string, illegal: string): Promise<void> => {
@@ -72,7 +59,7 @@ export const parsePortfw = async (module: string, args: readonly string[], names
     if (ev.kind === 'nonoption') continue
     if (ev.kind === 'error') {
       printed.stderr += ev.message
-      throw helpExit(portfwHelp(module), printed)
+      throw helpExit(portfwHelp(module, PORTFW_DEFAULT_PREF), printed)
     }
     switch (ev.code) {
       case 'a':
@@ -91,31 +78,31 @@ export const parsePortfw = async (module: string, args: readonly string[], names
         nonames++
         break
       case 'P':
-        if (protocol !== NO_PROTO) throw exitError(module, 'multiple protocols specified', printed)
+        if (protocol !== NO_PROTO) throw exitError(module, ERROR.multipleProtocols, printed)
         if (ev.optarg?.[0] === 't') protocol = IPPROTO_TCP
         else if (ev.optarg?.[0] === 'u') protocol = IPPROTO_UDP
-        else throw exitError(module, 'invalid protocol specified', printed)
+        else throw exitError(module, ERROR.invalidProtocol, printed)
         break
       case 'L':
-        await addressPort(local, 'multiple local address/port specified', 'illegal local address/port specified')
+        await addressPort(local, ERROR.multipleLocal, ERROR.illegalLocal)
         break
       case 'R':
-        await addressPort(redir, 'multiple destinations specified', 'illegal destination specified')
+        await addressPort(redir, ERROR.multipleDestinations, ERROR.illegalDestination)
         break
       case 'p':
         pref = atoi(ev.optarg ?? '')
-        if (pref <= 0) throw exitError(module, 'illegal preference value specified', printed)
+        if (pref <= 0) throw exitError(module, ERROR.illegalPreference, printed)
         break
       default:
-        throw helpExit(portfwHelp(module), printed)
+        throw helpExit(portfwHelp(module, PORTFW_DEFAULT_PREF), printed)
     }
   }
   refuseLeftovers(module, g, printed)
-  if (command === undefined) throw helpExit(portfwHelp(module), printed)
+  if (command === undefined) throw helpExit(portfwHelp(module, PORTFW_DEFAULT_PREF), printed)
   if ((command === 'add' || command === 'delete') && (protocol === NO_PROTO || local.port === 0))
-    throw exitError(module, 'insufficient options specified', printed)
+    throw exitError(module, ERROR.insufficientOptions, printed)
   if ((command === 'flush' || command === 'list') && (protocol !== NO_PROTO || local.port !== 0 || redir.port !== 0 || redir.addr !== 0))
-    throw exitError(module, 'incompatible options specified', printed)
+    throw exitError(module, ERROR.incompatibleOptions, printed)
   const entry = { protocol, laddr: local.addr, lport: local.port, raddr: redir.addr, rport: redir.port, pref, prefCnt: pref }
   return { command, entry, numeric: nonames > 0, printed }
 }

@@ -3,6 +3,7 @@
 // triggers the header, every other line is scanned and printed.
 import { addrToDotted } from '../common/inet.ts'
 import type { ListNames } from '../common/listnames.ts'
+import { MFW_LISTING_HEADER, PORTFW_LISTING_HEADER } from './messages.ts'
 import type { MfwMark } from './mfw.ts'
 import type { PortfwTable } from './portfw.ts'
 
@@ -43,7 +44,7 @@ const dataLines = (proc: string): string[][] =>
     .map((l) => l.trim().split(/\s+/))
 
 export const portfwListing = (proc: string, names: ListNames, numeric: boolean): string =>
-  `${pad('prot', -4)} ${pad('localaddr', -20)} ${pad('rediraddr', -20)} ${pad('lport', 8)} ${pad('rport', 8)} ${pad('pcnt', 5)} ${pad('pref', 5)}\n` +
+  PORTFW_LISTING_HEADER +
   dataLines(proc)
     .map(
       ([p = '', la = '0', lp = '0', , ra = '0', rp = '0', cnt = '-1', pref = '-1']) =>
@@ -60,7 +61,7 @@ export const portfwListing = (proc: string, names: ListNames, numeric: boolean):
     .join('')
 
 export const mfwListing = (proc: string, names: ListNames, numeric: boolean): string =>
-  `${pad('fwmark', -8)} ${pad('rediraddr', -20)} ${pad('rport', 8)} ${pad('pcnt', 5)} ${pad('pref', 5)}\n` +
+  MFW_LISTING_HEADER +
   dataLines(proc)
     .map(
       ([mark = '0', , ra = '0', rp = '0', cnt = '-1', pref = '-1']) =>
