@@ -134,6 +134,7 @@ route -n
 sh -c 'ifconfig eth0' | grep 'inet addr'
 /sbin/route add -net 10.1.0.0 netmask 255.255.0.0 gw 10.9.9.1
 netstat -rn | grep UG
+echo "hidden links: $(ifconfig -a | grep -c lfwpeer)"
 `
 
 const ROUTE_ROWS = `Kernel IP routing table
@@ -147,6 +148,7 @@ const checkOutput = (t: Test, stdout: string, stderr: string): void => {
   t.match(stdout, ROUTE_ROWS, 'route -n rows')
   t.match(stdout, '          inet addr:10.9.9.9  Bcast:10.255.255.255  Mask:255.255.255.0\n', 'the address changed (/bin/sh child too)')
   t.match(stdout, /^10\.1\.0\.0 +10\.9\.9\.1 +255\.255\.0\.0 +UG .* eth0$/m, 'route add acted')
+  t.match(stdout, 'hidden links: 0\n', "ifconfig -a shows no veth peer of the sandbox's")
 }
 
 const missing = requireRootAndNft()

@@ -18,9 +18,17 @@ const ip = (args: readonly string[]): { status: number; stdout: string; stderr: 
   return { status: r.status ?? 1, stdout: r.stdout ?? '', stderr: r.error ? `ip: ${r.error.message}\n` : (r.stderr ?? '') }
 }
 
+/** Links named LFW_HIDDEN_LINKS followed by a number: the sandbox's own veth peers (sandbox.ts), not the script's. */
+const hidden = (name: string): boolean => {
+  const prefix = process.env['LFW_HIDDEN_LINKS']
+  return prefix !== undefined && prefix !== '' && name.startsWith(prefix) && /^\d+(:|$)/.test(name.slice(prefix.length))
+}
+
 /** The network's interfaces as SIOCGIF* and /proc/net/dev showed them. */
 export const readEraInterfaces = (): EraInterface[] =>
-  interfacesFromIp(ip(['-j', 'addr', 'show']).stdout || '[]', statsFromIpLink(ip(['-j', '-s', '-s', 'link', 'show']).stdout || '[]'))
+  interfacesFromIp(ip(['-j', 'addr', 'show']).stdout || '[]', statsFromIpLink(ip(['-j', '-s', '-s', 'link', 'show']).stdout || '[]')).filter(
+    (iface) => !hidden(iface.name),
+  )
 
 /** The main routing table as /proc/net/route showed it. */
 export const readEraRoutes = (): EraRoute[] => routesFromIp(ip(['-j', 'route', 'show', 'table', 'main']).stdout || '[]')

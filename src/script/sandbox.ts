@@ -186,6 +186,8 @@ cd "$D/work" || exit 97
 exec > >(exec cat) 2> >(exec cat >&2)
 : >"$D/started"
 export BASH_ENV="$D/env.bash" PATH="$D/bin:$PATH" TMPDIR="$D/work" HOME="$D/work"
+# The veth peers above are the sandbox's, not the script's: the era userland hides them.
+export LFW_HIDDEN_LINKS=lfwpeer
 ${
   serving
     ? `# legacy commands served by one resident process (ScriptOptions.serve); the
