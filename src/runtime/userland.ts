@@ -25,19 +25,13 @@ const hidden = (name: string): boolean => {
 }
 
 /** The network's interfaces as SIOCGIF* and /proc/net/dev showed them. */
-export const readEraInterfaces = (): EraInterface[] =>
+const readEraInterfaces = (): EraInterface[] =>
   interfacesFromIp(ip(['-j', 'addr', 'show']).stdout || '[]', statsFromIpLink(ip(['-j', '-s', '-s', 'link', 'show']).stdout || '[]')).filter(
     (iface) => !hidden(iface.name),
   )
 
 /** The main routing table as /proc/net/route showed it. */
-export const readEraRoutes = (): EraRoute[] => routesFromIp(ip(['-j', 'route', 'show', 'table', 'main']).stdout || '[]')
-
-/** Runs one `ip` command (argv without the leading "ip"). */
-export const runIp = (args: readonly string[]): IpResult => {
-  const r = ip(args)
-  return { status: r.status, stderr: r.stderr }
-}
+const readEraRoutes = (): EraRoute[] => routesFromIp(ip(['-j', 'route', 'show', 'table', 'main']).stdout || '[]')
 
 /** The world of the era commands: what they read and how they act (tests give their own). */
 export interface Userland {
@@ -51,7 +45,7 @@ export interface Userland {
 export const realUserland: Userland = {
   interfaces: readEraInterfaces,
   routes: readEraRoutes,
-  ip: runIp,
+  ip,
   real: (name, args) => runRealCommand(name, args),
 }
 
