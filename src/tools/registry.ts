@@ -31,6 +31,9 @@ import { ipchainsRestoreMain } from './ipchains-restore.ts'
 import { ipchainsSaveMain } from './ipchains-save.ts'
 import { type UserlandMain, ifconfigMain, netstatMain, routeMain } from './era.ts'
 import { MODULE_COMMANDS } from './modules.ts'
+import { ALG_TABLE, renderAlg } from '../translate/alg/apps.ts'
+import { renderedAlg } from '../translate/alg/state.ts'
+import { algNotes } from '../translate/alg/notes.ts'
 
 /** What a legacy command sees of the kernel. */
 export interface LegacyWorld {
@@ -160,11 +163,26 @@ const entryTable = (name: MasqTable, commands: Record<string, LegacyMain>): Owne
   saved: {},
 })
 
+// The masquerading helpers a script loaded (modprobe ip_masq_ftp, ...): a
+// table of entries, one record per loaded module; the module commands
+// (tools/modules.ts) change it, so it names no legacy command of its own.
+export const ALG: OwnedTable = {
+  family: 'ip',
+  name: ALG_TABLE,
+  commands: {},
+  canonical: (table) => ({ table: renderedAlg(table), renamed: new Map() }),
+  initial: renderAlg([]),
+  rendered: renderedAlg,
+  notes: (table) => algNotes(recordsOf(table) ?? []),
+  saved: {},
+}
+
 export const OWNED_TABLES: readonly OwnedTable[] = [
   IPCHAINS,
   IPFWADM,
   entryTable(AUTOFW_TABLE, { ipautofw: ipautofwMain }),
   entryTable(MASQADM_TABLE, { ipmasqadm: ipmasqadmMain }),
+  ALG,
 ]
 
 /** The table a legacy command acts on. */
