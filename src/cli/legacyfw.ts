@@ -200,7 +200,11 @@ const runCommand = async (rest: readonly string[], io: Io): Promise<number> => {
 const modprobeCommand = async (rest: readonly string[], io: Io): Promise<number> => {
   if (!rest.some((w) => !w.startsWith('-'))) return misused(io, 'modprobe', 'no MODULE given')
   try {
-    return await MODULE_COMMANDS.modprobe(rest, { ...realSys('modprobe'), out: io.out, err: io.err }, { store: nftTableStore(ALG.family, ALG.name) })
+    return await MODULE_COMMANDS.modprobe(
+      rest,
+      { ...realSys('modprobe'), out: io.out, err: io.err },
+      { store: nftTableStore(ALG.family, ALG.name) },
+    )
   } catch (e) {
     const why = kernelFailure(e)
     if (why === undefined) throw e

@@ -65,14 +65,22 @@ const removeHelper = (tool: ModuleTool, module: string, sys: Sys, world: ModuleW
 
 const ok = { stdout: '', stderr: '', status: 0 }
 
-const isRemoval = (tool: ModuleTool, rest: readonly string[]): boolean => tool === 'rmmod' || rest.some((w) => /^-[a-zA-Z]*r/.test(w) || w === '--remove')
+const isRemoval = (tool: ModuleTool, rest: readonly string[]): boolean =>
+  tool === 'rmmod' || rest.some((w) => /^-[a-zA-Z]*r/.test(w) || w === '--remove')
 
 const isHelper = (word: string): boolean => helperApp(moduleName(word)) !== undefined
 
 // The rest of a call, for the modules legacyfw does not load: recorded
 // (translate: the whole call when it names no helper), or, in run, the real
 // tool's unless legacyfw provides them (a firewall module loads silently).
-const notHelpers = (tool: ModuleTool, args: readonly string[], modules: readonly string[], rest: readonly string[], sys: Sys, world: ModuleWorld): number => {
+const notHelpers = (
+  tool: ModuleTool,
+  args: readonly string[],
+  modules: readonly string[],
+  rest: readonly string[],
+  sys: Sys,
+  world: ModuleWorld,
+): number => {
   const left = modules.filter((m) => !isHelper(m))
   const argv = left.length === modules.length ? args : [...rest.filter((w) => w.startsWith('-')), ...left]
   if (world.recordModule) {

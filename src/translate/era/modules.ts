@@ -8,7 +8,8 @@ import { helperApp } from '../alg/model.ts'
 /** What a firewall module is to legacyfw: masquerading helpers get a hook of their own. */
 export type FirewallModule = 'firewall' | 'masq-helper'
 
-const FIREWALL = /^(ipchains|ipfwadm|ip_masq_\w+|ip_tables|x_tables|iptable_\w+|ipt_\w+|xt_\w+|ip_conntrack\w*|ip_nat_\w+|nf_\w+|nft_\w+|nf_tables)$/
+const FIREWALL =
+  /^(ipchains|ipfwadm|ip_masq_\w+|ip_tables|x_tables|iptable_\w+|ipt_\w+|xt_\w+|ip_conntrack\w*|ip_nat_\w+|nf_\w+|nft_\w+|nf_tables)$/
 
 /** The module's name as the kernel knows it: no directory, no .o/.ko suffix, "-" read as "_" (as modprobe does). */
 export const moduleName = (word: string): string => (word.split('/').pop() ?? word).replace(/\.(o|ko)(\.(gz|xz|zst))?$/, '').replace(/-/g, '_')
