@@ -47,8 +47,9 @@ const BASE = {
 // A connection a kernel helper expected and de-masquerades (the FTP data
 // connection from the server, a DCC chat, RTP from the callee) is a
 // de-masqueraded one: it skips forward, as 2.2's helper-made entries did.
+// Its first packet is `related` (conntrack found the expectation), never `new`.
 const EXPECTED: NftRule = {
-  matches: ['ct state new', 'ct direction original', 'ct status expected', 'ct status dnat'],
+  matches: ['ct state related', 'ct direction original', 'ct status expected', 'ct status dnat'],
   stmts: [`ct label set ${FORWARDED_LABEL}`],
   comment: 'helper-made connections to an internal host skip forward (2.2)',
 }
