@@ -17,9 +17,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { projectPath } from '../src/runtime/project.ts'
 import { GW_WAN, LAN_ADDRS, type Lab, type Place, WAN, withLab } from './helpers/lab.ts'
-import { requireRootAndNft, withoutTapLoader } from './helpers/netns.ts'
+import { requireRootAndNft } from './helpers/netns.ts'
+import { APPLY, gatewayScript, offloadOff, resetGateway } from './helpers/alg-lab.ts'
 
-const LEGACYFW = projectPath('bin', 'legacyfw')
 const FTPCLIENT = projectPath('tools', 'ftpclient.py')
 const [LAN10] = LAN_ADDRS
 const FILE = 'hello from the ftp server\n'
@@ -81,8 +81,6 @@ const fetch = (lab: Lab, place: Place, host: string, port: number, mode: 'active
   return JSON.parse(line) as { ok: boolean; data?: string; error?: string }
 }
 
-const GATEWAY = ['ipchains -P forward DENY', 'ipchains -A forward -s 192.168.1.0/24 -j MASQ']
-
 interface Case {
   readonly name: string
   readonly module: string
@@ -122,65 +120,19 @@ const CASES: readonly Case[] = [
   },
 ]
 
-const scriptFor = (c: Case, withModule: boolean): string => {
-  const path = join(tmp, `${c.name.replace(/\W+/g, '-')}-${withModule ? 'with' : 'without'}.sh`)
-  writeFileSync(path, [...(withModule ? [c.module] : []), ...GATEWAY, ...(c.extra ?? []), ''].join('\n'))
-  return path
-}
-
-/** The gateway with nothing loaded: every table and connection gone. */
-const resetGateway = (lab: Lab): void => {
-  lab.exec('gw', ['nft', 'flush', 'ruleset'])
-  lab.exec('gw', ['conntrack', '-F'])
-}
-
-const applyByRun = (t: Tap, lab: Lab, script: string): void => {
-  const r = lab.exec('gw', [LEGACYFW, 'run', script])
-  t.equal(r.status, 0, `legacyfw run: ${r.stderr}`)
-}
-
-const applyByTranslate = (t: Tap, lab: Lab, script: string): void => {
-  const [cmd, ...args] = withoutTapLoader([
-    LEGACYFW,
-    'translate',
-    '--no-mirror',
-    '--iface',
-    'lan0=192.168.1.1/24',
-    '--iface',
-    'wan0=203.0.113.1/24',
-    script,
-  ])
-  const r = spawnSync(cmd as string, args, { encoding: 'utf8' })
-  t.equal(r.status, 0, `legacyfw translate: ${r.stderr}`)
-  const file = `${script}.nft`
-  writeFileSync(file, r.stdout)
-  const load = lab.exec('gw', ['nft', '-f', file])
-  t.equal(load.stderr, '', 'nft -f loads the translation')
-}
-
-type Tap = Parameters<Parameters<typeof t.test>[0]>[0]
-
 if (missing) t.fail(missing)
 else
-  for (const [how, apply] of [
-    ['legacyfw run', applyByRun],
-    ['legacyfw translate + nft -f', applyByTranslate],
-  ] as const)
+  for (const [how, apply] of APPLY)
     t.test(how, async (t) => {
       await withLab(async (lab) => {
-        for (const [place, ifaces] of [
-          ['lan', ['eth0']],
-          ['gw', ['lan0', 'wan0']],
-          ['wan', ['eth0']],
-        ] as const)
-          for (const iface of ifaces) lab.exec(place, ['ethtool', '-K', iface, 'tx', 'off', 'rx', 'off'])
+        offloadOff(lab)
         for (const c of CASES)
           await t.test(c.name, async (t) => {
             const log = await startVsftpd(lab, c.server.place, c.server.addr, c.server.port)
             const run = (withModule: boolean) => {
               resetGateway(lab)
               writeFileSync(log, '')
-              apply(t, lab, scriptFor(c, withModule))
+              apply(t, lab, gatewayScript(tmp, c.name, c.module, withModule, c.extra))
               return fetch(lab, c.client.place, c.client.host, c.client.port, c.client.mode)
             }
             const without = run(false)
