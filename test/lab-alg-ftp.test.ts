@@ -5,8 +5,9 @@
 // fetches a file. Each case runs the script with `legacyfw run`, then its
 // `legacyfw translate` output loaded with `nft -f`, and shows the same
 // transfer failing without the modprobe line:
-// - active FTP to a server on 21 and on an extra ports= port (without the
-//   helper vsftpd refuses PORT 192,168,1,10,...: "500 Illegal PORT command");
+// - active FTP to a server on 21 and on an extra ports= port, and on a port
+//   whose connections `ipchains -m` marks with the module's mark= (without
+//   the helper vsftpd refuses PORT 192,168,1,10,...: "500 Illegal PORT command");
 // - passive FTP to a server behind `ipmasqadm portfw` with in_ports= (without
 //   it the 227 reply names 192.168.1.10, which the outside cannot reach).
 // Checksum offload is off on the veths, so a wrong checksum is dropped.
@@ -117,6 +118,18 @@ const CASES: readonly Case[] = [
     seen: /"PORT 203,0,113,1,\d+,\d+"/,
     refused: /500 Illegal PORT command/,
     app: 'TCP  21      0        ftp              \nTCP  2121    1        ftp              \n',
+    data: /^TCP  \S+ 192\.168\.1\.10 +203\.0\.113\.50 +(\d+) \(\1\) -> 20$/m,
+  },
+  {
+    name: 'active FTP on a port marked by ipchains -m (mark=7)',
+    module: 'modprobe ip_masq_ftp mark=7',
+    extra: ['ipchains -A input -p tcp -s 192.168.1.0/24 -d 0/0 2121 -m 7'],
+    server: { place: 'wan', addr: WAN, port: 2121 },
+    client: { place: 'lan', host: WAN, port: 2121, mode: 'active' },
+    seen: /"PORT 203,0,113,1,\d+,\d+"/,
+    refused: /500 Illegal PORT command/,
+    // A mark registration has no line of its own (the file lists ports).
+    app: 'TCP  21      0        ftp              \n',
     data: /^TCP  \S+ 192\.168\.1\.10 +203\.0\.113\.50 +(\d+) \(\1\) -> 20$/m,
   },
   {
