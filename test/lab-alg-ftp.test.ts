@@ -19,11 +19,12 @@ import { join } from 'node:path'
 import { projectPath } from '../src/runtime/project.ts'
 import { GW_WAN, LAN_ADDRS, type Lab, type Place, WAN, withLab } from './helpers/lab.ts'
 import { requireRootAndNft } from './helpers/netns.ts'
-import { APPLY, gatewayScript, offloadOff, resetGateway } from './helpers/alg-lab.ts'
+import { APPLY, IPFWADM_MASQ_GATEWAY, gatewayScript, offloadOff, resetGateway } from './helpers/alg-lab.ts'
 
 const FTPCLIENT = projectPath('tools', 'ftpclient.py')
 const LEGACYFW = projectPath('bin', 'legacyfw')
 const IPCHAINS = projectPath('bin', 'ipchains')
+const IPFWADM = projectPath('bin', 'ipfwadm')
 const [LAN10] = LAN_ADDRS
 const FILE = 'hello from the ftp server\n'
 
@@ -97,6 +98,10 @@ interface Case {
   readonly app: string
   /** The FTP data connection in `ipchains -M -L -n`. */
   readonly data: RegExp
+  /** The masquerading commands of the gateway (default: ipchains). */
+  readonly gateway?: readonly string[]
+  /** The masquerading listing that shows the data connection (default: ipchains -M -L -n). */
+  readonly listing?: readonly string[]
 }
 
 const CASES: readonly Case[] = [
@@ -133,6 +138,18 @@ const CASES: readonly Case[] = [
     data: /^TCP  \S+ 192\.168\.1\.10 +203\.0\.113\.50 +(\d+) \(\1\) -> 20$/m,
   },
   {
+    name: 'active FTP through an ipfwadm (2.0) masquerading gateway',
+    module: 'insmod ip_masq_ftp',
+    gateway: IPFWADM_MASQ_GATEWAY,
+    server: { place: 'wan', addr: WAN, port: 21 },
+    client: { place: 'lan', host: WAN, port: 21, mode: 'active' },
+    seen: /"PORT 203,0,113,1,\d+,\d+"/,
+    refused: /500 Illegal PORT command/,
+    app: 'TCP  21      1        ftp              \n',
+    listing: [IPFWADM, '-M', '-l', '-n'],
+    data: /^tcp +\S+ 192\.168\.1\.10 +203\.0\.113\.50 +(\d+) \(\1\) -> 20$/m,
+  },
+  {
     name: 'passive FTP to a port-forwarded server (in_ports=2121)',
     module: 'modprobe ip_masq_ftp in_ports=2121',
     extra: [`ipmasqadm portfw -a -P tcp -L ${GW_WAN} 2121 -R ${LAN10} 21`],
@@ -158,7 +175,7 @@ else
             const run = (withModule: boolean) => {
               resetGateway(lab)
               writeFileSync(log, '')
-              apply(t, lab, gatewayScript(tmp, c.name, c.module, withModule, c.extra))
+              apply(t, lab, gatewayScript(tmp, c.name, c.module, withModule, c.extra, c.gateway))
               return fetch(lab, c.client.place, c.client.host, c.client.port, c.client.mode)
             }
             const without = run(false)
@@ -171,7 +188,8 @@ else
             t.match(readFileSync(log, 'utf8'), c.seen)
             const app = lab.exec('gw', [LEGACYFW, 'proc', 'ip_masq/app']).stdout
             t.equal(app, `prot port    n_attach name             \n${c.app}`, 'legacyfw proc ip_masq/app: the bound control connection')
-            t.match(lab.exec('gw', [IPCHAINS, '-M', '-L', '-n']).stdout, c.data, 'ipchains -M -L lists the data connection')
+            const listing = c.listing ?? [IPCHAINS, '-M', '-L', '-n']
+            t.match(lab.exec('gw', listing).stdout, c.data, 'the masquerading listing shows the data connection')
           })
       })
     })
