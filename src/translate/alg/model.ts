@@ -115,6 +115,8 @@ export const loadApp = (module: string, params: readonly string[]): LoadedApp | 
     const value = eq < 0 ? '' : word.slice(eq + 1)
     if (!spec.parameters.includes(name)) return { kind: 'unknown', parameter: name }
     if (!Object.hasOwn(BINDING, name)) {
+      // Kept in the record (an nft comment word): printable, no quote, short.
+      if (!/^[!#-~]{0,32}$/.test(value)) return { kind: 'syntax', parameter: name }
       app = { ...app, kept: [...app.kept, `${name}=${value}`] }
       continue
     }
