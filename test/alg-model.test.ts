@@ -57,6 +57,8 @@ t.test('defaults and parameters (spec: alg-modules.md)', async (t) => {
     parameter: 'ports',
     max: 12,
   })
+  const many = Array.from({ length: 12 }, (_, i) => 60000 + i).join(',')
+  t.same(loadApp('ip_masq_ftp', [`ports=${many}`, `in_ports=${many}`]), { kind: 'too-long', parameter: `ports=${many} in_ports=${many}` })
   t.same(loadApp('ip_conntrack_ftp', [`ports=${Array.from({ length: 9 }, (_, i) => i + 1).join(',')}`]), {
     kind: 'too-many',
     parameter: 'ports',
