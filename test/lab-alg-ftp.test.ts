@@ -8,8 +8,10 @@
 // - active FTP to a server on 21 and on an extra ports= port, and on a port
 //   whose connections `ipchains -m` marks with the module's mark= (without
 //   the helper vsftpd refuses PORT 192,168,1,10,...: "500 Illegal PORT command");
-// - passive FTP to a server behind `ipmasqadm portfw` with in_ports= (without
-//   it the 227 reply names 192.168.1.10, which the outside cannot reach).
+// - passive FTP to a server behind `ipmasqadm portfw` with in_ports=, and to
+//   one `ipmasqadm mfw` forwards by an `ipchains -m` mark with in_mark=
+//   (without the helper the 227 reply names 192.168.1.10, which the outside
+//   cannot reach).
 // Checksum offload is off on the veths, so a wrong checksum is dropped.
 import t from 'tap'
 import { spawnSync } from 'node:child_process'
@@ -159,6 +161,18 @@ const CASES: readonly Case[] = [
     refused: /unreachable|timed out|refused/i,
     app: 'TCP  21      0        ftp              \nTCP  2121    1        ftp              \n',
     // The server's data port, not 21: the connection the 227 reply opened.
+    data: /^TCP  \S+ 192\.168\.1\.10 +203\.0\.113\.50 +(?!21 )(\d+) \(\1\) -> \d+$/m,
+  },
+  {
+    name: 'passive FTP to a server mfw forwards by the mark ipchains -m sets (in_mark=5)',
+    module: 'modprobe ip_masq_ftp in_mark=5',
+    extra: [`ipchains -A input -p tcp -d ${GW_WAN} 2121 -m 5`, `ipmasqadm mfw -I -m 5 -r ${LAN10} 21`],
+    server: { place: 'lan', addr: LAN10 as string, port: 21 },
+    client: { place: 'wan', host: GW_WAN, port: 2121, mode: 'pasv' },
+    seen: /"PASV"/,
+    refused: /unreachable|timed out|refused/i,
+    // A mark registration has no line of its own (the file lists ports).
+    app: 'TCP  21      0        ftp              \n',
     data: /^TCP  \S+ 192\.168\.1\.10 +203\.0\.113\.50 +(?!21 )(\d+) \(\1\) -> \d+$/m,
   },
 ]
