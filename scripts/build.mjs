@@ -34,7 +34,7 @@ const read = (file) => {
 
 mkdirSync('dist', { recursive: true })
 const built = readdirSync(staging)
-// An unchanged bundle stays, with its code cache (npm pack builds twice: prepack, then prepare).
+// An unchanged bundle keeps its code cache (a warmed one, see warm-caches.mjs).
 for (const file of built)
   if (!read(`dist/${file}`)?.equals(read(`${staging}/${file}`))) {
     renameSync(`${staging}/${file}`, `dist/${file}`)

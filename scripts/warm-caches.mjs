@@ -22,7 +22,15 @@ const RUNS = [
   ['ipmasqadm', 'portfw', '-l', '-n'],
   ['legacyfw', 'proc', 'ip_masq/portfw'],
 ]
-const HELP = { ipchains: ['-h'], 'ipchains-save': ['-h'], 'ipchains-restore': ['-h'], ipfwadm: ['-h'], ipautofw: ['-h'], ipmasqadm: ['-h'], legacyfw: ['--help'] }
+const HELP = {
+  ipchains: ['-h'],
+  'ipchains-save': ['-h'],
+  'ipchains-restore': ['-h'],
+  ipfwadm: ['-h'],
+  ipautofw: ['-h'],
+  ipmasqadm: ['-h'],
+  legacyfw: ['--help'],
+}
 
 const commands = readdirSync('dist')
   .filter((f) => /^entry-.*\.cjs$/.test(f))

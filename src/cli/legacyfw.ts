@@ -4,6 +4,7 @@
 //   legacyfw translate [options] SCRIPT    run a script in a sandbox, print nft
 //   legacyfw run SCRIPT [ARGS]             run a script, apply its firewall once
 //   legacyfw proc NAME                     an old /proc/net file (src/cli/proc.ts)
+//   legacyfw install|uninstall [--root DIR] the 2.2 gateway's files (src/cli/install.ts)
 //   legacyfw serve DIR                     (internal) the resident server of translate
 import { statSync, writeFileSync } from 'node:fs'
 import yargsParser from 'yargs-parser'
@@ -22,6 +23,7 @@ import {
 } from '../script/translate.ts'
 import { lineDiff } from '../script/diff.ts'
 import { procMain } from './proc.ts'
+import { installMain } from './install.ts'
 import { runMain } from '../script/run.ts'
 
 const USAGE = `usage: legacyfw demo
@@ -30,6 +32,8 @@ const USAGE = `usage: legacyfw demo
        legacyfw translate --from ipchains-save FILE [--check EXPECTED.nft]
        legacyfw run SCRIPT [ARGS...]
        legacyfw proc [--kernel 2.0|2.2] NAME
+       legacyfw install [--root DIR]
+       legacyfw uninstall [--root DIR]
 
   demo       as root: build a throwaway lan/gw/wan network of namespaces, run
              the IP-Masquerade HOWTO's 2.2 rc.firewall in the gateway through
@@ -54,6 +58,15 @@ const USAGE = `usage: legacyfw demo
   proc       print an old /proc/net file of the masquerading code in its
              original format, read from the kernel: ip_autofw, ip_masq/autofw,
              ip_masq/portfw, ip_masq/mfw, ip_masquerade
+  install    as root: the legacy commands in /sbin (/usr/sbin where /sbin
+             links there), /usr/sbin/legacyfw, /etc/modprobe.d/legacyfw.conf
+             for the masquerading helper modules, the systemd units
+             legacyfw-boot.service (runs the script /etc/default/legacyfw
+             names) and legacyfw-runtime.service, the man pages; refuses to
+             replace a file that is not legacyfw's
+             --root DIR             below DIR instead of / (as DESTDIR)
+  uninstall  remove exactly what install laid down (its manifest,
+             /var/lib/legacyfw/manifest); a file changed since is kept
 `
 
 export const EXAMPLE = projectPath('examples', 'rc.firewall-2.2-strong.sh')
@@ -211,6 +224,9 @@ export const legacyfwMain = async (argv: readonly string[], io: Io): Promise<num
       return runCommand(rest, io)
     case 'proc':
       return procMain(rest, io)
+    case 'install':
+    case 'uninstall':
+      return installMain(command, rest, io)
     case 'serve':
       if (rest[0] === undefined) return misused(io, 'serve', 'no DIR given')
       return serveTranslation(rest[0])
