@@ -5,6 +5,7 @@
 //   legacyfw run SCRIPT [ARGS]             run a script, apply its firewall once
 //   legacyfw proc NAME                     an old /proc/net file (src/cli/proc.ts)
 //   legacyfw install|uninstall [--root DIR] the 2.2 gateway's files (src/cli/install.ts)
+//   legacyfw doctor                        what the host provides (src/cli/doctor.ts)
 //   legacyfw serve DIR                     (internal) the resident server of translate
 import { statSync, writeFileSync } from 'node:fs'
 import yargsParser from 'yargs-parser'
@@ -24,6 +25,8 @@ import {
 import { lineDiff } from '../script/diff.ts'
 import { procMain } from './proc.ts'
 import { installMain } from './install.ts'
+import { DOCTOR_HINT } from '../tools/output.ts'
+import { doctorMain } from './doctor.ts'
 import { runMain } from '../script/run.ts'
 
 const USAGE = `usage: legacyfw demo
@@ -34,6 +37,7 @@ const USAGE = `usage: legacyfw demo
        legacyfw proc [--kernel 2.0|2.2] NAME
        legacyfw install [--root DIR]
        legacyfw uninstall [--root DIR]
+       legacyfw doctor
 
   demo       as root: build a throwaway lan/gw/wan network of namespaces, run
              the IP-Masquerade HOWTO's 2.2 rc.firewall in the gateway through
@@ -67,6 +71,10 @@ const USAGE = `usage: legacyfw demo
              --root DIR             below DIR instead of / (as DESTDIR)
   uninstall  remove exactly what install laid down (its manifest,
              /var/lib/legacyfw/manifest); a file changed since is kept
+  doctor     check, one line each, what legacyfw needs from the host (nft,
+             nf_tables, conntrack, ct helpers, NFLOG, user namespaces,
+             /dev/log, iptables-nft, bash) and how to get what is missing;
+             exit 1 when something required is missing
 `
 
 export const EXAMPLE = projectPath('examples', 'rc.firewall-2.2-strong.sh')
@@ -156,7 +164,7 @@ const translateMain = async (argv: readonly string[], io: Io): Promise<number> =
   if ('failure' in t) {
     io.err(
       t.failure === 'sandbox'
-        ? `legacyfw translate: could not set up the sandbox (${t.detail}); it needs root or unprivileged user namespaces, and util-linux\n`
+        ? `legacyfw translate: could not set up the sandbox (${t.detail}); it needs root or unprivileged user namespaces, and util-linux (${DOCTOR_HINT})\n`
         : `legacyfw translate: ${script}: the script stopped legacyfw's server in the sandbox (it killed it), so nothing was translated\n`,
     )
     return 1
@@ -227,6 +235,8 @@ export const legacyfwMain = async (argv: readonly string[], io: Io): Promise<num
     case 'install':
     case 'uninstall':
       return installMain(command, rest, io)
+    case 'doctor':
+      return doctorMain(rest, io)
     case 'serve':
       if (rest[0] === undefined) return misused(io, 'serve', 'no DIR given')
       return serveTranslation(rest[0])
