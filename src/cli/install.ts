@@ -168,6 +168,8 @@ const install = (root: string, io: Io): number => {
   const dirs: string[] = []
   const files = new Map<string, string>()
   try {
+    // As DESTDIR: the root itself is made when missing (and stays; it is the caller's).
+    mkdirSync(root, { recursive: true })
     for (const item of [...laid, { path: MANIFEST, text: '', mode: 0o644 }])
       for (const d of missingDirs(root, item.path)) {
         mkdirSync(join(root, d), { mode: 0o755 })
