@@ -111,4 +111,27 @@ Chain output (policy ACCEPT):
   })
 })
 
+t.test('a plain modprobe of a helper module reaches legacyfw through the installed modprobe.d file', async (t) => {
+  const why = requireRootAndNft()
+  t.notOk(why, why ?? 'root and nft')
+  if (why) return
+  t.equal(spawnSync('modprobe', ['--version']).status, 0, 'modprobe (kmod) is installed')
+  // The file as installed, its /usr/sbin/legacyfw being the one below the root.
+  const conf = join(tmp, 'legacyfw.conf')
+  writeFileSync(
+    conf,
+    readFileSync(join(root, 'etc/modprobe.d/legacyfw.conf'), 'utf8').replaceAll('/usr/sbin/legacyfw', join(root, 'usr/sbin/legacyfw')),
+  )
+  await withNetns('modprobe', (ns) => {
+    const load = inNetns(ns, ['modprobe', '-C', conf, 'ip_masq_ftp', 'ports=21,2121'])
+    t.same([load.stdout, load.stderr, load.status], ['', '', 0], 'modprobe ip_masq_ftp ports=21,2121')
+    const app = inNetns(ns, [join(root, 'usr/sbin/legacyfw'), 'proc', 'ip_masq/app']).stdout
+    t.match(app, /^TCP  21 +0 +ftp/m, 'the ftp helper on 21')
+    t.match(app, /^TCP  2121 +0 +ftp/m, 'and on 2121')
+    const remove = inNetns(ns, ['modprobe', '-r', '-C', conf, 'ip_masq_ftp'])
+    t.equal(remove.status, 0, `modprobe -r ip_masq_ftp: ${remove.stderr}`)
+    t.notMatch(inNetns(ns, [join(root, 'usr/sbin/legacyfw'), 'proc', 'ip_masq/app']).stdout, /ftp/, 'removed again')
+  })
+})
+
 t.teardown(() => rmSync(tmp, { recursive: true, force: true }))

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
 import { withoutTapLoader } from './helpers/netns.ts'
 import { LEGACY_COMMANDS } from '../src/tools/registry.ts'
-import { MASQ_HELPER_MODULES } from '../src/translate/era/modules.ts'
+import { HELPER_MODULES } from '../src/translate/alg/model.ts'
 
 const ROOT = new URL('..', import.meta.url).pathname
 const LEGACYFW = join(ROOT, 'bin/legacyfw')
@@ -82,13 +82,13 @@ t.test('install --root into an empty directory: the 2.2 layout, then uninstall l
   const lines = conf.split('\n').filter((l) => l !== '' && !l.startsWith('#'))
   t.same(
     lines,
-    MASQ_HELPER_MODULES.flatMap((m) => [
+    Object.keys(HELPER_MODULES).flatMap((m) => [
       `install ${m} /usr/sbin/legacyfw modprobe ${m} $CMDLINE_OPTS`,
       `remove ${m} /usr/sbin/legacyfw modprobe -r ${m}`,
     ]),
   )
   for (const m of ['ip_masq_ftp', 'ip_masq_irc', 'ip_masq_raudio', 'ip_masq_cuseeme', 'ip_masq_vdolive', 'ip_masq_quake', 'ip_masq_sip'])
-    t.ok(MASQ_HELPER_MODULES.includes(m), `${m} sent to legacyfw`)
+    t.ok(Object.hasOwn(HELPER_MODULES, m), `${m} sent to legacyfw`)
   for (const m of [
     'ip_conntrack_ftp',
     'ip_nat_ftp',
@@ -99,7 +99,7 @@ t.test('install --root into an empty directory: the 2.2 layout, then uninstall l
     'nf_conntrack_sip',
     'ip_nat_sip',
   ])
-    t.ok(MASQ_HELPER_MODULES.includes(m), `${m} sent to legacyfw`)
+    t.ok(Object.hasOwn(HELPER_MODULES, m), `${m} sent to legacyfw`)
 
   // The units: systemd-analyze verify (no running systemd needed) with the root's files and man pages.
   const unit = (u: string) => readFileSync(join(root, 'usr/lib/systemd/system', u), 'utf8')

@@ -13,7 +13,7 @@ import yargsParser from 'yargs-parser'
 import { projectPath } from '../runtime/project.ts'
 import type { Io } from '../runtime/sys.ts'
 import { LEGACY_COMMANDS } from '../tools/registry.ts'
-import { MASQ_HELPER_MODULES } from '../translate/era/modules.ts'
+import { HELPER_MODULES } from '../translate/alg/model.ts'
 
 /** Where the units and the modprobe.d file find legacyfw. */
 export const LEGACYFW_PATH = '/usr/sbin/legacyfw'
@@ -42,7 +42,7 @@ const modprobeConf = (): string =>
     '# legacyfw install: a plain modprobe of a masquerading helper module (any era',
     '# name) reaches legacyfw, which provides the helper on nftables. legacyfw',
     '# uninstall removes this file.',
-    ...MASQ_HELPER_MODULES.flatMap((m) => [
+    ...Object.keys(HELPER_MODULES).flatMap((m) => [
       `install ${m} ${LEGACYFW_PATH} modprobe ${m} $CMDLINE_OPTS`,
       `remove ${m} ${LEGACYFW_PATH} modprobe -r ${m}`,
     ]),

@@ -6,6 +6,7 @@
 //   legacyfw proc NAME                     an old /proc/net file (src/cli/proc.ts)
 //   legacyfw install|uninstall [--root DIR] the 2.2 gateway's files (src/cli/install.ts)
 //   legacyfw doctor                        what the host provides (src/cli/doctor.ts)
+//   legacyfw modprobe [-r] MODULE [P=V]... load or remove a masquerading helper
 //   legacyfw serve DIR                     (internal) the resident server of translate
 import { statSync, writeFileSync } from 'node:fs'
 import yargsParser from 'yargs-parser'
@@ -27,7 +28,11 @@ import { procMain } from './proc.ts'
 import { installMain } from './install.ts'
 import { DOCTOR_HINT } from '../tools/output.ts'
 import { doctorMain } from './doctor.ts'
-import { runMain } from '../script/run.ts'
+import { kernelFailure, runMain } from '../script/run.ts'
+import { MODULE_COMMANDS } from '../tools/modules.ts'
+import { ALG } from '../tools/registry.ts'
+import { nftTableStore } from '../runtime/store.ts'
+import { realSys } from '../runtime/sys.ts'
 
 const USAGE = `usage: legacyfw demo
        legacyfw translate [--iface NAME=ADDR/LEN]... [--no-mirror] [--file PATH=FILE]...
@@ -38,6 +43,7 @@ const USAGE = `usage: legacyfw demo
        legacyfw install [--root DIR]
        legacyfw uninstall [--root DIR]
        legacyfw doctor
+       legacyfw modprobe [-r] MODULE [PARAMETER=VALUE...]
 
   demo       as root: build a throwaway lan/gw/wan network of namespaces, run
              the IP-Masquerade HOWTO's 2.2 rc.firewall in the gateway through
@@ -75,6 +81,11 @@ const USAGE = `usage: legacyfw demo
              nf_tables, conntrack, ct helpers, NFLOG, user namespaces,
              /dev/log, iptables-nft, bash) and how to get what is missing;
              exit 1 when something required is missing
+  modprobe   load (-r: remove) a masquerading helper module (ip_masq_ftp
+             ports=21,2121, ip_conntrack_irc, nf_nat_sip, ...) into the
+             kernel's helper table, as \`modprobe\` does in a served script; for
+             modprobe.d: install ip_masq_ftp /usr/sbin/legacyfw modprobe
+             ip_masq_ftp $CMDLINE_OPTS
 `
 
 export const EXAMPLE = projectPath('examples', 'rc.firewall-2.2-strong.sh')
@@ -206,6 +217,23 @@ const runCommand = async (rest: readonly string[], io: Io): Promise<number> => {
   return runMain(script, args, io)
 }
 
+// The modprobe.d install/remove lines' entry point: the served modprobe, on the kernel's helper table.
+const modprobeCommand = async (rest: readonly string[], io: Io): Promise<number> => {
+  if (!rest.some((w) => !w.startsWith('-'))) return misused(io, 'modprobe', 'no MODULE given')
+  try {
+    return await MODULE_COMMANDS.modprobe(
+      rest,
+      { ...realSys('modprobe'), out: io.out, err: io.err },
+      { store: nftTableStore(ALG.family, ALG.name) },
+    )
+  } catch (e) {
+    const why = kernelFailure(e)
+    if (why === undefined) throw e
+    io.err(`legacyfw modprobe: ${why}\n`)
+    return 1
+  }
+}
+
 const misused = (io: Io, command: string, why: string): number => {
   io.err(`legacyfw ${command}: ${why} (legacyfw --help tells more)\n`)
   return 2
@@ -237,6 +265,8 @@ export const legacyfwMain = async (argv: readonly string[], io: Io): Promise<num
       return installMain(command, rest, io)
     case 'doctor':
       return doctorMain(rest, io)
+    case 'modprobe':
+      return modprobeCommand(rest, io)
     case 'serve':
       if (rest[0] === undefined) return misused(io, 'serve', 'no DIR given')
       return serveTranslation(rest[0])
