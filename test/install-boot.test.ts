@@ -131,6 +131,13 @@ t.test('a plain modprobe of a helper module reaches legacyfw through the install
     const remove = inNetns(ns, ['modprobe', '-r', '-C', conf, 'ip_masq_ftp'])
     t.equal(remove.status, 0, `modprobe -r ip_masq_ftp: ${remove.stderr}`)
     t.notMatch(inNetns(ns, [join(root, 'usr/sbin/legacyfw'), 'proc', 'ip_masq/app']).stdout, /ftp/, 'removed again')
+    // The 2.6 name: the real module first (this kernel has none: quietly nothing), then legacyfw.
+    const nf = inNetns(ns, ['modprobe', '-C', conf, 'nf_conntrack_irc'])
+    t.same([nf.stdout, nf.stderr, nf.status], ['', '', 0], 'modprobe nf_conntrack_irc')
+    t.match(inNetns(ns, [join(root, 'usr/sbin/legacyfw'), 'proc', 'ip_masq/app']).stdout, /^TCP  6667 +0 +irc/m, 'the irc helper on 6667')
+    const nfRemove = inNetns(ns, ['modprobe', '-r', '-C', conf, 'nf_conntrack_irc'])
+    t.same([nfRemove.stderr, nfRemove.status], ['', 0], 'modprobe -r nf_conntrack_irc')
+    t.notMatch(inNetns(ns, [join(root, 'usr/sbin/legacyfw'), 'proc', 'ip_masq/app']).stdout, /irc/, 'removed again')
   })
 })
 

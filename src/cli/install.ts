@@ -37,15 +37,28 @@ const wrapper = (command: string): string =>
 
 const shellQuote = (word: string): string => `'${word.replace(/'/g, `'\\''`)}'`
 
+// The nf_* names are still the kernel's own modules: a modular kernel loads
+// nf_conntrack_ftp itself when an nft ct helper "ftp" is made (legacyfw's
+// too), through this very install line. So for them the line loads the
+// real module first (--ignore-install; -q: a kernel without modules just
+// goes on), and unloads it once legacyfw's helper is gone; the status is
+// legacyfw's.
+const kernelModule = (m: string): boolean => m.startsWith('nf_')
+
+const modprobeLines = (m: string): string[] =>
+  kernelModule(m)
+    ? [
+        `install ${m} /sbin/modprobe -q --ignore-install ${m} $CMDLINE_OPTS; ${LEGACYFW_PATH} modprobe ${m} $CMDLINE_OPTS`,
+        `remove ${m} ${LEGACYFW_PATH} modprobe -r ${m} && { /sbin/modprobe -q -r --ignore-remove ${m} || :; }`,
+      ]
+    : [`install ${m} ${LEGACYFW_PATH} modprobe ${m} $CMDLINE_OPTS`, `remove ${m} ${LEGACYFW_PATH} modprobe -r ${m}`]
+
 const modprobeConf = (): string =>
   [
     '# legacyfw install: a plain modprobe of a masquerading helper module (any era',
     '# name) reaches legacyfw, which provides the helper on nftables. legacyfw',
     '# uninstall removes this file.',
-    ...Object.keys(HELPER_MODULES).flatMap((m) => [
-      `install ${m} ${LEGACYFW_PATH} modprobe ${m} $CMDLINE_OPTS`,
-      `remove ${m} ${LEGACYFW_PATH} modprobe -r ${m}`,
-    ]),
+    ...Object.keys(HELPER_MODULES).flatMap(modprobeLines),
     '',
   ].join('\n')
 
