@@ -23,6 +23,7 @@ const CHECKS = [
   'NFLOG',
   'user namespaces',
   'syslog socket',
+  'perl',
   'iptables-nft',
   'bash',
 ]

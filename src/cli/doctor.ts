@@ -177,6 +177,16 @@ const CHECKS: readonly Check[] = [
     run: () => (isSocket('/dev/log') ? present('/dev/log') : missing('no socket at /dev/log')),
   },
   {
+    name: 'perl',
+    neededBy: 'legacyfw runtime (the log lines: it opens its netlink and syslog sockets through perl)',
+    required: false,
+    fix: 'apt-get install perl-base',
+    run: () => {
+      const r = run(['perl', '-e', 'print "perl $^V"'])
+      return r.absent ? missing('not on PATH') : r.status === 0 ? present(r.out) : missing(firstLine(r.out))
+    },
+  },
+  {
     name: 'iptables-nft',
     neededBy: 'RealAudio PNA with its records in any order (xt NFQUEUE, legacyfw runtime)',
     required: false,

@@ -79,7 +79,7 @@ const USAGE = `usage: legacyfw demo
              /var/lib/legacyfw/manifest); a file changed since is kept
   doctor     check, one line each, what legacyfw needs from the host (nft,
              nf_tables, conntrack, ct helpers, NFLOG, user namespaces,
-             /dev/log, iptables-nft, bash) and how to get what is missing;
+             /dev/log, perl, iptables-nft, bash) and how to get what is missing;
              exit 1 when something required is missing
   modprobe   load (-r: remove) a masquerading helper module (ip_masq_ftp
              ports=21,2121, ip_conntrack_irc, nf_nat_sip, ...) into the
