@@ -6,7 +6,7 @@
 // install directory only costs the cache.
 import t from 'tap'
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { inNetns, requireRootAndNft, withNetns, withoutTapLoader } from './helpers/netns.ts'
@@ -40,8 +40,14 @@ const SESSION: readonly (readonly string[])[] = [
   ['ipmasqadm', 'portfw', '-a', '-P', 'tcp', '-L', '10.0.0.1', '80', '-R', '192.168.1.10', '80'],
   ['ipmasqadm', 'portfw', '-l', '-n'],
   ['legacyfw', 'proc', 'ip_autofw'],
+  ['legacyfw', 'run', join(tmp, 'rc.firewall'), 'start'],
+  ['legacyfw', 'translate', '--no-mirror', '--iface', 'eth0=192.168.1.1/24', join(tmp, 'rc.firewall'), 'start'],
   ['legacyfw', 'doctor'],
 ]
+writeFileSync(
+  join(tmp, 'rc.firewall'),
+  '#!/bin/sh\n/sbin/modprobe ip_masq_ftp\n/sbin/ipchains -A input -i eth0 -p tcp -d 0/0 23 -j DENY -l\nipfwadm -O -a deny -P udp -D 0/0 53\nipchains -L input -n\necho "$1"\n',
+)
 
 /** Runs the session with the commands of `binDir` in a fresh namespace; ipchains-restore reads what ipchains-save printed. */
 const runSession = (binDir: string) =>
@@ -94,6 +100,8 @@ t.test('packed and installed globally, every command works from the prefix', asy
   }
   t.match(fromPrefix[3]?.stdout, /MASQ +all +------ +192\.168\.1\.0\/24/, 'ipchains -L lists the rules')
   t.match(fromPrefix[7]?.stdout, /ACCEPT +tcp +------ .*10\.0\.0\.0\/8/, 'ipchains-restore loaded what ipchains-save printed')
+  t.match(fromPrefix.at(-3)?.stdout, /^Chain input .*\nDENY +tcp .*\nstart\n$/s, 'legacyfw run served the script from the prefix')
+  t.match(fromPrefix.at(-2)?.stdout, /table ip legacyfw_ipchains \{.*table ip legacyfw_ipfwadm \{/s, 'legacyfw translate printed both tables')
   t.equal(fromPrefix.at(-1)?.status, 0, 'legacyfw doctor from the prefix')
 })
 
