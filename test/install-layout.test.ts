@@ -4,7 +4,19 @@
 // nothing, and an uninstall that leaves exactly what was there before.
 import t from 'tap'
 import { spawnSync } from 'node:child_process'
-import { accessSync, constants, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
+import {
+  accessSync,
+  chmodSync,
+  constants,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
 import { withoutTapLoader } from './helpers/netns.ts'
@@ -190,6 +202,28 @@ t.test('an existing file is never overwritten: one line, nothing changed', async
   t.equal(r.stderr, "legacyfw install: /sbin/ipfwadm exists and is not legacyfw's; move it away first\n")
   t.same(tree(root), before, 'nothing changed')
   t.equal(readFileSync(join(root, 'sbin/ipfwadm'), 'utf8'), '#!/bin/sh\necho the real ipfwadm\n')
+})
+
+t.test('a failure half-way (no right to write /usr) undoes what install made: one line, nothing changed', async (t) => {
+  const root = freshRoot('halfway')
+  chmodSync(tmp, 0o711)
+  chmodSync(root, 0o777)
+  mkdirSync(join(root, 'usr'), { mode: 0o555 })
+  const before = tree(root)
+  const r = run(['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', LEGACYFW, 'install', '--root', root])
+  t.equal(r.status, 1)
+  t.match(r.stderr, /^legacyfw install: EACCES: permission denied, mkdir '.*\/usr\/sbin'; nothing was changed\n$/)
+  t.same(tree(root), before, '/sbin, made before /usr/sbin failed, is gone again')
+  chmodSync(tmp, 0o700)
+  const hidden = run(['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', LEGACYFW, 'uninstall', '--root', root])
+  t.same(
+    [hidden.stderr, hidden.status],
+    [`legacyfw uninstall: EACCES: permission denied, open '${root}/var/lib/legacyfw/manifest'\n`, 1],
+    'a root it cannot reach',
+  )
+  const unreachable = run(['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', LEGACYFW, 'install', '--root', root])
+  t.match(unreachable.stderr, /^legacyfw install: EACCES: permission denied, \w+ '.*'\n$/, 'one line, no stack trace')
+  t.equal(unreachable.status, 1)
 })
 
 t.test("the boot script's settings are the admin's: kept by install and by uninstall once edited", async (t) => {

@@ -208,7 +208,8 @@ const uninstall = (root: string, io: Io): number => {
   let text: string
   try {
     text = readFileSync(join(root, MANIFEST), 'utf8')
-  } catch {
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e
     throw new Refused(`nothing installed below ${root} (no ${MANIFEST})`)
   }
   const manifest = readManifest(text)
@@ -248,8 +249,9 @@ export const installMain = (command: 'install' | 'uninstall', argv: readonly str
   try {
     return command === 'install' ? install(root, io) : uninstall(root, io)
   } catch (e) {
-    if (!(e instanceof Refused)) throw e
-    io.err(`legacyfw ${command}: ${e.message}\n`)
+    // A file system error outside the undoable part (reading what is there) also changed nothing.
+    if (!(e instanceof Refused) && (e as NodeJS.ErrnoException).code === undefined) throw e
+    io.err(`legacyfw ${command}: ${(e as Error).message}\n`)
     return 1
   }
 }
