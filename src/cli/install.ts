@@ -7,7 +7,7 @@
 // directory made, so that uninstall removes exactly those. --root works as
 // DESTDIR: files go below it, the paths written into them are the final ones.
 import { createHash } from 'node:crypto'
-import { lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, rmdirSync, writeFileSync } from 'node:fs'
+import { chmodSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, rmdirSync, writeFileSync } from 'node:fs'
 import { join, posix } from 'node:path'
 import yargsParser from 'yargs-parser'
 import { projectPath } from '../runtime/project.ts'
@@ -185,12 +185,15 @@ const install = (root: string, io: Io): number => {
     mkdirSync(root, { recursive: true })
     for (const item of [...laid, { path: MANIFEST, text: '', mode: 0o644 }])
       for (const d of missingDirs(root, item.path)) {
-        mkdirSync(join(root, d), { mode: 0o755 })
+        mkdirSync(join(root, d))
         dirs.push(d)
+        // Modes as on any system, whatever the caller's umask.
+        chmodSync(join(root, d), 0o755)
       }
     for (const item of laid) {
-      writeFileSync(join(root, item.path), item.text, { mode: item.mode, flag: 'wx' })
+      writeFileSync(join(root, item.path), item.text, { flag: 'wx' })
       files.set(item.path, digest(item.text))
+      chmodSync(join(root, item.path), item.mode)
     }
     writeFileSync(join(root, MANIFEST), writeManifest({ files, dirs }), { flag: 'wx' })
   } catch (e) {
@@ -239,7 +242,7 @@ const uninstall = (root: string, io: Io): number => {
 }
 
 export const installMain = (command: 'install' | 'uninstall', argv: readonly string[], io: Io): number => {
-  const o = yargsParser([...argv], { string: ['root'], configuration: { 'unknown-options-as-args': true } })
+  const o = yargsParser([...argv], { string: ['root'], configuration: { 'unknown-options-as-args': true, 'duplicate-arguments-array': false } })
   const extra = o._.map(String)
   if (extra.length > 0 || o['root'] === '') {
     io.err(`legacyfw ${command}: ${extra.length > 0 ? `unexpected ${extra[0]}` : '--root needs a DIR'} (legacyfw --help tells more)\n`)
