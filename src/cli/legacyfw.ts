@@ -4,6 +4,8 @@
 //   legacyfw translate [options] SCRIPT    run a script in a sandbox, print nft
 //   legacyfw run SCRIPT [ARGS]             run a script, apply its firewall once
 //   legacyfw proc NAME                     an old /proc/net file (src/cli/proc.ts)
+//   legacyfw install|uninstall [--root DIR] the 2.2 gateway's files (src/cli/install.ts)
+//   legacyfw doctor                        what the host provides (src/cli/doctor.ts)
 //   legacyfw modprobe [-r] MODULE [P=V]... load or remove a masquerading helper
 //   legacyfw serve DIR                     (internal) the resident server of translate
 import { statSync, writeFileSync } from 'node:fs'
@@ -23,6 +25,9 @@ import {
 } from '../script/translate.ts'
 import { lineDiff } from '../script/diff.ts'
 import { procMain } from './proc.ts'
+import { installMain } from './install.ts'
+import { DOCTOR_HINT } from '../tools/output.ts'
+import { doctorMain } from './doctor.ts'
 import { kernelFailure, runMain } from '../script/run.ts'
 import { MODULE_COMMANDS } from '../tools/modules.ts'
 import { ALG } from '../tools/registry.ts'
@@ -35,6 +40,9 @@ const USAGE = `usage: legacyfw demo
        legacyfw translate --from ipchains-save FILE [--check EXPECTED.nft]
        legacyfw run SCRIPT [ARGS...]
        legacyfw proc [--kernel 2.0|2.2] NAME
+       legacyfw install [--root DIR]
+       legacyfw uninstall [--root DIR]
+       legacyfw doctor
        legacyfw modprobe [-r] MODULE [PARAMETER=VALUE...]
 
   demo       as root: build a throwaway lan/gw/wan network of namespaces, run
@@ -60,6 +68,19 @@ const USAGE = `usage: legacyfw demo
   proc       print an old /proc/net file of the masquerading code in its
              original format, read from the kernel: ip_autofw, ip_masq/autofw,
              ip_masq/portfw, ip_masq/mfw, ip_masquerade
+  install    as root: the legacy commands in /sbin (/usr/sbin where /sbin
+             links there), /usr/sbin/legacyfw, /etc/modprobe.d/legacyfw.conf
+             for the masquerading helper modules, the systemd units
+             legacyfw-boot.service (runs the script /etc/default/legacyfw
+             names) and legacyfw-runtime.service, the man pages; refuses to
+             replace a file that is not legacyfw's
+             --root DIR             below DIR instead of / (as DESTDIR)
+  uninstall  remove exactly what install laid down (its manifest,
+             /var/lib/legacyfw/manifest); a file changed since is kept
+  doctor     check, one line each, what legacyfw needs from the host (nft,
+             nf_tables, conntrack, ct helpers, NFLOG, user namespaces,
+             /dev/log, perl, iptables-nft, bash) and how to get what is missing;
+             exit 1 when something required is missing
   modprobe   load (-r: remove) a masquerading helper module (ip_masq_ftp
              ports=21,2121, ip_conntrack_irc, nf_nat_sip, ...) into the
              kernel's helper table, as \`modprobe\` does in a served script; for
@@ -154,7 +175,7 @@ const translateMain = async (argv: readonly string[], io: Io): Promise<number> =
   if ('failure' in t) {
     io.err(
       t.failure === 'sandbox'
-        ? `legacyfw translate: could not set up the sandbox (${t.detail}); it needs root or unprivileged user namespaces, and util-linux\n`
+        ? `legacyfw translate: could not set up the sandbox (${t.detail}); it needs root or unprivileged user namespaces, and util-linux (${DOCTOR_HINT})\n`
         : `legacyfw translate: ${script}: the script stopped legacyfw's server in the sandbox (it killed it), so nothing was translated\n`,
     )
     return 1
@@ -239,6 +260,11 @@ export const legacyfwMain = async (argv: readonly string[], io: Io): Promise<num
       return runCommand(rest, io)
     case 'proc':
       return procMain(rest, io)
+    case 'install':
+    case 'uninstall':
+      return installMain(command, rest, io)
+    case 'doctor':
+      return doctorMain(rest, io)
     case 'modprobe':
       return modprobeCommand(rest, io)
     case 'serve':

@@ -23,7 +23,8 @@ import { mfwProc, portfwProc } from '../translate/ipmasqadm/proc.ts'
 import { MASQADM_TABLE, type MasqTable, decodeMasq } from '../translate/ipmasqadm/state.ts'
 import { AUTOFW_TABLE } from '../translate/ipautofw/render.ts'
 import { DecodeError, type KernelTable } from '../translate/nft/kernel-table.ts'
-import { NftMissing, runNft } from '../runtime/nft.ts'
+import { runNft } from '../runtime/nft.ts'
+import { DOCTOR_HINT, missingRequirement } from '../tools/output.ts'
 import { KernelUnavailable, nftTableStore } from '../runtime/store.ts'
 import { readConntrack } from '../runtime/conntrack.ts'
 import { readForwarding } from '../runtime/forwarding.ts'
@@ -115,13 +116,12 @@ export const procMain = (args: readonly string[], io: ProcIo, world: ProcWorld =
     io.out((READERS[parsed.name] as Reader)(world, parsed.kernel))
     return 0
   } catch (e) {
+    const missing = missingRequirement(e)
     const why =
-      e instanceof KernelUnavailable
-        ? e.reason === 'permission'
+      missing !== undefined
+        ? `${missing} (${DOCTOR_HINT})`
+        : e instanceof KernelUnavailable
           ? 'reading nftables needs CAP_NET_ADMIN (Operation not permitted)'
-          : 'this kernel has no nftables'
-        : e instanceof NftMissing
-          ? 'nft not found'
           : e instanceof ProcProblem || e instanceof DecodeError
             ? e.message
             : undefined

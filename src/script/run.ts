@@ -7,7 +7,8 @@ import { spawn } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { CommitRejected, KernelUnavailable, nftTableStore, transact } from '../runtime/store.ts'
-import { NftMissing } from '../runtime/nft.ts'
+import { DOCTOR_HINT, missingRequirement } from '../tools/output.ts'
+import { realCommand } from '../runtime/userland.ts'
 import { generationOf } from '../translate/nft/transaction.ts'
 import type { KernelTable } from '../translate/nft/kernel-table.ts'
 import { makeRunDir } from '../runtime/rundir.ts'
@@ -58,8 +59,9 @@ const sameTable = (a: KernelTable | undefined, b: KernelTable | undefined): bool
 /** Why the kernel could not take a table, for an error this project expects; undefined for any other. */
 export const kernelFailure = (e: unknown): string | undefined => {
   if (e instanceof CommitRejected) return `the kernel refused the firewall the script left: ${e.reason}`
-  if (e instanceof KernelUnavailable) return e.reason === 'permission' ? 'Permission denied (you must be root)' : 'this kernel has no nftables'
-  if (e instanceof NftMissing) return 'nft not found'
+  const missing = missingRequirement(e)
+  if (missing !== undefined) return `${missing} (${DOCTOR_HINT})`
+  if (e instanceof KernelUnavailable) return 'Permission denied (you must be root)'
   return undefined
 }
 
@@ -76,6 +78,10 @@ export const runMain = async (script: string, args: readonly string[], io: Io): 
     const why = kernelFailure(e)
     if (why === undefined) throw e
     io.err(`legacyfw run: ${why}\n`)
+    return 1
+  }
+  if (realCommand('bash') === undefined) {
+    io.err(`legacyfw run: bash not found (${DOCTOR_HINT})\n`)
     return 1
   }
   const dir = makeRunDir('run')
