@@ -4,6 +4,7 @@
 //   legacyfw translate [options] SCRIPT    run a script in a sandbox, print nft
 //   legacyfw run SCRIPT [ARGS]             run a script, apply its firewall once
 //   legacyfw proc NAME                     an old /proc/net file (src/cli/proc.ts)
+//   legacyfw modprobe [-r] MODULE [P=V]... load or remove a masquerading helper
 //   legacyfw serve DIR                     (internal) the resident server of translate
 import { statSync, writeFileSync } from 'node:fs'
 import yargsParser from 'yargs-parser'
@@ -22,7 +23,11 @@ import {
 } from '../script/translate.ts'
 import { lineDiff } from '../script/diff.ts'
 import { procMain } from './proc.ts'
-import { runMain } from '../script/run.ts'
+import { kernelFailure, runMain } from '../script/run.ts'
+import { MODULE_COMMANDS } from '../tools/modules.ts'
+import { ALG } from '../tools/registry.ts'
+import { nftTableStore } from '../runtime/store.ts'
+import { realSys } from '../runtime/sys.ts'
 
 const USAGE = `usage: legacyfw demo
        legacyfw translate [--iface NAME=ADDR/LEN]... [--no-mirror] [--file PATH=FILE]...
@@ -30,6 +35,7 @@ const USAGE = `usage: legacyfw demo
        legacyfw translate --from ipchains-save FILE [--check EXPECTED.nft]
        legacyfw run SCRIPT [ARGS...]
        legacyfw proc [--kernel 2.0|2.2] NAME
+       legacyfw modprobe [-r] MODULE [PARAMETER=VALUE...]
 
   demo       as root: build a throwaway lan/gw/wan network of namespaces, run
              the IP-Masquerade HOWTO's 2.2 rc.firewall in the gateway through
@@ -54,6 +60,11 @@ const USAGE = `usage: legacyfw demo
   proc       print an old /proc/net file of the masquerading code in its
              original format, read from the kernel: ip_autofw, ip_masq/autofw,
              ip_masq/portfw, ip_masq/mfw, ip_masquerade
+  modprobe   load (-r: remove) a masquerading helper module (ip_masq_ftp
+             ports=21,2121, ip_conntrack_irc, nf_nat_sip, ...) into the
+             kernel's helper table, as \`modprobe\` does in a served script; for
+             modprobe.d: install ip_masq_ftp /usr/sbin/legacyfw modprobe
+             ip_masq_ftp $CMDLINE_OPTS
 `
 
 export const EXAMPLE = projectPath('examples', 'rc.firewall-2.2-strong.sh')
@@ -185,6 +196,23 @@ const runCommand = async (rest: readonly string[], io: Io): Promise<number> => {
   return runMain(script, args, io)
 }
 
+// The modprobe.d install/remove lines' entry point: the served modprobe, on the kernel's helper table.
+const modprobeCommand = async (rest: readonly string[], io: Io): Promise<number> => {
+  if (!rest.some((w) => !w.startsWith('-'))) return misused(io, 'modprobe', 'no MODULE given')
+  try {
+    return await MODULE_COMMANDS.modprobe(
+      rest,
+      { ...realSys('modprobe'), out: io.out, err: io.err },
+      { store: nftTableStore(ALG.family, ALG.name) },
+    )
+  } catch (e) {
+    const why = kernelFailure(e)
+    if (why === undefined) throw e
+    io.err(`legacyfw modprobe: ${why}\n`)
+    return 1
+  }
+}
+
 const misused = (io: Io, command: string, why: string): number => {
   io.err(`legacyfw ${command}: ${why} (legacyfw --help tells more)\n`)
   return 2
@@ -211,6 +239,8 @@ export const legacyfwMain = async (argv: readonly string[], io: Io): Promise<num
       return runCommand(rest, io)
     case 'proc':
       return procMain(rest, io)
+    case 'modprobe':
+      return modprobeCommand(rest, io)
     case 'serve':
       if (rest[0] === undefined) return misused(io, 'serve', 'no DIR given')
       return serveTranslation(rest[0])

@@ -16,7 +16,7 @@ import { missingKnobSed } from '../translate/era/sysctl.ts'
 import { Session } from './session.ts'
 import type { Io } from '../runtime/sys.ts'
 import { startViaWatch } from '../runtime/via-watch.ts'
-import { RUN_COMMANDS, OWNED_TABLES, type OwnedTable } from '../tools/registry.ts'
+import { SERVED_COMMANDS, OWNED_TABLES, type OwnedTable } from '../tools/registry.ts'
 
 // The script under bash with the functions (BASH_ENV), then the end message.
 // A run that was killed cannot remove its directory: the wrapper does.
@@ -55,7 +55,8 @@ const apply = async (owned: OwnedTable, session: Session): Promise<void> => {
 const sameTable = (a: KernelTable | undefined, b: KernelTable | undefined): boolean =>
   generationOf(a) === generationOf(b) && [...(a?.counters.keys() ?? [])].join() === [...(b?.counters.keys() ?? [])].join()
 
-const failure = (e: unknown): string | undefined => {
+/** Why the kernel could not take a table, for an error this project expects; undefined for any other. */
+export const kernelFailure = (e: unknown): string | undefined => {
   if (e instanceof CommitRejected) return `the kernel refused the firewall the script left: ${e.reason}`
   if (e instanceof KernelUnavailable) return e.reason === 'permission' ? 'Permission denied (you must be root)' : 'this kernel has no nftables'
   if (e instanceof NftMissing) return 'nft not found'
@@ -72,14 +73,14 @@ export const runMain = async (script: string, args: readonly string[], io: Io): 
       if (table) session.seed(owned, table)
     }
   } catch (e) {
-    const why = failure(e)
+    const why = kernelFailure(e)
     if (why === undefined) throw e
     io.err(`legacyfw run: ${why}\n`)
     return 1
   }
   const dir = makeRunDir('run')
   try {
-    prepareServeDir(dir, RUN_COMMANDS, false)
+    prepareServeDir(dir, SERVED_COMMANDS, false)
     writeFileSync(join(dir, 'run.sh'), wrapper(dir))
     writeFileSync(join(dir, 'knobs.sed'), `${missingKnobSed('legacyfw run: ')}\n`)
     const env = { ...process.env, LFW_DIR: dir, LFW_SERVER_PID: String(process.pid), PATH: `${join(dir, 'bin')}:${process.env['PATH'] ?? ''}` }
@@ -97,7 +98,7 @@ export const runMain = async (script: string, args: readonly string[], io: Io): 
       try {
         await apply(owned, session)
       } catch (e) {
-        const why = failure(e)
+        const why = kernelFailure(e)
         if (why === undefined) throw e
         io.err(`legacyfw run: ${why}; table ${owned.name} left as it was\n`)
         failed = true

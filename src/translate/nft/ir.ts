@@ -35,6 +35,14 @@ export interface NftCtTimeout {
   readonly policy: readonly (readonly [string, number])[]
 }
 
+/** A conntrack helper object (`ct helper set "NAME"` assigns it to a connection). */
+export interface NftCtHelper {
+  readonly name: string
+  /** The kernel helper, e.g. "ftp". */
+  readonly type: string
+  readonly protocol: 'tcp' | 'udp'
+}
+
 export interface NftSet {
   readonly name: string
   readonly type: string
@@ -60,6 +68,7 @@ export interface NftTable {
   readonly maps?: readonly NftMap[]
   readonly counters: readonly string[]
   readonly ctTimeouts: readonly NftCtTimeout[]
+  readonly ctHelpers?: readonly NftCtHelper[]
   readonly chains: readonly NftChain[]
   /**
    * A table of entries (ipautofw, ipmasqadm): one record per legacy entry,
