@@ -6,13 +6,20 @@
 // modules. Checksum offload is off on every veth.
 import t from 'tap'
 import { spawnSync } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { withLab } from './helpers/lab.ts'
 import { requireRootAndNft } from './helpers/netns.ts'
+import { APPLY, gatewayScript, offloadOff } from './helpers/alg-lab.ts'
 import { DIRECT, MASQ_ONLY } from './helpers/alg-peers/checks.ts'
-import { EXCHANGES, MASQ_LINE, PEERS, gatewayScript, labOffloadOff, labPair, withDirectPair } from './helpers/alg-peers/run.ts'
+import { EXCHANGES, PEERS, labPair, withDirectPair } from './helpers/alg-peers/run.ts'
 
 const missing =
   requireRootAndNft() ?? (spawnSync('ethtool', ['--version']).status === 0 ? undefined : 'these tests need ethtool (apt-get install ethtool)')
+
+const tmp = mkdtempSync(join(tmpdir(), 'lfw-alg-peers-'))
+t.teardown(() => rmSync(tmp, { recursive: true, force: true }))
 
 if (missing) t.fail(missing)
 else {
@@ -22,10 +29,11 @@ else {
     })
   })
 
-  t.test('through a gateway that only masquerades, every exchange fails', async (t) => {
+  t.test('through a gateway that only masquerades (legacyfw run), every exchange fails', async (t) => {
+    const byRun = APPLY.find(([how]) => how === 'legacyfw run')?.[1]
     await withLab(async (lab) => {
-      labOffloadOff(lab)
-      gatewayScript(lab, [MASQ_LINE], 'run')
+      offloadOff(lab)
+      byRun?.(t, lab, gatewayScript(tmp, 'masquerading only', '', false))
       for (const peer of PEERS) await t.test(peer, async (t) => MASQ_ONLY[peer](t, await EXCHANGES[peer](labPair(lab))))
     })
   })

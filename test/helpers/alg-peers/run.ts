@@ -1,20 +1,17 @@
 // Running the protocol peers of this folder (irc.mjs, cuseeme.mjs, ...)
-// inside test namespaces, and the two places they run: a direct pair (two
-// namespaces on one link, no NAT) and the lan/gw/wan lab whose gateway
-// runs a script through `legacyfw run` or loads its `legacyfw translate`.
+// inside test namespaces, one exchange of each protocol, and the direct
+// pair (two namespaces on one link, no NAT) where they run besides the
+// lan/gw/wan lab (test/helpers/lab.ts, gateway scripts: ../alg-lab.ts).
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
-import { type Lab, type Run } from '../../../src/runtime/lab.ts'
+import type { Lab } from '../../../src/runtime/lab.ts'
 import { deleteNetns, inNetns, newNetns, withoutTapLoader } from '../netns.ts'
 
 export const PEERS = ['irc', 'cuseeme', 'vdolive', 'quake', 'pna', 'rtsp'] as const
 export type Peer = (typeof PEERS)[number]
 
 const PEER_DIR = new URL('.', import.meta.url).pathname
-const LEGACYFW = new URL('../../../bin/legacyfw', import.meta.url).pathname
 
 /** One JSON line a peer printed. */
 export type Line = { readonly ev?: string; readonly result?: string } & Readonly<Record<string, unknown>>
@@ -98,18 +95,10 @@ export const runPeer = async (ns: string, peer: Peer, role: string, opts: Readon
 export const LAN_HOST = '192.168.1.10'
 export const WAN_HOST = '203.0.113.50'
 
-/** Checksum offload off on the namespace's veth, as on a wire: a packet rewritten with a wrong checksum is then dropped. */
-export const offloadOff = (ns: string, dev: string): void => {
+/** Checksum offload off on the pair's veth, as alg-lab.ts offloadOff does in the lab: a wrong checksum is then dropped, as on a wire. */
+const offloadOff = (ns: string, dev: string): void => {
   const r = inNetns(ns, ['ethtool', '-K', dev, 'tx', 'off', 'rx', 'off'])
   if (r.status !== 0) throw new Error(`ethtool -K ${dev} tx off rx off in ${ns}: ${r.stderr}`)
-}
-
-/** Every veth of the lab without checksum offload. */
-export const labOffloadOff = (lab: Lab): void => {
-  offloadOff(lab.ns.lan, 'eth0')
-  offloadOff(lab.ns.gw, 'lan0')
-  offloadOff(lab.ns.gw, 'wan0')
-  offloadOff(lab.ns.wan, 'eth0')
 }
 
 export interface Pair {
@@ -148,36 +137,6 @@ export const withDirectPair = async <T>(body: (pair: Pair) => Promise<T>): Promi
 
 /** The lab's lan and wan namespaces as a pair. */
 export const labPair = (lab: Lab): Pair => ({ lan: lab.ns.lan, wan: lab.ns.wan })
-
-export type Loading = 'run' | 'translate'
-
-/**
- * The script (its lines after #!/bin/sh) put in effect in the lab's gateway:
- * `legacyfw run SCRIPT` there, or `legacyfw translate SCRIPT` there and its
- * output loaded with `nft -f`. Throws when either step fails.
- */
-export const gatewayScript = (lab: Lab, lines: readonly string[], how: Loading): Run => {
-  const dir = mkdtempSync(join(tmpdir(), 'lfw-alg-gw-'))
-  try {
-    const path = join(dir, 'rc.firewall')
-    writeFileSync(path, ['#!/bin/sh', ...lines, ''].join('\n'))
-    if (how === 'run') {
-      const r = lab.exec('gw', [LEGACYFW, 'run', path])
-      if (r.status !== 0) throw new Error(`legacyfw run: ${r.status}: ${r.stderr}`)
-      return r
-    }
-    const tr = lab.exec('gw', [LEGACYFW, 'translate', path])
-    if (tr.status !== 0) throw new Error(`legacyfw translate: ${tr.status}: ${tr.stderr}`)
-    const load = lab.exec('gw', ['nft', '-f', '-'], tr.stdout)
-    if (load.status !== 0) throw new Error(`nft -f of the translation: ${load.stderr}\n${tr.stdout}`)
-    return tr
-  } finally {
-    rmSync(dir, { recursive: true, force: true })
-  }
-}
-
-/** The masquerading line every gateway script of these tests holds. */
-export const MASQ_LINE = '/sbin/ipchains -A forward -s 192.168.1.0/24 -j MASQ'
 
 // ---------------------------------------------------------------------------
 // One exchange of each protocol: the server side in wan, the client in lan
