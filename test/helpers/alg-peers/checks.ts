@@ -125,3 +125,41 @@ export const MASQ_ONLY: Readonly<Record<Peer, Check>> = {
     t.same([x.client.result['rtp'], x.client.result['rtcp']], [0, 0], 'no RTP or RTCP came back')
   },
 }
+
+/** The peers whose module renders in nftables alone (PNA and RTSP, ip_masq_raudio, need the userspace runtime). */
+export type ModulePeer = Exclude<Peer, 'pna' | 'rtsp'>
+
+/** Through a gateway whose script loads the module (`/sbin/modprobe ip_masq_irc`, ...) besides masquerading. */
+export const THROUGH_MODULE: Readonly<Record<ModulePeer, Check>> = {
+  irc: (t, x) => {
+    t.equal(dcc(x).addr, GATEWAY, "the offer reached the outside naming the gateway's address")
+    t.equal(x.receiver?.status, 0, 'the receiver connected back through the gateway and got the whole file', { receiver: x.receiver })
+    ok(t, x, 'DCC SEND')
+    t.equal(x.client.result.result, 'sent', 'the sender sent the file and saw it acknowledged')
+    t.equal(host(x.client.result['peer']), WAN_HOST, 'the connection came in from the receiver')
+  },
+  cuseeme: (t, x) => {
+    const packets = alicePackets(x)
+    t.ok(
+      packets.length === 3 && packets.every((l) => l['addr'] === GATEWAY && l['claimMatchesSource'] === true),
+      "the reflector saw the gateway's address in the header",
+      {
+        packets,
+      },
+    )
+    ok(t, x, 'CU-SeeMe')
+    t.same(x.client.result['destAddrs'], [LAN_HOST], "the answers' dest_addr became alice's address")
+    t.same(x.client.result['clients'], [WAN_HOST, LAN_HOST], "alice's own record (the second) became her address, the other one stayed")
+  },
+  vdolive: (t, x) => {
+    t.ok(all(x.server, 'streamed', (l) => host(l['to']) === GATEWAY).length, 'the server streamed to the gateway')
+    ok(t, x, 'VDOLive')
+    t.equal(x.client.result['received'], 3, '3/3 datagrams came back')
+  },
+  quake: (t, x) => {
+    ok(t, x, 'Quake')
+    t.not(x.client.result['newPort'], 26000, 'the server accepted from a new port')
+    t.equal(x.client.result['received'], 3, '3/3 messages came from the new port')
+    t.ok(all(x.server, 'acks', (l) => l['count'] === 3).length, "the client's 3 acknowledgements reached the new port")
+  },
+}
