@@ -64,6 +64,35 @@ else {
     })
   })
 
+  t.test('legacyfw run: the nft-rule helpers load, and a second run changes the table in place', async (t) => {
+    await withNetns('alg-nftrules', (ns) => {
+      const first = join(tmp, 'nftrules.sh')
+      writeFileSync(first, 'modprobe ip_masq_cuseeme\nmodprobe ip_masq_vdolive\nmodprobe ip_masq_quake ports=26000,27000,27500\n')
+      t.match(inNetns(ns, [LEGACYFW, 'run', first]), { status: 0, stderr: '' })
+      const table = inNetns(ns, ['nft', 'list', 'table', 'ip', 'legacyfw_masqapp']).stdout
+      t.same(records(table), [
+        'cuseeme ip_masq_cuseeme ports=7648',
+        'vdolive ip_masq_vdolive ports=7000',
+        'quake ip_masq_quake ports=26000,27000,27500',
+      ])
+      for (const part of [
+        'set cuseeme_own',
+        'map vdolive_hole',
+        'map quake_servers',
+        'jump cuseeme_in',
+        'jump vdolive_learn',
+        'udp dport { 26000, 27000, 27500 }',
+      ])
+        t.match(table, part, part)
+      const second = join(tmp, 'nftrules-2.sh')
+      writeFileSync(second, 'rmmod ip_masq_vdolive\nmodprobe ip_masq_ftp\n')
+      t.match(inNetns(ns, [LEGACYFW, 'run', second]), { status: 0, stderr: '' })
+      const after = inNetns(ns, ['nft', 'list', 'table', 'ip', 'legacyfw_masqapp']).stdout
+      t.same(records(after), ['cuseeme ip_masq_cuseeme ports=7648', 'quake ip_masq_quake ports=26000,27000,27500', 'ftp ip_masq_ftp ports=21'])
+      t.notMatch(after, 'vdolive')
+    })
+  })
+
   t.test('legacyfw modprobe [-r]: the modprobe.d entry point', async (t) => {
     await withNetns('alg-modprobe', (ns) => {
       const modprobe = (...args: string[]) => inNetns(ns, [LEGACYFW, 'modprobe', ...args])

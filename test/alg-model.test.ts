@@ -95,6 +95,11 @@ const CASES: Record<string, LoadedApp[]> = {
   irc: [load('ip_masq_irc')],
   sip: [load('ip_masq_sip')],
   'ftp-2.4': [load('ip_conntrack_ftp', 'ports=21,2121'), load('ip_nat_ftp', 'ports=21,2121')],
+  cuseeme: [load('ip_masq_cuseeme')],
+  vdolive: [load('ip_masq_vdolive')],
+  quake: [load('ip_masq_quake')],
+  raudio: [load('ip_masq_raudio')],
+  every: ['ip_masq_ftp', 'ip_masq_irc', 'ip_masq_sip', 'ip_masq_cuseeme', 'ip_masq_vdolive', 'ip_masq_quake', 'ip_masq_raudio'].map((m) => load(m)),
   'nf-2.6': [load('nf_conntrack_ftp'), load('nf_nat_ftp'), load('nf_conntrack_irc'), load('nf_conntrack_sip', 'sip_direct_media=0')],
 }
 

@@ -8,12 +8,19 @@ import { renderFtp } from './ftp.ts'
 import { renderIrc } from './irc.ts'
 import { type AppName, type LoadedApp, encodeApp } from './model.ts'
 import { renderSip } from './sip.ts'
+import { renderCuseeme } from './cuseeme.ts'
+import { renderQuake } from './quake.ts'
+import { renderVdolive } from './vdolive.ts'
 
 /** What one loaded module adds to the table. */
 export interface AppRendering {
   readonly ctHelpers?: readonly NftCtHelper[]
-  /** Rules of the `bind` chain: forward, after the legacy tables' forward chains marked the connection. */
-  readonly bind?: readonly NftRule[]
+  /** Rules of the `forward` chain: after the legacy tables' forward chains marked the connection. */
+  readonly forward?: readonly NftRule[]
+  /** Rules of the `postrouting` chain: after masquerading (ip saddr is the masquerade address). */
+  readonly postrouting?: readonly NftRule[]
+  /** Rules of the `nat_pre` chain: destination NAT of the holes the app opens. */
+  readonly natPrerouting?: readonly NftRule[]
   readonly sets?: readonly NftSet[]
   readonly maps?: readonly NftMap[]
   /** Chains of the app's own, base chains included. */
@@ -29,9 +36,9 @@ export const APPS: Readonly<Record<AppName, (app: LoadedApp) => AppRendering>> =
   ftp: renderFtp,
   irc: renderIrc,
   sip: renderSip,
-  cuseeme: () => ({}),
-  vdolive: () => ({}),
-  quake: () => ({}),
+  cuseeme: renderCuseeme,
+  vdolive: renderVdolive,
+  quake: renderQuake,
   raudio: () => ({}),
 }
 
@@ -41,7 +48,9 @@ export const ALG_TABLE_COMMENT = 'masquerading application helpers (ip_masq_* mo
 const BASE = {
   // Before the legacy forward chains (priority 0) look at it.
   expected: { type: 'filter', hook: 'forward', priority: 'filter - 10', policy: 'accept' },
-  bind: { type: 'filter', hook: 'forward', priority: 'filter + 10', policy: 'accept' },
+  forward: { type: 'filter', hook: 'forward', priority: 'filter + 10', policy: 'accept' },
+  postrouting: { type: 'filter', hook: 'postrouting', priority: 'srcnat + 10', policy: 'accept' },
+  natPre: { type: 'nat', hook: 'prerouting', priority: 'dstnat', policy: 'accept' },
 } satisfies Record<string, NftBaseChain>
 
 // A connection a kernel helper expected and de-masquerades (the FTP data
@@ -73,7 +82,9 @@ export const renderAlg = (apps: readonly LoadedApp[]): NftTable => {
     ctHelpers,
     chains: [
       { name: 'expected', base: BASE.expected, rules: ctHelpers.length ? [EXPECTED] : [] },
-      { name: 'bind', base: BASE.bind, rules: distinctRules(rendered.flatMap((r) => r.bind ?? [])) },
+      { name: 'forward', base: BASE.forward, rules: distinctRules(rendered.flatMap((r) => r.forward ?? [])) },
+      { name: 'postrouting', base: BASE.postrouting, rules: distinctRules(rendered.flatMap((r) => r.postrouting ?? [])) },
+      { name: 'nat_pre', base: BASE.natPre, rules: distinctRules(rendered.flatMap((r) => r.natPrerouting ?? [])) },
       ...byName(rendered.flatMap((r) => r.chains ?? [])),
     ],
   }

@@ -17,5 +17,5 @@ export const kernelHelper =
       matches: ['ct state new', ...matches],
       stmts: [`ct helper set ${quote(helper.name)}`],
     })
-    return { ctHelpers: [helper], bind: boundTo(app, proto).map(assign) }
+    return { ctHelpers: [helper], forward: boundTo(app, proto).map(assign) }
   }

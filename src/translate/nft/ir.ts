@@ -45,7 +45,11 @@ export interface NftCtHelper {
 
 export interface NftSet {
   readonly name: string
+  /** The element type, or with `typeof` the expression whose type it is (a raw payload field). */
   readonly type: string
+  readonly typeof?: true
+  /** The packet path adds elements (`add @set`): a commit keeps them. */
+  readonly dynamic?: true
   /** Elements expire after this long, e.g. "1h". */
   readonly timeout?: string
   readonly elements: readonly string[]
@@ -56,6 +60,8 @@ export interface NftMap {
   readonly name: string
   readonly key: string
   readonly value: string
+  /** key and value are expressions whose types they are (raw payload fields). */
+  readonly typeof?: true
   /** Elements expire this many seconds after their last update. */
   readonly timeoutSeconds?: number
 }

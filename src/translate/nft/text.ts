@@ -26,16 +26,20 @@ export const timeoutPolicyText = (t: NftCtTimeout): string => t.policy.map(([sta
 
 /** A map's declaration lines: type, flags, timeout. */
 export const mapLines = (m: NftMap): string[] => [
-  `type ${m.key} : ${m.value}`,
+  `${m.typeof ? 'typeof' : 'type'} ${m.key} : ${m.value}`,
   `flags dynamic${m.timeoutSeconds === undefined ? '' : ',timeout'}`,
   ...(m.timeoutSeconds === undefined ? [] : [`timeout ${m.timeoutSeconds}s`]),
 ]
 
 /** A set's declaration lines: type, and the timeout of a set whose elements expire. */
-export const setLines = (set: NftSet): string[] => [
-  `type ${set.type}`,
-  ...(set.timeout === undefined ? [] : ['flags timeout', `timeout ${set.timeout}`]),
-]
+export const setLines = (set: NftSet): string[] => {
+  const flags = [...(set.dynamic ? ['dynamic'] : []), ...(set.timeout === undefined ? [] : ['timeout'])]
+  return [
+    `${set.typeof ? 'typeof' : 'type'} ${set.type}`,
+    ...(flags.length ? [`flags ${flags.join(',')}`] : []),
+    ...(set.timeout === undefined ? [] : [`timeout ${set.timeout}`]),
+  ]
+}
 
 const setBlock = (set: NftSet): string => {
   const elements = set.elements.length ? `\n\t\telements = { ${set.elements.join(', ')} }` : ''

@@ -53,6 +53,8 @@ const setEdits = (id: string, current: KernelTable | undefined, next: NftTable, 
     const inKernel = current?.sets.get(set.name)
     const add = set.elements.length ? [`add element ${id} ${set.name} { ${set.elements.join(', ')} }`] : []
     if (inKernel === undefined) return [setDeclaration(id, set), ...add]
+    // What the packet path added stays.
+    if (set.dynamic) return []
     const same =
       [...inKernel]
         .map((v) => elementText(set, v))
