@@ -26,7 +26,12 @@ const tmp = mkdtempSync(join(tmpdir(), 'lfw-alg-modules-'))
 t.teardown(() => rmSync(tmp, { recursive: true, force: true }))
 
 /** Each module's line as era scripts wrote it, and the peers it serves. */
-const MODULES: readonly (readonly [ModulePeer, string])[] = [['irc', '/sbin/modprobe ip_masq_irc']]
+const MODULES: readonly (readonly [ModulePeer, string])[] = [
+  ['irc', '/sbin/modprobe ip_masq_irc'],
+  ['cuseeme', '/sbin/modprobe ip_masq_cuseeme'],
+  ['vdolive', '/sbin/modprobe ip_masq_vdolive'],
+  ['quake', '/sbin/modprobe ip_masq_quake'],
+]
 
 if (missing) t.fail(missing)
 else
