@@ -5,17 +5,19 @@
 // `legacyfw run` and again by `legacyfw translate` + `nft -f`. The real
 // peers of test/helpers/alg-peers exchange as their protocols do; each
 // exchange works with the module line and fails without it, as issue 10
-// saw it fail. Checksum offload is off on the veths.
+// saw it fail. The UDP holes VDOLive and Quake open let the server in and
+// no other outside host (issue 10: holes open only to the host that asked).
+// Checksum offload is off on the veths.
 import t from 'tap'
 import { spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { withLab } from './helpers/lab.ts'
+import { GW_WAN, type Lab, WAN, withLab } from './helpers/lab.ts'
 import { requireRootAndNft } from './helpers/netns.ts'
 import { APPLY, gatewayScript, offloadOff, resetGateway } from './helpers/alg-lab.ts'
 import { MASQ_ONLY, type ModulePeer, THROUGH_MODULE } from './helpers/alg-peers/checks.ts'
-import { EXCHANGES, labPair } from './helpers/alg-peers/run.ts'
+import { EXCHANGES, type Exchange, type Line, labPair } from './helpers/alg-peers/run.ts'
 
 const missing =
   requireRootAndNft() ?? (spawnSync('ethtool', ['--version']).status === 0 ? undefined : 'these tests need ethtool (apt-get install ethtool)')
@@ -33,12 +35,38 @@ const MODULES: readonly (readonly [ModulePeer, string])[] = [
   ['quake', '/sbin/modprobe ip_masq_quake'],
 ]
 
+/** Another outside host, on wan's link. */
+const OTHER = '203.0.113.51'
+
+const port = (endpoint: unknown): number => Number(String(endpoint).split(':')[1])
+const logged = (x: Exchange, ev: string): Line | undefined => x.server.find((l) => l.ev === ev)
+
+/** The UDP hole a module opened for the exchange: the gateway port the server sends to, and the client's port behind it. */
+const HOLES: Readonly<Partial<Record<ModulePeer, (x: Exchange) => { gateway: number; client: number }>>> = {
+  vdolive: (x) => ({ gateway: port(logged(x, 'streamed')?.['to']), client: Number(x.client.result['udpPort']) }),
+  quake: (x) => ({ gateway: port(logged(x, 'connect')?.['from']), client: Number(x.client.result['port']) }),
+}
+
+/** Whether a datagram from `src` to the gateway's port arrives at the client's port in lan. */
+const arrives = async (lab: Lab, src: string, hole: { gateway: number; client: number }): Promise<boolean> =>
+  (
+    await lab.sniff('lan', hole.client, async () => {
+      await lab.udp('wan', GW_WAN, hole.gateway, { src, timeout: 0.3 })
+    })
+  ).length > 0
+
+const checkHole = async (t: Tap, lab: Lab, hole: { gateway: number; client: number }): Promise<void> => {
+  t.notOk(await arrives(lab, OTHER, hole), `another outside host cannot use the hole (${GW_WAN}:${hole.gateway})`)
+  t.ok(await arrives(lab, WAN, hole), 'the server still can')
+}
+
 if (missing) t.fail(missing)
 else
   for (const [how, apply] of APPLY)
     t.test(how, async (t) => {
       await withLab(async (lab) => {
         offloadOff(lab)
+        lab.exec('wan', ['ip', 'addr', 'add', `${OTHER}/24`, 'dev', 'eth0'])
         for (const [peer, line] of MODULES)
           await t.test(line, async (t) => {
             const exchange = async (t: Tap, withModule: boolean) => {
@@ -47,7 +75,12 @@ else
               return EXCHANGES[peer](labPair(lab))
             }
             await t.test('without the module line', async (t) => MASQ_ONLY[peer](t, await exchange(t, false)))
-            await t.test('with it', async (t) => THROUGH_MODULE[peer](t, await exchange(t, true)))
+            await t.test('with it', async (t) => {
+              const x = await exchange(t, true)
+              THROUGH_MODULE[peer](t, x)
+              const hole = HOLES[peer]
+              if (hole) await checkHole(t, lab, hole(x))
+            })
           })
       })
     })

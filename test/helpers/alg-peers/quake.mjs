@@ -72,6 +72,7 @@ const client = async () => {
   }
   finish(seqs.size === opts.count, {
     result: seqs.size === opts.count ? 'connected' : 'no-data',
+    port: socket.address().port,
     newPort,
     received: seqs.size,
     from: [...new Set(from)],
