@@ -27,12 +27,17 @@ type Tap = Parameters<Parameters<typeof t.test>[0]>[0]
 const tmp = mkdtempSync(join(tmpdir(), 'lfw-alg-modules-'))
 t.teardown(() => rmSync(tmp, { recursive: true, force: true }))
 
-/** Each module's line as era scripts wrote it, and the peers it serves. */
-const MODULES: readonly (readonly [ModulePeer, string])[] = [
+/** Each module's line as era scripts wrote it, the peers it serves, and the server's port when not the protocol's own. */
+const MODULES: readonly (readonly [ModulePeer, string, number?])[] = [
   ['irc', '/sbin/modprobe ip_masq_irc'],
+  ['irc', '/sbin/modprobe ip_masq_irc ports=6667,6668', 6668],
   ['cuseeme', '/sbin/modprobe ip_masq_cuseeme'],
+  ['cuseeme', '/sbin/modprobe ip_masq_cuseeme ports=7649', 7649],
   ['vdolive', '/sbin/modprobe ip_masq_vdolive'],
+  ['vdolive', '/sbin/modprobe ip_masq_vdolive ports=7000,7001', 7001],
   ['quake', '/sbin/modprobe ip_masq_quake'],
+  // QuakeWorld: 2.2 registered the helper on 27000 too.
+  ['quake', '/sbin/modprobe ip_masq_quake', 27000],
 ]
 
 /** Another outside host, on wan's link. */
@@ -67,12 +72,12 @@ else
       await withLab(async (lab) => {
         offloadOff(lab)
         lab.exec('wan', ['ip', 'addr', 'add', `${OTHER}/24`, 'dev', 'eth0'])
-        for (const [peer, line] of MODULES)
-          await t.test(line, async (t) => {
+        for (const [peer, line, port] of MODULES)
+          await t.test(`${line}${port ? `, server on ${port}` : ''}`, async (t) => {
             const exchange = async (t: Tap, withModule: boolean) => {
               resetGateway(lab)
               apply(t, lab, gatewayScript(tmp, peer, line, withModule))
-              return EXCHANGES[peer](labPair(lab))
+              return EXCHANGES[peer](labPair(lab), port)
             }
             await t.test('without the module line', async (t) => MASQ_ONLY[peer](t, await exchange(t, false)))
             await t.test('with it', async (t) => {

@@ -168,17 +168,18 @@ const withServer = async (
   }
 }
 
-export const EXCHANGES: Readonly<Record<Peer, (p: Pair) => Promise<Exchange>>> = {
-  irc: ({ lan, wan }) =>
+/** Each protocol's exchange, its server on the protocol's port or on `port`. */
+export const EXCHANGES: Readonly<Record<Peer, (p: Pair, port?: number) => Promise<Exchange>>> = {
+  irc: ({ lan, wan }, port = 6667) =>
     withServer(
       wan,
       'irc',
-      { port: 6667 },
+      { port },
       (l) => l.ev === 'privmsg',
       async () => {
-        const receiver = await startPeer(wan, 'irc', 'fetch', { server: WAN_HOST, nick: 'bob', timeout: 3 }, (l) => l.ev === 'registered')
+        const receiver = await startPeer(wan, 'irc', 'fetch', { server: WAN_HOST, port, nick: 'bob', timeout: 3 }, (l) => l.ev === 'registered')
         try {
-          const client = await runPeer(lan, 'irc', 'offer', { server: WAN_HOST, nick: 'alice', to: 'bob', size: 65536, timeout: 3 })
+          const client = await runPeer(lan, 'irc', 'offer', { server: WAN_HOST, port, nick: 'alice', to: 'bob', size: 65536, timeout: 3 })
           return { client, receiver: await receiver.done }
         } finally {
           receiver.stop()
@@ -186,56 +187,56 @@ export const EXCHANGES: Readonly<Record<Peer, (p: Pair) => Promise<Exchange>>> =
       },
     ),
   // A participant in wan speaks first, so the lan client's record is not the first of the list.
-  cuseeme: ({ lan, wan }) =>
+  cuseeme: ({ lan, wan }, port = 7648) =>
     withServer(
       wan,
       'cuseeme',
-      { addr: WAN_HOST },
+      { addr: WAN_HOST, port },
       (l) => l['name'] === 'alice',
       async () => {
-        const carol = await runPeer(wan, 'cuseeme', 'client', { reflector: WAN_HOST, name: 'carol', count: 1 })
+        const carol = await runPeer(wan, 'cuseeme', 'client', { reflector: WAN_HOST, port, name: 'carol', count: 1 })
         if (carol.status !== 0) throw new Error(`the wan participant failed: ${JSON.stringify(carol)}`)
-        return { client: await runPeer(lan, 'cuseeme', 'client', { reflector: WAN_HOST, name: 'alice', count: 3, timeout: 1 }) }
+        return { client: await runPeer(lan, 'cuseeme', 'client', { reflector: WAN_HOST, port, name: 'alice', count: 3, timeout: 1 }) }
       },
     ),
-  vdolive: ({ lan, wan }) =>
+  vdolive: ({ lan, wan }, port = 7000) =>
     withServer(
       wan,
       'vdolive',
-      { count: 3 },
+      { port, count: 3 },
       (l) => l.ev === 'streamed',
       async () => ({
-        client: await runPeer(lan, 'vdolive', 'client', { server: WAN_HOST, count: 3, timeout: 2 }),
+        client: await runPeer(lan, 'vdolive', 'client', { server: WAN_HOST, port, count: 3, timeout: 2 }),
       }),
     ),
-  quake: ({ lan, wan }) =>
+  quake: ({ lan, wan }, port = 26000) =>
     withServer(
       wan,
       'quake',
-      { count: 3 },
+      { port, count: 3 },
       (l) => l.ev === 'acks' && l['count'] === 3,
       async () => ({
-        client: await runPeer(lan, 'quake', 'client', { server: WAN_HOST, count: 3, timeout: 2 }),
+        client: await runPeer(lan, 'quake', 'client', { server: WAN_HOST, port, count: 3, timeout: 2 }),
       }),
     ),
-  pna: ({ lan, wan }) =>
+  pna: ({ lan, wan }, port = 7070) =>
     withServer(
       wan,
       'pna',
-      { count: 3 },
+      { port, count: 3 },
       (l) => l.ev === 'streamed' && l['record'] === 1,
       async () => ({
-        client: await runPeer(lan, 'pna', 'client', { server: WAN_HOST, order: '3,7,1', count: 3, timeout: 2 }),
+        client: await runPeer(lan, 'pna', 'client', { server: WAN_HOST, port, order: '3,7,1', count: 3, timeout: 2 }),
       }),
     ),
-  rtsp: ({ lan, wan }) =>
+  rtsp: ({ lan, wan }, port = 554) =>
     withServer(
       wan,
       'rtsp',
-      { count: 3 },
+      { port, count: 3 },
       (l) => l.ev === 'request' && l['method'] === 'TEARDOWN',
       async () => ({
-        client: await runPeer(lan, 'rtsp', 'client', { server: WAN_HOST, count: 3, timeout: 2 }),
+        client: await runPeer(lan, 'rtsp', 'client', { server: WAN_HOST, port, count: 3, timeout: 2 }),
       }),
     ),
 }
