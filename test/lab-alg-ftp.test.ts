@@ -21,6 +21,8 @@ import { requireRootAndNft } from './helpers/netns.ts'
 import { APPLY, gatewayScript, offloadOff, resetGateway } from './helpers/alg-lab.ts'
 
 const FTPCLIENT = projectPath('tools', 'ftpclient.py')
+const LEGACYFW = projectPath('bin', 'legacyfw')
+const IPCHAINS = projectPath('bin', 'ipchains')
 const [LAN10] = LAN_ADDRS
 const FILE = 'hello from the ftp server\n'
 
@@ -90,6 +92,10 @@ interface Case {
   /** What the server's log shows of the client's data-connection command with the helper. */
   readonly seen: RegExp
   readonly refused: RegExp
+  /** legacyfw proc ip_masq/app after one transfer: the control connection bound. */
+  readonly app: string
+  /** The FTP data connection in `ipchains -M -L -n`. */
+  readonly data: RegExp
 }
 
 const CASES: readonly Case[] = [
@@ -100,6 +106,8 @@ const CASES: readonly Case[] = [
     client: { place: 'lan', host: WAN, port: 21, mode: 'active' },
     seen: /"PORT 203,0,113,1,\d+,\d+"/,
     refused: /500 Illegal PORT command/,
+    app: 'TCP  21      1        ftp              \nTCP  2121    0        ftp              \n',
+    data: /^TCP  \S+ 192\.168\.1\.10 +203\.0\.113\.50 +(\d+) \(\1\) -> 20$/m,
   },
   {
     name: 'active FTP to the extra ports= port 2121',
@@ -108,6 +116,8 @@ const CASES: readonly Case[] = [
     client: { place: 'lan', host: WAN, port: 2121, mode: 'active' },
     seen: /"PORT 203,0,113,1,\d+,\d+"/,
     refused: /500 Illegal PORT command/,
+    app: 'TCP  21      0        ftp              \nTCP  2121    1        ftp              \n',
+    data: /^TCP  \S+ 192\.168\.1\.10 +203\.0\.113\.50 +(\d+) \(\1\) -> 20$/m,
   },
   {
     name: 'passive FTP to a port-forwarded server (in_ports=2121)',
@@ -117,6 +127,9 @@ const CASES: readonly Case[] = [
     client: { place: 'wan', host: GW_WAN, port: 2121, mode: 'pasv' },
     seen: /"PASV"/,
     refused: /unreachable|timed out|refused/i,
+    app: 'TCP  21      0        ftp              \nTCP  2121    1        ftp              \n',
+    // The server's data port, not 21: the connection the 227 reply opened.
+    data: /^TCP  \S+ 192\.168\.1\.10 +203\.0\.113\.50 +(?!21 )(\d+) \(\1\) -> \d+$/m,
   },
 ]
 
@@ -143,6 +156,9 @@ else
             const withHelper = run(true)
             t.same(withHelper, { ok: true, data: FILE }, 'the file arrives with the module line')
             t.match(readFileSync(log, 'utf8'), c.seen)
+            const app = lab.exec('gw', [LEGACYFW, 'proc', 'ip_masq/app']).stdout
+            t.equal(app, `prot port    n_attach name             \n${c.app}`, 'legacyfw proc ip_masq/app: the bound control connection')
+            t.match(lab.exec('gw', [IPCHAINS, '-M', '-L', '-n']).stdout, c.data, 'ipchains -M -L lists the data connection')
           })
       })
     })

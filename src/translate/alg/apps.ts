@@ -80,12 +80,13 @@ export const renderAlg = (apps: readonly LoadedApp[]): NftTable => {
     counters: [],
     ctTimeouts: [],
     ctHelpers,
+    // A hook without rules is left out.
     chains: [
       { name: 'expected', base: BASE.expected, rules: ctHelpers.length ? [EXPECTED] : [] },
       { name: 'forward', base: BASE.forward, rules: distinctRules(rendered.flatMap((r) => r.forward ?? [])) },
       { name: 'postrouting', base: BASE.postrouting, rules: distinctRules(rendered.flatMap((r) => r.postrouting ?? [])) },
       { name: 'nat_pre', base: BASE.natPre, rules: distinctRules(rendered.flatMap((r) => r.natPrerouting ?? [])) },
       ...byName(rendered.flatMap((r) => r.chains ?? [])),
-    ],
+    ].filter((c) => c.base === undefined || c.rules.length > 0),
   }
 }
