@@ -19,7 +19,7 @@ import { CU_PORT, cuOpenContinue, parseCu } from './wire.mjs'
 
 const { role, opts } = command('cuseeme.mjs reflector|client [options] (see the file)', {
   reflector: { port: CU_PORT, addr: '', lifetime: 60 },
-  client: { reflector: '', port: CU_PORT, name: 'alice', count: 3, sport: 0, timeout: 2 },
+  client: { reflector: null, port: CU_PORT, name: 'alice', count: 3, sport: 0, timeout: 2 },
 })
 
 const reflector = async () => {

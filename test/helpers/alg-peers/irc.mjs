@@ -24,8 +24,8 @@ const SERVER_NAME = 'irc.lab'
 
 const { role, opts } = command('irc.mjs server|fetch|offer [options] (see the file)', {
   server: { port: 6667, lifetime: 60 },
-  fetch: { server: '', port: 6667, nick: 'bob', timeout: 5 },
-  offer: { server: '', port: 6667, nick: 'alice', to: 'bob', size: 65536, 'dcc-port': 0, timeout: 3 },
+  fetch: { server: null, port: 6667, nick: 'bob', timeout: 5 },
+  offer: { server: null, port: 6667, nick: 'alice', to: 'bob', size: 65536, 'dcc-port': 0, timeout: 3 },
 })
 
 /** Calls onLine with each CR LF (or LF) terminated line of the socket. */

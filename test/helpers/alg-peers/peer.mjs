@@ -30,7 +30,8 @@ export const failOnError = () => {
 
 /**
  * The role (first argument) and its options; numbers are numbers. `roles`
- * maps each role to {option: default}; a default of '' marks a string.
+ * maps each role to {option: default}: a string default marks a string, a
+ * null default a string that must be given.
  */
 export const command = (usage, roles) => {
   failOnError()
@@ -51,6 +52,10 @@ export const command = (usage, roles) => {
   const opts = {}
   for (const [k, d] of Object.entries(defaults)) {
     const v = values[k] ?? d
+    if (v === null) {
+      process.stderr.write(`--${k} is required\nusage: ${usage}\n`)
+      process.exit(2)
+    }
     opts[k] = typeof d === 'number' ? Number(v) : v
     if (typeof d === 'number' && !Number.isFinite(opts[k])) {
       process.stderr.write(`--${k}: a number expected\n`)

@@ -22,7 +22,7 @@ const PNA_VERSION = 10
 
 const { role, opts } = command('pna.mjs server|client [options] (see the file)', {
   server: { port: PNA_PORT, count: 3, lifetime: 60 },
-  client: { server: '', port: PNA_PORT, order: '3,7,1', count: 3, timeout: 2 },
+  client: { server: null, port: PNA_PORT, order: '3,7,1', count: 3, timeout: 2 },
 })
 
 const isPortRecord = (id) => id === PNA_UDP_PORT_RECORD || id === PNA_ROBUST_PORT_RECORD

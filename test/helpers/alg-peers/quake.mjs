@@ -18,7 +18,7 @@ import { CCREP_ACCEPT, CCREQ_CONNECT, QUAKE_PORT, parseQuake, quakeAccept, quake
 
 const { role, opts } = command('quake.mjs server|client [options] (see the file)', {
   server: { port: QUAKE_PORT, count: 3, lifetime: 60 },
-  client: { server: '', port: QUAKE_PORT, count: 3, timeout: 2 },
+  client: { server: null, port: QUAKE_PORT, count: 3, timeout: 2 },
 })
 
 const server = async () => {

@@ -24,7 +24,7 @@ const SSRC = 0x1a2b3c4d
 
 const { role, opts } = command('rtsp.mjs server|client [options] (see the file)', {
   server: { port: RTSP_PORT, count: 3, lifetime: 60 },
-  client: { server: '', port: RTSP_PORT, count: 3, timeout: 2 },
+  client: { server: null, port: RTSP_PORT, count: 3, timeout: 2 },
 })
 
 /** The RTSP messages of a TCP stream, as a queue. */

@@ -19,7 +19,7 @@ import { VDO_PORT, parseVdo, vdoInitial, vdoSecondary } from './wire.mjs'
 
 const { role, opts } = command('vdolive.mjs server|client [options] (see the file)', {
   server: { port: VDO_PORT, count: 3, lifetime: 60 },
-  client: { server: '', port: VDO_PORT, 'udp-port': 0, count: 3, timeout: 2 },
+  client: { server: null, port: VDO_PORT, 'udp-port': 0, count: 3, timeout: 2 },
 })
 
 /** The length-framed records of a TCP stream, as a queue. */
