@@ -6,7 +6,8 @@
 // peers of test/helpers/alg-peers exchange as their protocols do; each
 // exchange works with the module line and fails without it, as issue 10
 // saw it fail. The UDP holes VDOLive and Quake open let the server in and
-// no other outside host (issue 10: holes open only to the host that asked).
+// no other outside host (issue 10: holes open only to the host that asked);
+// a Quake server info query, not being a connect, opens nothing.
 // Checksum offload is off on the veths.
 import t from 'tap'
 import { spawnSync } from 'node:child_process'
@@ -17,7 +18,7 @@ import { GW_WAN, type Lab, WAN, withLab } from './helpers/lab.ts'
 import { requireRootAndNft } from './helpers/netns.ts'
 import { APPLY, gatewayScript, offloadOff, resetGateway } from './helpers/alg-lab.ts'
 import { MASQ_ONLY, type ModulePeer, THROUGH_MODULE } from './helpers/alg-peers/checks.ts'
-import { EXCHANGES, type Exchange, type Line, labPair } from './helpers/alg-peers/run.ts'
+import { EXCHANGES, type Exchange, type Line, labPair, runPeer, startPeer } from './helpers/alg-peers/run.ts'
 
 const missing =
   requireRootAndNft() ?? (spawnSync('ethtool', ['--version']).status === 0 ? undefined : 'these tests need ethtool (apt-get install ethtool)')
@@ -65,6 +66,20 @@ const checkHole = async (t: Tap, lab: Lab, hole: { gateway: number; client: numb
   t.ok(await arrives(lab, WAN, hole), 'the server still can')
 }
 
+/** Quake: a server browser's info query is answered, and (not being a connect, as in 2.2) opens nothing to the querying client. */
+const checkInfoQuery = async (t: Tap, lab: Lab, serverPort: number): Promise<void> => {
+  const server = await startPeer(lab.ns.wan, 'quake', 'server', { port: serverPort, lifetime: 30 })
+  try {
+    const query = await runPeer(lab.ns.lan, 'quake', 'info', { server: WAN, port: serverPort })
+    t.equal(query.result.result, 'answered', 'a server info query is answered', { query })
+    const seen = await server.waitFor((l) => l.ev === 'info')
+    const hole = { gateway: port(seen?.['from']), client: Number(query.result['port']) }
+    t.notOk(await arrives(lab, WAN, hole), 'and opens no hole: the server from another port does not reach the client')
+  } finally {
+    server.stop()
+  }
+}
+
 if (missing) t.fail(missing)
 else
   for (const [how, apply] of APPLY)
@@ -85,6 +100,7 @@ else
               THROUGH_MODULE[peer](t, x)
               const hole = HOLES[peer]
               if (hole) await checkHole(t, lab, hole(x))
+              if (peer === 'quake') await checkInfoQuery(t, lab, port ?? 26000)
             })
           })
       })
