@@ -49,12 +49,16 @@ t.test('defaults and parameters (spec: alg-modules.md)', async (t) => {
   t.same(load('ip_masq_ftp', 'ports=21,0,2121').ports, [21, 2121], 'a 0 leaves the slot unused')
   t.same(load('ip_masq_irc', 'insecure=1').kept, ['insecure=1'])
   t.same(loadApp('ip_masq_irc', ['mark=1']), { kind: 'unknown', parameter: 'mark' })
+  for (const value of [' 1', 'a"b', 'x'.repeat(33), '1\n'])
+    t.same(loadApp('ip_masq_ftp', [`noport=${value}`]), { kind: 'syntax', parameter: 'noport' }, JSON.stringify(value))
   t.same(loadApp('ip_masq_ftp', ['ports=21,x']), { kind: 'syntax', parameter: 'ports' })
   t.same(loadApp('ip_masq_ftp', [`ports=${Array.from({ length: 13 }, (_, i) => i + 1).join(',')}`]), {
     kind: 'too-many',
     parameter: 'ports',
     max: 12,
   })
+  const many = Array.from({ length: 12 }, (_, i) => 60000 + i).join(',')
+  t.same(loadApp('ip_masq_ftp', [`ports=${many}`, `in_ports=${many}`]), { kind: 'too-long', parameter: `ports=${many} in_ports=${many}` })
   t.same(loadApp('ip_conntrack_ftp', [`ports=${Array.from({ length: 9 }, (_, i) => i + 1).join(',')}`]), {
     kind: 'too-many',
     parameter: 'ports',
@@ -120,3 +124,29 @@ for (const [name, apps] of Object.entries(CASES))
       t.equal(check.stderr, '', `${what} loads with nft -c`)
     }
   })
+
+t.test('seeded random parameters: an error or an app whose record reads back the same', async (t) => {
+  let seed = 20261202
+  const next = (n: number): number => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff
+    return seed % n
+  }
+  const pick = <T>(list: readonly T[]): T => list[next(list.length)] as T
+  const modules = ['ip_masq_ftp', 'ip_masq_irc', 'ip_masq_sip', 'ip_masq_quake', 'ip_conntrack_ftp', 'nf_conntrack_sip', 'nf_nat_irc']
+  const names = ['ports', 'in_ports', 'mark', 'in_mark', 'noport', 'insecure', 'loose', 'sip_timeout', 'x', '']
+  const values = ['21', '0x15', '021', '-1', '70000', '1,2,3', ',', '', 'a', '4294967295', '21,,22', ' 21', '1e3', '"', 'a b', '\t']
+  let apps = 0
+  for (let i = 0; i < 2000; i++) {
+    const module = pick(modules)
+    const params = Array.from(
+      { length: next(4) },
+      () => `${pick(names)}=${Array.from({ length: 1 + next(3) }, () => pick(values)).join(pick([',', '']))}`,
+    )
+    const r = loadApp(module, params)
+    if (isParameterError(r)) continue
+    apps++
+    const record = encodeApp(r)
+    if (!t.same(decodeApp(record), r, record)) break
+  }
+  t.ok(apps > 100, `${apps} of 2000 loaded`)
+})

@@ -5,10 +5,13 @@
 // fetches a file. Each case runs the script with `legacyfw run`, then its
 // `legacyfw translate` output loaded with `nft -f`, and shows the same
 // transfer failing without the modprobe line:
-// - active FTP to a server on 21 and on an extra ports= port (without the
-//   helper vsftpd refuses PORT 192,168,1,10,...: "500 Illegal PORT command");
-// - passive FTP to a server behind `ipmasqadm portfw` with in_ports= (without
-//   it the 227 reply names 192.168.1.10, which the outside cannot reach).
+// - active FTP to a server on 21 and on an extra ports= port, and on a port
+//   whose connections `ipchains -m` marks with the module's mark= (without
+//   the helper vsftpd refuses PORT 192,168,1,10,...: "500 Illegal PORT command");
+// - passive FTP to a server behind `ipmasqadm portfw` with in_ports=, and to
+//   one `ipmasqadm mfw` forwards by an `ipchains -m` mark with in_mark=
+//   (without the helper the 227 reply names 192.168.1.10, which the outside
+//   cannot reach).
 // Checksum offload is off on the veths, so a wrong checksum is dropped.
 import t from 'tap'
 import { spawnSync } from 'node:child_process'
@@ -18,11 +21,12 @@ import { join } from 'node:path'
 import { projectPath } from '../src/runtime/project.ts'
 import { GW_WAN, LAN_ADDRS, type Lab, type Place, WAN, withLab } from './helpers/lab.ts'
 import { requireRootAndNft } from './helpers/netns.ts'
-import { APPLY, gatewayScript, offloadOff, resetGateway } from './helpers/alg-lab.ts'
+import { APPLY, IPFWADM_MASQ_GATEWAY, gatewayScript, offloadOff, resetGateway } from './helpers/alg-lab.ts'
 
 const FTPCLIENT = projectPath('tools', 'ftpclient.py')
 const LEGACYFW = projectPath('bin', 'legacyfw')
 const IPCHAINS = projectPath('bin', 'ipchains')
+const IPFWADM = projectPath('bin', 'ipfwadm')
 const [LAN10] = LAN_ADDRS
 const FILE = 'hello from the ftp server\n'
 
@@ -96,6 +100,10 @@ interface Case {
   readonly app: string
   /** The FTP data connection in `ipchains -M -L -n`. */
   readonly data: RegExp
+  /** The masquerading commands of the gateway (default: ipchains). */
+  readonly gateway?: readonly string[]
+  /** The masquerading listing that shows the data connection (default: ipchains -M -L -n). */
+  readonly listing?: readonly string[]
 }
 
 const CASES: readonly Case[] = [
@@ -120,6 +128,30 @@ const CASES: readonly Case[] = [
     data: /^TCP  \S+ 192\.168\.1\.10 +203\.0\.113\.50 +(\d+) \(\1\) -> 20$/m,
   },
   {
+    name: 'active FTP on a port marked by ipchains -m (mark=7)',
+    module: 'modprobe ip_masq_ftp mark=7',
+    extra: ['ipchains -A input -p tcp -s 192.168.1.0/24 -d 0/0 2121 -m 7'],
+    server: { place: 'wan', addr: WAN, port: 2121 },
+    client: { place: 'lan', host: WAN, port: 2121, mode: 'active' },
+    seen: /"PORT 203,0,113,1,\d+,\d+"/,
+    refused: /500 Illegal PORT command/,
+    // A mark registration has no line of its own (the file lists ports).
+    app: 'TCP  21      0        ftp              \n',
+    data: /^TCP  \S+ 192\.168\.1\.10 +203\.0\.113\.50 +(\d+) \(\1\) -> 20$/m,
+  },
+  {
+    name: 'active FTP through an ipfwadm (2.0) masquerading gateway',
+    module: 'insmod ip_masq_ftp',
+    gateway: IPFWADM_MASQ_GATEWAY,
+    server: { place: 'wan', addr: WAN, port: 21 },
+    client: { place: 'lan', host: WAN, port: 21, mode: 'active' },
+    seen: /"PORT 203,0,113,1,\d+,\d+"/,
+    refused: /500 Illegal PORT command/,
+    app: 'TCP  21      1        ftp              \n',
+    listing: [IPFWADM, '-M', '-l', '-n'],
+    data: /^tcp +\S+ 192\.168\.1\.10 +203\.0\.113\.50 +(\d+) \(\1\) -> 20$/m,
+  },
+  {
     name: 'passive FTP to a port-forwarded server (in_ports=2121)',
     module: 'modprobe ip_masq_ftp in_ports=2121',
     extra: [`ipmasqadm portfw -a -P tcp -L ${GW_WAN} 2121 -R ${LAN10} 21`],
@@ -129,6 +161,18 @@ const CASES: readonly Case[] = [
     refused: /unreachable|timed out|refused/i,
     app: 'TCP  21      0        ftp              \nTCP  2121    1        ftp              \n',
     // The server's data port, not 21: the connection the 227 reply opened.
+    data: /^TCP  \S+ 192\.168\.1\.10 +203\.0\.113\.50 +(?!21 )(\d+) \(\1\) -> \d+$/m,
+  },
+  {
+    name: 'passive FTP to a server mfw forwards by the mark ipchains -m sets (in_mark=5)',
+    module: 'modprobe ip_masq_ftp in_mark=5',
+    extra: [`ipchains -A input -p tcp -d ${GW_WAN} 2121 -m 5`, `ipmasqadm mfw -I -m 5 -r ${LAN10} 21`],
+    server: { place: 'lan', addr: LAN10 as string, port: 21 },
+    client: { place: 'wan', host: GW_WAN, port: 2121, mode: 'pasv' },
+    seen: /"PASV"/,
+    refused: /unreachable|timed out|refused/i,
+    // A mark registration has no line of its own (the file lists ports).
+    app: 'TCP  21      0        ftp              \n',
     data: /^TCP  \S+ 192\.168\.1\.10 +203\.0\.113\.50 +(?!21 )(\d+) \(\1\) -> \d+$/m,
   },
 ]
@@ -145,7 +189,7 @@ else
             const run = (withModule: boolean) => {
               resetGateway(lab)
               writeFileSync(log, '')
-              apply(t, lab, gatewayScript(tmp, c.name, c.module, withModule, c.extra))
+              apply(t, lab, gatewayScript(tmp, c.name, c.module, withModule, c.extra, c.gateway))
               return fetch(lab, c.client.place, c.client.host, c.client.port, c.client.mode)
             }
             const without = run(false)
@@ -158,7 +202,8 @@ else
             t.match(readFileSync(log, 'utf8'), c.seen)
             const app = lab.exec('gw', [LEGACYFW, 'proc', 'ip_masq/app']).stdout
             t.equal(app, `prot port    n_attach name             \n${c.app}`, 'legacyfw proc ip_masq/app: the bound control connection')
-            t.match(lab.exec('gw', [IPCHAINS, '-M', '-L', '-n']).stdout, c.data, 'ipchains -M -L lists the data connection')
+            const listing = c.listing ?? [IPCHAINS, '-M', '-L', '-n']
+            t.match(lab.exec('gw', listing).stdout, c.data, 'the masquerading listing shows the data connection')
           })
       })
     })

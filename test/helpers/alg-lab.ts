@@ -15,10 +15,20 @@ const LEGACYFW = projectPath('bin', 'legacyfw')
 /** The gateway of the issue: forward policy DENY, the lan masqueraded. */
 export const MASQ_GATEWAY = ['ipchains -P forward DENY', 'ipchains -A forward -s 192.168.1.0/24 -j MASQ'] as const
 
+/** The same with ipfwadm (Linux 2.0): forward policy deny, the lan masqueraded. */
+export const IPFWADM_MASQ_GATEWAY = ['ipfwadm -F -p deny', 'ipfwadm -F -a m -S 192.168.1.0/24 -D 0/0'] as const
+
 /** Writes the gateway script into `dir`: the module line (when `withModule`), the masquerading, then `extra`. */
-export const gatewayScript = (dir: string, name: string, module: string, withModule: boolean, extra: readonly string[] = []): string => {
+export const gatewayScript = (
+  dir: string,
+  name: string,
+  module: string,
+  withModule: boolean,
+  extra: readonly string[] = [],
+  gateway: readonly string[] = MASQ_GATEWAY,
+): string => {
   const path = join(dir, `${name.replace(/\W+/g, '-')}-${withModule ? 'with' : 'without'}.sh`)
-  writeFileSync(path, [...(withModule ? [module] : []), ...MASQ_GATEWAY, ...extra, ''].join('\n'))
+  writeFileSync(path, [...(withModule ? [module] : []), ...gateway, ...extra, ''].join('\n'))
   return path
 }
 

@@ -23,7 +23,7 @@ export interface AppRendering {
   readonly natPrerouting?: readonly NftRule[]
   readonly sets?: readonly NftSet[]
   readonly maps?: readonly NftMap[]
-  /** Chains of the app's own, base chains included. */
+  /** Chains of the app's own, jumped to from the table's hook chains. */
   readonly chains?: readonly NftChain[]
 }
 

@@ -2,7 +2,7 @@
 // modutils (2.0-2.4: ip_masq_*, ip_conntrack_*, ip_nat_*) and
 // module-init-tools (2.6: nf_*). The spec gives none of these; they follow
 // those tools' sources (docs/decisions.md, "helper modules").
-import type { ParameterError } from './model.ts'
+import { type ParameterError, RECORD_MAX } from './model.ts'
 
 const modern = (module: string): boolean => module.startsWith('nf_')
 
@@ -15,11 +15,13 @@ export const modulePath = (module: string): string =>
       : `/lib/modules/2.4.37/kernel/net/ipv4/netfilter/${module}.o`
 
 const parameterText = (e: ParameterError): string =>
-  e.kind === 'unknown'
-    ? `invalid parameter parm_${e.parameter}`
-    : e.kind === 'too-many'
-      ? `too many values for ${e.parameter} (max ${e.max ?? 1})`
-      : `invalid argument syntax for ${e.parameter}`
+  e.kind === 'too-long'
+    ? `parameters too long for legacyfw's record (${RECORD_MAX} bytes): ${e.parameter}`
+    : e.kind === 'unknown'
+      ? `invalid parameter parm_${e.parameter}`
+      : e.kind === 'too-many'
+        ? `too many values for ${e.parameter} (max ${e.max ?? 1})`
+        : `invalid argument syntax for ${e.parameter}`
 
 /** insmod or modprobe refusing a parameter. */
 export const badParameter = (tool: 'insmod' | 'modprobe', module: string, e: ParameterError): string => {

@@ -83,7 +83,7 @@ export const helperApp = (module: string): AppName | undefined => HELPER_MODULES
 
 /** A parameter the module does not have, or a value it cannot take. */
 export interface ParameterError {
-  readonly kind: 'unknown' | 'syntax' | 'too-many'
+  readonly kind: 'unknown' | 'syntax' | 'too-many' | 'too-long'
   readonly parameter: string
   readonly max?: number
 }
@@ -115,6 +115,8 @@ export const loadApp = (module: string, params: readonly string[]): LoadedApp | 
     const value = eq < 0 ? '' : word.slice(eq + 1)
     if (!spec.parameters.includes(name)) return { kind: 'unknown', parameter: name }
     if (!Object.hasOwn(BINDING, name)) {
+      // Kept in the record (an nft comment word): printable, no quote, short.
+      if (!/^[!#-~]{0,32}$/.test(value)) return { kind: 'syntax', parameter: name }
       app = { ...app, kept: [...app.kept, `${name}=${value}`] }
       continue
     }
@@ -127,8 +129,11 @@ export const loadApp = (module: string, params: readonly string[]): LoadedApp | 
     else if (name === 'mark') app = { ...app, mark: (values[0] ?? 0) >>> 0 }
     else app = { ...app, inMark: (values[0] ?? 0) >>> 0 }
   }
-  return app
+  // The record is an nft comment: at most 128 bytes.
+  return encodeApp(app).length > RECORD_MAX ? { kind: 'too-long', parameter: params.join(' ') } : app
 }
+
+export const RECORD_MAX = 128
 
 export const isParameterError = (r: LoadedApp | ParameterError): r is ParameterError => 'kind' in r
 

@@ -5,7 +5,7 @@
 // demand). Pure: the tools decide what a call does (tools/modules.ts).
 import { helperApp } from '../alg/model.ts'
 
-/** What a firewall module is to legacyfw: masquerading helpers get a hook of their own. */
+/** What a firewall module is to legacyfw: a masquerading helper (translate/alg) is loaded into the helper table. */
 export type FirewallModule = 'firewall' | 'masq-helper'
 
 const FIREWALL =
