@@ -63,8 +63,21 @@ const EXPECTED: NftRule = {
   comment: 'helper-made connections to an internal host skip forward (2.2)',
 }
 
+// nat_pre holds only the holes (vdolive, quake). A hole keys on a gateway
+// port (vdolive: the client's own, quake: the masquerade port, the client's
+// own under ipfwadm); 2.2's masquerade ports never met a local socket, so a
+// hole never takes a port a socket on the gateway holds: the gateway's
+// service (mDNS on 5353, ...) keeps its datagrams.
+const HOLE_GUARD: NftRule = {
+  matches: ['meta l4proto udp', 'socket transparent { 0, 1 }'],
+  stmts: ['return'],
+  comment: 'a hole never takes a port a local socket holds',
+}
+
 const byName = <T extends { name: string }>(items: readonly T[]): T[] => [...new Map(items.map((i) => [i.name, i])).values()]
 const distinctRules = (rules: readonly NftRule[]): NftRule[] => [...new Map(rules.map((r) => [ruleText(r), r])).values()]
+
+const guarded = (holes: readonly NftRule[]): NftRule[] => (holes.length ? [HOLE_GUARD, ...holes] : [])
 
 /** The table of the loaded modules, in load order. */
 export const renderAlg = (apps: readonly LoadedApp[]): NftTable => {
@@ -85,7 +98,7 @@ export const renderAlg = (apps: readonly LoadedApp[]): NftTable => {
       { name: 'expected', base: BASE.expected, rules: ctHelpers.length ? [EXPECTED] : [] },
       { name: 'forward', base: BASE.forward, rules: distinctRules(rendered.flatMap((r) => r.forward ?? [])) },
       { name: 'postrouting', base: BASE.postrouting, rules: distinctRules(rendered.flatMap((r) => r.postrouting ?? [])) },
-      { name: 'nat_pre', base: BASE.natPre, rules: distinctRules(rendered.flatMap((r) => r.natPrerouting ?? [])) },
+      { name: 'nat_pre', base: BASE.natPre, rules: guarded(distinctRules(rendered.flatMap((r) => r.natPrerouting ?? []))) },
       ...byName(rendered.flatMap((r) => r.chains ?? [])),
     ].filter((c) => c.base === undefined || c.rules.length > 0),
   }

@@ -7,8 +7,10 @@
 //      in an Open Continue (data_type 101), the first client_info record
 //      (from byte 56, 12 bytes each) holding a masquerade address := client
 // The masquerade addresses written out are learned in a set, since nft
-// compares a payload field with a set but not with another field; the
-// record walk is unrolled 4 deep (2.2's bound was the packet length).
+// compares a payload field with a set but not with another field. 2.2
+// walked every record that fit in the packet: the walk is one rule per
+// record that fits in a 1500-byte packet (a rule past the packet's end
+// does not match).
 import type { NftRule } from '../nft/ir.ts'
 import type { AppRendering } from './apps.ts'
 import { boundTo } from './bind.ts'
@@ -17,7 +19,8 @@ import type { LoadedApp } from './model.ts'
 const OWN = 'cuseeme_own'
 // UDP header (8) + cu_header (26).
 const HEADER = 'udp length >= 34'
-const RECORDS = 4
+// IP header (20) + UDP header (8) + oc_header (56), then 12-byte records: 118 fit in 1500 bytes.
+const RECORDS = Math.floor((1500 - 20 - 8 - 56) / 12)
 
 const recordRule = (i: number): NftRule => {
   const at = `@th,${(8 + 56 + 12 * i) * 8},32`
