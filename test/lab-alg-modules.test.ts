@@ -8,7 +8,10 @@
 // saw it fail. The UDP holes VDOLive and Quake open let the server in and
 // no other outside host (issue 10: holes open only to the host that asked);
 // a Quake server info query, not being a connect, opens nothing; a lan
-// host the gateway routes without masquerading is not touched.
+// host the gateway routes without masquerading is not touched. A hole never
+// takes a port a socket on the gateway holds (a VDOLive client naming 5353,
+// the gateway's mDNS port; a socket on a Quake hole's masquerade port). CU-SeeMe finds the client's record at any depth
+// that fits in a 1500-byte packet, as 2.2 walked every record.
 // Checksum offload is off on the veths.
 import t from 'tap'
 import { spawnSync } from 'node:child_process'
@@ -19,7 +22,7 @@ import { GW_WAN, type Lab, WAN, withLab, withRouteBack } from './helpers/lab.ts'
 import { requireRootAndNft } from './helpers/netns.ts'
 import { APPLY, type Apply, gatewayScript, offloadOff, resetGateway } from './helpers/alg-lab.ts'
 import { MASQ_ONLY, type ModulePeer, THROUGH_MODULE } from './helpers/alg-peers/checks.ts'
-import { EXCHANGES, type Exchange, LAN_HOST, type Line, labPair, runPeer, startPeer } from './helpers/alg-peers/run.ts'
+import { EXCHANGES, type Exchange, LAN_HOST, type Line, OUTSIDE_PARTICIPANTS, labPair, runPeer, startPeer } from './helpers/alg-peers/run.ts'
 
 const missing =
   requireRootAndNft() ?? (spawnSync('ethtool', ['--version']).status === 0 ? undefined : 'these tests need ethtool (apt-get install ethtool)')
@@ -81,6 +84,67 @@ const checkInfoQuery = async (t: Tap, lab: Lab, serverPort: number): Promise<voi
   }
 }
 
+/** A port a socket on the gateway holds (its mDNS responder). */
+const GATEWAY_SERVICE = 5353
+
+/** What a socket on the gateway's `port` got from the server while `body` ran. */
+const gatewayGot = async (lab: Lab, port: number, body: () => Promise<unknown>): Promise<boolean> => {
+  const service = await lab.serve('gw', { udp: [port] })
+  try {
+    await body()
+    return (await service.waitFor((e) => e.ev === 'udp' && e.peer.startsWith(`${WAN}:`), 1000)) !== undefined
+  } finally {
+    service.stop()
+  }
+}
+
+/** VDOLive: a lan client naming the gateway's service port does not take it; the server's datagrams reach the gateway's socket. */
+const checkVdoliveService = async (t: Tap, lab: Lab, apply: Apply): Promise<void> => {
+  resetGateway(lab)
+  apply(t, lab, gatewayScript(tmp, 'vdolive-service', '/sbin/modprobe ip_masq_vdolive', true))
+  let x: Exchange | undefined
+  const got = await gatewayGot(lab, GATEWAY_SERVICE, async () => {
+    x = await EXCHANGES.vdolive(labPair(lab), undefined, { client: { 'udp-port': GATEWAY_SERVICE } })
+  })
+  t.equal(port(logged(x!, 'streamed')?.['to']), GATEWAY_SERVICE, `the server streamed to the gateway's ${GATEWAY_SERVICE}`)
+  t.equal(x!.client.result['received'], 0, 'nothing reached the client')
+  t.ok(got, `the gateway's own socket on ${GATEWAY_SERVICE} got the server's datagrams`)
+}
+
+/**
+ * Quake: the hole is the masquerade port (61000-65095, which nftables picks
+ * without looking at local sockets); once a gateway socket holds it, the
+ * server's datagrams from another port reach that socket, not the client.
+ */
+const checkQuakeService = async (t: Tap, lab: Lab, apply: Apply): Promise<void> => {
+  resetGateway(lab)
+  apply(t, lab, gatewayScript(tmp, 'quake-service', '/sbin/modprobe ip_masq_quake', true))
+  const x = await EXCHANGES.quake(labPair(lab))
+  t.equal(x.client.result['received'], 3, 'the hole works')
+  const hole = HOLES.quake!(x)
+  t.ok(hole.gateway >= 61000 && hole.gateway <= 65095, `the hole's gateway port ${hole.gateway} is a masquerade port`)
+  let reached = true
+  const got = await gatewayGot(lab, hole.gateway, async () => (reached = await arrives(lab, WAN, hole)))
+  t.notOk(reached, 'with a gateway socket on that port, the server from another port does not reach the client')
+  t.ok(got, "the gateway's socket gets it")
+}
+
+/** The most client_info records a 1500-byte Open Continue holds: (1500 - 20 - 8 - 56) / 12. */
+const RECORDS_IN_1500 = 118
+
+/** CU-SeeMe with alice's record the last that fits in 1500 bytes: listed by a linked reflector, then the wan participants, then her. */
+const checkDeepRecord = async (t: Tap, lab: Lab, apply: Apply): Promise<void> => {
+  resetGateway(lab)
+  apply(t, lab, gatewayScript(tmp, 'cuseeme-deep', '/sbin/modprobe ip_masq_cuseeme', true))
+  const listed = RECORDS_IN_1500 - OUTSIDE_PARTICIPANTS.length - 1
+  const x = await EXCHANGES.cuseeme(labPair(lab), undefined, { server: { listed } })
+  const clients = x.client.result['clients'] as string[]
+  t.equal(x.client.result.result, 'addressed', 'alice found herself listed in every answer', { result: x.client.result })
+  t.equal(clients.length, RECORDS_IN_1500, `the answers held ${RECORDS_IN_1500} records`)
+  t.equal(x.client.result['ownRecord'], RECORDS_IN_1500 - 1, `her record, the ${RECORDS_IN_1500}th, became her address`)
+  t.equal(clients.filter((a) => a === LAN_HOST).length, 1, 'and no other record did')
+}
+
 /** A gateway that routes the lan (no masquerading) with the modules loaded: they leave its connections alone (2.2 bound masqueraded ones only). */
 const checkRoutedUntouched = async (t: Tap, lab: Lab, apply: Apply): Promise<void> => {
   resetGateway(lab)
@@ -134,5 +198,8 @@ else
             })
           })
         await t.test('a routed lan host is not touched', async (t) => checkRoutedUntouched(t, lab, apply))
+        await t.test(`a vdolive client naming the gateway's ${GATEWAY_SERVICE} does not take it`, async (t) => checkVdoliveService(t, lab, apply))
+        await t.test('a quake hole does not take a port a gateway socket holds', async (t) => checkQuakeService(t, lab, apply))
+        await t.test(`CU-SeeMe: the client's record the ${RECORDS_IN_1500}th`, async (t) => checkDeepRecord(t, lab, apply))
       })
     })

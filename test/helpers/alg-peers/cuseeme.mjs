@@ -3,11 +3,12 @@
 // (dest_addr); a reflector's Open Continue packets list the participants
 // by the addresses their headers claimed.
 //
-//   node cuseeme.mjs reflector [--port 7648] [--addr A] [--lifetime 60]
+//   node cuseeme.mjs reflector [--port 7648] [--addr A] [--listed 0] [--lifetime 60]
 //       Answers every packet (to its UDP source) with an Open Continue
 //       whose dest_addr is that source's address and whose client_info
 //       records list each participant's claimed address, in the order they
-//       first spoke. Logs {"ev":"packet","from","addr","port","dataType","name","claimMatchesSource"}.
+//       first spoke, after --listed participants of a linked reflector
+//       (198.51.100.0/24, .1 up). Logs {"ev":"packet","from","addr","port","dataType","name","claimMatchesSource"}.
 //   node cuseeme.mjs client --reflector H [--port 7648] [--name alice] [--count 3] [--sport 0] [--timeout 2]
 //       Sends --count Open Continue packets claiming its own address and
 //       waits for each answer. Result "addressed" when every answer was
@@ -18,7 +19,7 @@ import { boundUdp, command, emit, endAfter, endpoint, finish, queue } from './pe
 import { CU_PORT, cuOpenContinue, parseCu } from './wire.mjs'
 
 const { role, opts } = command('cuseeme.mjs reflector|client [options] (see the file)', {
-  reflector: { port: CU_PORT, addr: '', lifetime: 60 },
+  reflector: { port: CU_PORT, addr: '', listed: 0, lifetime: 60 },
   client: { reflector: null, port: CU_PORT, name: 'alice', count: 3, sport: 0, timeout: 2 },
 })
 
@@ -27,6 +28,7 @@ const reflector = async () => {
   const own = opts.addr || '0.0.0.0'
   /** endpoint -> the address its header claimed */
   const participants = new Map()
+  const linked = Array.from({ length: opts.listed }, (_, i) => `198.51.100.${(i % 254) + 1}`)
   let seq = 0
   socket.on('message', (msg, from) => {
     const cu = parseCu(msg)
@@ -44,7 +46,7 @@ const reflector = async () => {
     })
     const answer = cuOpenContinue(
       { destPort: from.port, destAddr: from.address, port: opts.port, addr: own, seq: ++seq },
-      { seqNo: seq, userName: 'reflector', clients: [...participants.values()].map((addr) => ({ addr })) },
+      { seqNo: seq, userName: 'reflector', clients: [...linked, ...participants.values()].map((addr) => ({ addr })) },
     )
     socket.send(answer, from.port, from.address)
   })

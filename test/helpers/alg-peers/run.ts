@@ -171,18 +171,34 @@ const withServer = async (
   }
 }
 
+type Options = Readonly<Record<string, string | number>>
+
+/** Options added to the server's and the client's command line (a cuseeme reflector's --listed, a client's --sport, ...). */
+export interface Extra {
+  readonly server?: Options
+  readonly client?: Options
+}
+
 /** Each protocol's exchange, its server on the protocol's port or on `port`. */
-export const EXCHANGES: Readonly<Record<Peer, (p: Pair, port?: number) => Promise<Exchange>>> = {
-  irc: ({ lan, wan }, port = 6667) =>
+export const EXCHANGES: Readonly<Record<Peer, (p: Pair, port?: number, extra?: Extra) => Promise<Exchange>>> = {
+  irc: ({ lan, wan }, port = 6667, extra = {}) =>
     withServer(
       wan,
       'irc',
-      { port },
+      { port, ...extra.server },
       (l) => l.ev === 'privmsg',
       async () => {
         const receiver = await startPeer(wan, 'irc', 'fetch', { server: WAN_HOST, port, nick: 'bob', timeout: 3 }, (l) => l.ev === 'registered')
         try {
-          const client = await runPeer(lan, 'irc', 'offer', { server: WAN_HOST, port, nick: 'alice', to: 'bob', size: 65536, timeout: 3 })
+          const client = await runPeer(lan, 'irc', 'offer', {
+            server: WAN_HOST,
+            port,
+            nick: 'alice',
+            to: 'bob',
+            size: 65536,
+            timeout: 3,
+            ...extra.client,
+          })
           return { client, receiver: await receiver.done }
         } finally {
           receiver.stop()
@@ -190,58 +206,60 @@ export const EXCHANGES: Readonly<Record<Peer, (p: Pair, port?: number) => Promis
       },
     ),
   // Participants in wan speak first, so the lan client's record is the fourth of the list.
-  cuseeme: ({ lan, wan }, port = 7648) =>
+  cuseeme: ({ lan, wan }, port = 7648, extra = {}) =>
     withServer(
       wan,
       'cuseeme',
-      { addr: WAN_HOST, port },
+      { addr: WAN_HOST, port, ...extra.server },
       (l) => l['name'] === 'alice',
       async () => {
         for (const name of OUTSIDE_PARTICIPANTS) {
           const other = await runPeer(wan, 'cuseeme', 'client', { reflector: WAN_HOST, port, name, count: 1 })
           if (other.status !== 0) throw new Error(`the wan participant ${name} failed: ${JSON.stringify(other)}`)
         }
-        return { client: await runPeer(lan, 'cuseeme', 'client', { reflector: WAN_HOST, port, name: 'alice', count: 3, timeout: 1 }) }
+        return {
+          client: await runPeer(lan, 'cuseeme', 'client', { reflector: WAN_HOST, port, name: 'alice', count: 3, timeout: 1, ...extra.client }),
+        }
       },
     ),
-  vdolive: ({ lan, wan }, port = 7000) =>
+  vdolive: ({ lan, wan }, port = 7000, extra = {}) =>
     withServer(
       wan,
       'vdolive',
-      { port, count: 3 },
+      { port, count: 3, ...extra.server },
       (l) => l.ev === 'streamed',
       async () => ({
-        client: await runPeer(lan, 'vdolive', 'client', { server: WAN_HOST, port, count: 3, timeout: 2 }),
+        client: await runPeer(lan, 'vdolive', 'client', { server: WAN_HOST, port, count: 3, timeout: 2, ...extra.client }),
       }),
     ),
-  quake: ({ lan, wan }, port = 26000) =>
+  quake: ({ lan, wan }, port = 26000, extra = {}) =>
     withServer(
       wan,
       'quake',
-      { port, count: 3 },
+      { port, count: 3, ...extra.server },
       (l) => l.ev === 'acks' && l['count'] === 3,
       async () => ({
-        client: await runPeer(lan, 'quake', 'client', { server: WAN_HOST, port, count: 3, timeout: 2 }),
+        client: await runPeer(lan, 'quake', 'client', { server: WAN_HOST, port, count: 3, timeout: 2, ...extra.client }),
       }),
     ),
-  pna: ({ lan, wan }, port = 7070) =>
+  pna: ({ lan, wan }, port = 7070, extra = {}) =>
     withServer(
       wan,
       'pna',
-      { port, count: 3 },
+      { port, count: 3, ...extra.server },
       (l) => l.ev === 'streamed' && l['record'] === 1,
       async () => ({
-        client: await runPeer(lan, 'pna', 'client', { server: WAN_HOST, port, order: '3,7,1', count: 3, timeout: 2 }),
+        client: await runPeer(lan, 'pna', 'client', { server: WAN_HOST, port, order: '3,7,1', count: 3, timeout: 2, ...extra.client }),
       }),
     ),
-  rtsp: ({ lan, wan }, port = 554) =>
+  rtsp: ({ lan, wan }, port = 554, extra = {}) =>
     withServer(
       wan,
       'rtsp',
-      { port, count: 3 },
+      { port, count: 3, ...extra.server },
       (l) => l.ev === 'request' && l['method'] === 'TEARDOWN',
       async () => ({
-        client: await runPeer(lan, 'rtsp', 'client', { server: WAN_HOST, port, count: 3, timeout: 2 }),
+        client: await runPeer(lan, 'rtsp', 'client', { server: WAN_HOST, port, count: 3, timeout: 2, ...extra.client }),
       }),
     ),
 }
