@@ -18,7 +18,7 @@ import { spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { GW_WAN, type Lab, WAN, withLab, withRouteBack } from './helpers/lab.ts'
+import { GW_WAN, LAN_ADDRS, type Lab, WAN, withLab, withRouteBack } from './helpers/lab.ts'
 import { requireRootAndNft } from './helpers/netns.ts'
 import { APPLY, type Apply, gatewayScript, offloadOff, resetGateway } from './helpers/alg-lab.ts'
 import { MASQ_ONLY, type ModulePeer, THROUGH_MODULE } from './helpers/alg-peers/checks.ts'
@@ -129,6 +129,36 @@ const checkQuakeService = async (t: Tap, lab: Lab, apply: Apply): Promise<void> 
   t.ok(got, "the gateway's socket gets it")
 }
 
+/** A UDP port two lan clients both name to the VDOLive server. */
+const SHARED_PORT = 40000
+
+/**
+ * VDOLive keeps the client's port, so two lan clients naming the same port
+ * to the same server share one hole (2.2 gave each a masquerade port of its
+ * own). nft `update` of an existing element only refreshes its timeout: the
+ * first client keeps the hole, the later one gets nothing, and the server's
+ * datagrams to that port go to the first (docs/divergences.md).
+ */
+const checkSharedPort = async (t: Tap, lab: Lab, apply: Apply): Promise<void> => {
+  resetGateway(lab)
+  apply(t, lab, gatewayScript(tmp, 'vdolive-shared', '/sbin/modprobe ip_masq_vdolive', true))
+  const [first, later] = [LAN_ADDRS[0], LAN_ADDRS[1]]
+  const received = []
+  for (const bind of [first, later])
+    received.push((await EXCHANGES.vdolive(labPair(lab), undefined, { client: { bind, 'udp-port': SHARED_PORT } })).client.result['received'])
+  t.same(received, [3, 0], `${first} naming ${SHARED_PORT} got 3/3 datagrams, ${later} naming it next none`)
+  const hole = lab.exec('gw', ['nft', 'list', 'map', 'ip', 'legacyfw_masqapp', 'vdolive_hole']).stdout
+  t.equal([...hole.matchAll(/: (192\.168\.1\.\d+)/g)].map((m) => m[1]).join(), first, 'the hole holds one element, to the first client', { hole })
+  const lanSide = await lab.serve('lan', { udp: [SHARED_PORT] })
+  try {
+    await lab.udp('wan', GW_WAN, SHARED_PORT, { src: WAN, timeout: 0.3 })
+    const got = await lanSide.waitFor((e) => e.ev === 'udp', 1000)
+    t.equal(got?.local.split(':')[0], first, "the server's next datagram to that port goes to the first client")
+  } finally {
+    lanSide.stop()
+  }
+}
+
 /** The most client_info records a 1500-byte Open Continue holds: (1500 - 20 - 8 - 56) / 12. */
 const RECORDS_IN_1500 = 118
 
@@ -200,6 +230,7 @@ else
         await t.test('a routed lan host is not touched', async (t) => checkRoutedUntouched(t, lab, apply))
         await t.test(`a vdolive client naming the gateway's ${GATEWAY_SERVICE} does not take it`, async (t) => checkVdoliveService(t, lab, apply))
         await t.test('a quake hole does not take a port a gateway socket holds', async (t) => checkQuakeService(t, lab, apply))
+        await t.test('two vdolive clients naming the same port share one hole', async (t) => checkSharedPort(t, lab, apply))
         await t.test(`CU-SeeMe: the client's record the ${RECORDS_IN_1500}th`, async (t) => checkDeepRecord(t, lab, apply))
       })
     })

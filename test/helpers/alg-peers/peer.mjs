@@ -145,10 +145,10 @@ export const listening = (net, port, onConnection, address = '0.0.0.0') =>
     })
   })
 
-/** Connects over TCP: {socket} or {error: code}, within `seconds`. */
-export const connectTcp = (net, host, port, seconds) =>
+/** Connects over TCP (from `localAddress` when given): {socket} or {error: code}, within `seconds`. */
+export const connectTcp = (net, host, port, seconds, localAddress) =>
   new Promise((resolve) => {
-    const socket = net.connect({ host, port })
+    const socket = net.connect({ host, port, localAddress })
     socket.setNoDelay(true)
     const timer = setTimeout(() => {
       socket.destroy()

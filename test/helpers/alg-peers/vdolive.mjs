@@ -8,9 +8,9 @@
 //       each, and after the tag 1 packet sends --count datagrams to the
 //       announced port. Logs {"ev":"control","peer","tag","port"} and
 //       {"ev":"streamed","to","count"}.
-//   node vdolive.mjs client --server H [--port 7000] [--udp-port 0] [--count 3] [--timeout 2]
+//   node vdolive.mjs client --server H [--port 7000] [--bind A] [--udp-port 0] [--count 3] [--timeout 2]
 //       Opens its UDP port, sends tag 6 and tag 1 naming it, counts the
-//       datagrams that arrive. Result "streamed" when --count came, else
+//       datagrams that arrive. --bind: its own address (else the route's). Result "streamed" when --count came, else
 //       "no-data" (with how many came).
 import dgram from 'node:dgram'
 import net from 'node:net'
@@ -19,7 +19,7 @@ import { VDO_PORT, parseVdo, vdoInitial, vdoSecondary } from './wire.mjs'
 
 const { role, opts } = command('vdolive.mjs server|client [options] (see the file)', {
   server: { port: VDO_PORT, count: 3, lifetime: 60 },
-  client: { server: null, port: VDO_PORT, 'udp-port': 0, count: 3, timeout: 2 },
+  client: { server: null, port: VDO_PORT, bind: '', 'udp-port': 0, count: 3, timeout: 2 },
 })
 
 /** The length-framed records of a TCP stream, as a queue. */
@@ -69,10 +69,10 @@ const server = async () => {
 }
 
 const client = async () => {
-  const udp = await boundUdp(dgram, opts['udp-port'])
+  const udp = await boundUdp(dgram, opts['udp-port'], opts.bind || '0.0.0.0')
   const port = udp.address().port
   const frames = queue((push) => udp.on('message', (msg, from) => push({ msg, from })))
-  const c = await connectTcp(net, opts.server, opts.port, opts.timeout)
+  const c = await connectTcp(net, opts.server, opts.port, opts.timeout, opts.bind || undefined)
   if (!c.socket) finish(false, { result: 'connect-failed', error: c.error })
   const control = records(c.socket)
   for (const packet of [vdoInitial(port), vdoSecondary(port)]) {
