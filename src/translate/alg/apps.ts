@@ -64,10 +64,10 @@ const EXPECTED: NftRule = {
 }
 
 // nat_pre holds only the holes (vdolive, quake). A hole keys on a gateway
-// port (vdolive: the client's own, quake: the masquerade port, the client's
-// own under ipfwadm); 2.2's masquerade ports never met a local socket, so a
-// hole never takes a port a socket on the gateway holds: the gateway's
-// service (mDNS on 5353, ...) keeps its datagrams.
+// port (vdolive: the client's own, quake: the connect's masquerade port,
+// which nftables picks without looking at sockets); 2.2's masquerade ports
+// never met a local socket, so a hole never takes a port a socket on the
+// gateway holds: the gateway's service (mDNS on 5353, ...) keeps its datagrams.
 const HOLE_GUARD: NftRule = {
   matches: ['meta l4proto udp', 'socket transparent { 0, 1 }'],
   stmts: ['return'],
