@@ -4,6 +4,7 @@
 //   legacyfw translate [options] SCRIPT    run a script in a sandbox, print nft
 //   legacyfw run SCRIPT [ARGS]             run a script, apply its firewall once
 //   legacyfw proc NAME                     an old /proc/net file (src/cli/proc.ts)
+//   legacyfw runtime [--syslog PATH]       the resident runtime, in the foreground
 //   legacyfw serve DIR                     (internal) the resident server of translate
 import { statSync, writeFileSync } from 'node:fs'
 import yargsParser from 'yargs-parser'
@@ -30,6 +31,7 @@ const USAGE = `usage: legacyfw demo
        legacyfw translate --from ipchains-save FILE [--check EXPECTED.nft]
        legacyfw run SCRIPT [ARGS...]
        legacyfw proc [--kernel 2.0|2.2] NAME
+       legacyfw runtime [--syslog PATH]
 
   demo       as root: build a throwaway lan/gw/wan network of namespaces, run
              the IP-Masquerade HOWTO's 2.2 rc.firewall in the gateway through
@@ -54,6 +56,12 @@ const USAGE = `usage: legacyfw demo
   proc       print an old /proc/net file of the masquerading code in its
              original format, read from the kernel: ip_autofw, ip_masq/autofw,
              ip_masq/portfw, ip_masq/mfw, ip_masquerade
+  runtime    serve this network namespace in the foreground (what
+             legacyfw-runtime.service runs; ipchains and ipfwadm start it in
+             the background when a logging rule appears): print each packet
+             a -l/-o rule logs as Linux 2.2/2.0 did, to syslog (kern.info, tag
+             kernel); ends when no logging rule is left
+             --syslog PATH          the syslog socket (default /dev/log)
 `
 
 export const EXAMPLE = projectPath('examples', 'rc.firewall-2.2-strong.sh')
@@ -185,6 +193,16 @@ const runCommand = async (rest: readonly string[], io: Io): Promise<number> => {
   return runMain(script, args, io)
 }
 
+// The runtime the tools start on demand, in the foreground (legacyfw-runtime.service).
+const runtimeCommand = async (argv: readonly string[], io: Io): Promise<number> => {
+  const [option, path, ...more] = argv
+  if (option !== undefined && (option !== '--syslog' || path === undefined || more.length > 0))
+    return misused(io, 'runtime', 'the only option is --syslog PATH')
+  if (path !== undefined) process.env['LEGACYFW_SYSLOG'] = path
+  const { runtimeForeground } = await import('../runtime/runtime.ts')
+  return runtimeForeground()
+}
+
 const misused = (io: Io, command: string, why: string): number => {
   io.err(`legacyfw ${command}: ${why} (legacyfw --help tells more)\n`)
   return 2
@@ -211,6 +229,8 @@ export const legacyfwMain = async (argv: readonly string[], io: Io): Promise<num
       return runCommand(rest, io)
     case 'proc':
       return procMain(rest, io)
+    case 'runtime':
+      return runtimeCommand(rest, io)
     case 'serve':
       if (rest[0] === undefined) return misused(io, 'serve', 'no DIR given')
       return serveTranslation(rest[0])

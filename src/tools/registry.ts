@@ -41,6 +41,8 @@ export interface LegacyWorld {
   readonly forwarding: () => MasqForwarding
   /** Called after a commit that leaves ipfwadm -V rules (keeps their sets current); absent in the sandbox. */
   readonly watchVia?: () => void
+  /** Called after a commit that leaves logging rules (their lines need the runtime); absent in the sandbox. */
+  readonly startRuntime?: () => void
 }
 
 export type LegacyMain = (args: readonly string[], sys: Sys, world: LegacyWorld) => Promise<number>

@@ -22,7 +22,8 @@ const IPPROTO_UDP = 17
 const hex = (n: number, width: number): string => n.toString(16).toUpperCase().padStart(width, '0')
 const be16 = (p: Uint8Array, at: number): number => ((p[at] ?? 0) << 8) | (p[at + 1] ?? 0)
 const le16 = (p: Uint8Array, at: number): number => (p[at] ?? 0) | ((p[at + 1] ?? 0) << 8)
-const le32 = (p: Uint8Array, at: number): number => (((p[at + 3] ?? 0) << 24) | ((p[at + 2] ?? 0) << 16) | ((p[at + 1] ?? 0) << 8) | (p[at] ?? 0)) >>> 0
+const le32 = (p: Uint8Array, at: number): number =>
+  (((p[at + 3] ?? 0) << 24) | ((p[at + 2] ?? 0) << 16) | ((p[at + 1] ?? 0) << 8) | (p[at] ?? 0)) >>> 0
 const dotted = (p: Uint8Array, at: number): string => [0, 1, 2, 3].map((i) => p[at + i] ?? 0).join('.')
 
 interface Header {
@@ -85,7 +86,13 @@ export const line20 = (head: string, iface: string | undefined, ip: Uint8Array):
   const ports = h.proto === IPPROTO_TCP || h.proto === IPPROTO_UDP
   const port = (at: number): string => (ports ? `:${first ? be16(ip, h.ihl + at) : 0xffff}` : '')
   const kind =
-    h.proto === IPPROTO_TCP ? 'TCP' : h.proto === IPPROTO_UDP ? 'UDP' : h.proto === IPPROTO_ICMP ? `ICMP/${first ? (ip[h.ihl] ?? 0) : 0xff}` : `PROTO=${h.proto}`
+    h.proto === IPPROTO_TCP
+      ? 'TCP'
+      : h.proto === IPPROTO_UDP
+        ? 'UDP'
+        : h.proto === IPPROTO_ICMP
+          ? `ICMP/${first ? (ip[h.ihl] ?? 0) : 0xff}`
+          : `PROTO=${h.proto}`
   return `${head}${iface ?? '-'} ${kind} ${dotted(ip, 12)}${port(0)} ${dotted(ip, 16)}${port(2)}${tail(ip, le16(ip, 6))}${options(ip, h.ihl)}`
 }
 
@@ -98,7 +105,13 @@ export const prefix22 = (head: string, num: number): string => `${head}(#${num})
  * is one (forward, output), else the incoming one. Undefined for a group or
  * prefix no legacy rule writes.
  */
-export const logLine = (group: number, prefix: string, ip: Uint8Array, indev: string | undefined, outdev: string | undefined): string | undefined => {
+export const logLine = (
+  group: number,
+  prefix: string,
+  ip: Uint8Array,
+  indev: string | undefined,
+  outdev: string | undefined,
+): string | undefined => {
   const iface = outdev ?? indev
   if (group === LOG_GROUP.ipfwadm) return line20(prefix, iface, ip)
   if (group !== LOG_GROUP.ipchains) return undefined

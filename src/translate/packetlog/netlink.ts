@@ -26,7 +26,7 @@ const align4 = (n: number): number => (n + 3) & ~3
 /** The messages of one datagram read from the socket. */
 export const netlinkMessages = (buf: Uint8Array): NetlinkMessage[] => {
   const out: NetlinkMessage[] = []
-  for (let at = 0; at + 16 <= buf.length; ) {
+  for (let at = 0; at + 16 <= buf.length;) {
     const len = u32le(buf, at)
     if (len < 16 || at + len > buf.length) break
     out.push({ type: u16le(buf, at + 4), seq: u32le(buf, at + 8), body: buf.subarray(at + 16, at + len) })
@@ -41,7 +41,7 @@ export const netlinkError = (m: NetlinkMessage): number => -(u32le(m.body, 0) | 
 /** Attributes after the 4-byte nfgenmsg, by type (nested flag masked off). */
 const attributes = (body: Uint8Array): Map<number, Uint8Array> => {
   const out = new Map<number, Uint8Array>()
-  for (let at = 4; at + 4 <= body.length; ) {
+  for (let at = 4; at + 4 <= body.length;) {
     const len = u16le(body, at)
     if (len < 4 || at + len > body.length) break
     out.set(u16le(body, at + 2) & 0x3fff, body.subarray(at + 4, at + len))
