@@ -49,13 +49,14 @@ export const sendNetlink = (fd: number, message: Uint8Array): void => {
 
 /**
  * Reads the socket until `stop` returns true, handing each datagram's
- * messages to `consume`. A full receive buffer (ENOBUFS) means the kernel
- * dropped messages (never packets): reading goes on.
+ * messages to `consume`; then calls `stopped` (no read is pending: closing
+ * the socket now releases what it bound at once). A full receive buffer
+ * (ENOBUFS) means the kernel dropped messages (never packets): reading goes on.
  */
-export const readNetlink = (fd: number, consume: (messages: NetlinkMessage[]) => void, stop: () => boolean): void => {
+export const readNetlink = (fd: number, consume: (messages: NetlinkMessage[]) => void, stop: () => boolean, stopped: () => void): void => {
   const buf = Buffer.alloc(1 << 17)
   const next = (): void => {
-    if (stop()) return
+    if (stop()) return stopped()
     read(fd, buf, 0, buf.length, null, (err, n) => {
       if (err) {
         const code = (err as NodeJS.ErrnoException).code

@@ -55,13 +55,21 @@ const namespaceInUse = (own: number, mine: ReadonlySet<number>): boolean => {
 /**
  * Takes the name `name` and runs `body` once it holds it; exits at once if
  * another process holds it. `body` gets the check that the namespace is
- * gone (given the pids of its own children, which do not count as users).
+ * gone (given the pids of its own children, which do not count as users)
+ * and the release of the name (a resident about to end: one started now
+ * runs).
  */
-export const holdResident = (name: string, body: (namespaceGone: (...children: number[]) => boolean) => void): void => {
+export const holdResident = (
+  name: string,
+  body: (namespaceGone: (...children: number[]) => boolean, release: (then: () => void) => void) => void,
+): void => {
   const server = createServer()
   server.on('error', () => process.exit(0))
   server.listen(`\0${name}`, () => {
     const own = inode('/proc/self/ns/net') ?? 0
-    body((...children: number[]) => !namespaceInUse(own, new Set([process.pid, ...children])))
+    body(
+      (...children: number[]) => !namespaceInUse(own, new Set([process.pid, ...children])),
+      (then) => server.close(() => then()),
+    )
   })
 }

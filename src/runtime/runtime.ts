@@ -46,13 +46,7 @@ export const runRuntime = (): void => {
     process.stderr.write('legacyfw runtime: started without its netlink socket\n')
     process.exit(1)
   }
-  holdResident(SOCKET_NAME, (namespaceGone) => {
-    let stopping = false
-    const stop = (): void => {
-      stopping = true
-      closeSocket(sockets.netlink)
-      process.exit(0)
-    }
+  holdResident(SOCKET_NAME, (namespaceGone, release) => {
     let log: ReturnType<typeof packetLog>
     try {
       log = packetLog(sockets.netlink, sockets.syslog)
@@ -60,16 +54,42 @@ export const runRuntime = (): void => {
       process.stderr.write(`legacyfw runtime: ${(e as Error).message}\n`)
       process.exit(1)
     }
-    readNetlink(
-      sockets.netlink,
-      (messages) => log.consume(messages),
-      () => stopping,
-    )
+    // What to do once the read loop has stopped (undefined: keep reading).
+    let then: (() => void) | undefined
+    const read = (): void =>
+      readNetlink(
+        sockets.netlink,
+        (messages) => log.consume(messages),
+        () => then !== undefined,
+        () => then?.(),
+      )
+    const stop = (): void => {
+      then ??= () => process.exit(0)
+    }
+    // Looked at again once reading stopped: a rule committed meanwhile keeps
+    // it reading (nothing lost). Once the groups and the name are released,
+    // a tool committing one starts a new runtime; one that found this one
+    // still running started none, hence the last look.
+    const end = (): void => {
+      then ??= () => {
+        if (loggingRulesPresent()) {
+          then = undefined
+          return read()
+        }
+        closeSocket(sockets.netlink)
+        release(() => {
+          if (!namespaceGone() && loggingRulesPresent()) startRuntime()
+          process.exit(0)
+        })
+      }
+    }
+    read()
     process.on('SIGTERM', stop)
     process.on('SIGINT', stop)
     setInterval(() => {
-      if (namespaceGone() || !loggingRulesPresent()) stop()
-      log.refresh()
+      if (namespaceGone()) stop()
+      else if (!loggingRulesPresent()) end()
+      else log.refresh()
     }, CHECK_EVERY_MS)
   })
 }
