@@ -195,7 +195,7 @@ t.test('NFLOG messages', async (t) => {
   t.equal(request?.seq, 7)
   t.same(
     [...(request?.body ?? [])],
-    [2, 0, 0, 22, ...attr(1, [1]), ...attr(2, [0, 0, 0, 74, 2, 0]), ...attr(5, [0, 0, 0, 1])],
-    'bind, copy 74 bytes, send each at once',
+    [2, 0, 0, 22, ...attr(1, [1]), ...attr(2, [0, 0, 0, 74, 2, 0]), ...attr(3, [0, 1, 0, 0]), ...attr(4, [0, 0, 0, 1]), ...attr(5, [0, 0, 0, 128])],
+    'bind, copy 74 bytes, batches of 64 KiB or 128 packets sent within 10 ms',
   )
 })
