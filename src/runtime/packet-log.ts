@@ -42,9 +42,24 @@ export interface PacketLog {
 
 const localTime = (d: Date) => ({ month: d.getMonth(), day: d.getDate(), hours: d.getHours(), minutes: d.getMinutes(), seconds: d.getSeconds() })
 
-/** Where lines go: the syslog socket perl connected, else /dev/kmsg, else stderr. */
-const lineWriter = (syslog: number | undefined): ((line: string) => void) => {
-  if (syslog !== undefined) return (line) => void writeSync(syslog, syslogDatagram(line, localTime(new Date())))
+/**
+ * Where lines go: the syslog socket perl connected, else /dev/kmsg, else
+ * stderr. A syslog socket that stops taking lines (the daemon restarted:
+ * the socket perl connected is gone) calls `lost` once.
+ */
+const lineWriter = (syslog: number | undefined, lost: () => void): ((line: string) => void) => {
+  if (syslog !== undefined) {
+    let gone = false
+    return (line) => {
+      if (gone) return
+      try {
+        writeSync(syslog, syslogDatagram(line, localTime(new Date())))
+      } catch {
+        gone = true
+        lost()
+      }
+    }
+  }
   const kmsg = (() => {
     try {
       return openSync('/dev/kmsg', 'w')
@@ -56,10 +71,14 @@ const lineWriter = (syslog: number | undefined): ((line: string) => void) => {
   return (line) => void writeSync(kmsg, `<6>${line}\n`)
 }
 
-/** Binds the log groups on `netlink` and returns the consumer of their messages; throws when a group is taken. */
-export const packetLog = (netlink: number, syslog: number | undefined): PacketLog => {
+/**
+ * Binds the log groups on `netlink` and returns the consumer of their
+ * messages, which throws when a group is taken; `syslogLost` is called when
+ * the syslog socket stops taking lines.
+ */
+export const packetLog = (netlink: number, syslog: number | undefined, syslogLost: () => void): PacketLog => {
   GROUPS.forEach((group, i) => sendNetlink(netlink, nflogBindRequest(group, COPY_RANGE, i + 1)))
-  const write = lineWriter(syslog)
+  const write = lineWriter(syslog, syslogLost)
   let names = interfaceNames()
   const name = (index: number | undefined): string | undefined => {
     if (index === undefined) return undefined

@@ -57,15 +57,19 @@ const namespaceInUse = (own: number, mine: ReadonlySet<number>): boolean => {
  * another process holds it. `body` gets the check that the namespace is
  * gone (given the pids of its own children, which do not count as users)
  * and the release of the name (a resident about to end: one started now
- * runs).
+ * runs). With `wait`, a name held by another is tried again until it is free
+ * (a service waiting for an on-demand resident to end).
  */
 export const holdResident = (
   name: string,
   body: (namespaceGone: (...children: number[]) => boolean, release: (then: () => void) => void) => void,
+  wait = false,
 ): void => {
   const server = createServer()
-  server.on('error', () => process.exit(0))
-  server.listen(`\0${name}`, () => {
+  const listen = (): void => void server.listen(`\0${name}`)
+  server.on('error', () => (wait ? setTimeout(listen, CHECK_EVERY_MS) : process.exit(0)))
+  listen()
+  server.once('listening', () => {
     const own = inode('/proc/self/ns/net') ?? 0
     body(
       (...children: number[]) => !namespaceInUse(own, new Set([process.pid, ...children])),
