@@ -40,7 +40,10 @@ export const runtimeForeground = (): Promise<number> =>
     const pass = (signal: NodeJS.Signals) => () => child.kill(signal)
     process.on('SIGTERM', pass('SIGTERM'))
     process.on('SIGINT', pass('SIGINT'))
-    child.on('error', () => resolve(1))
+    child.on('error', (e) => {
+      process.stderr.write(`legacyfw runtime: cannot start ${command}: ${e.message}\n`)
+      resolve(1)
+    })
     child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 : 1)))
   })
 
