@@ -311,3 +311,41 @@ t.test('legacyfw runtime in the foreground (the service) serves until stopped', 
     rmSync(dir, { recursive: true, force: true })
   }
 })
+
+t.test('legacyfw run and ipchains-restore start the runtime for the logging rules they leave', { timeout: 90_000 }, async (t) => {
+  const missing = requireRootAndNft()
+  if (missing) return t.fail(missing)
+  const dir = mkdtempSync(join(tmpdir(), 'lfw-plog-'))
+  const log = await syslogSocket(dir)
+  const bin = (name: string) => join(import.meta.dirname, '..', 'bin', name)
+  const env = ['env', `LEGACYFW_SYSLOG=${log.path}`]
+  const running = (ns: string) => /@legacyfw-runtime@*$/m.test(inNetns(ns, ['cat', '/proc/net/unix']).stdout)
+  const pingLine = async (ns: string, pattern: RegExp, what: string) => {
+    const before = log.datagrams().length
+    inNetns(ns, ['ping', '-c', '1', '-W', '1', '127.0.0.1'])
+    await new Promise((r) => setTimeout(r, 500))
+    t.match(kernelLine(log.datagrams()[before] ?? ''), pattern, what)
+  }
+  try {
+    await withNetns('plog-run', async (ns) => {
+      inNetns(ns, ['ip', 'link', 'set', 'lo', 'up'])
+      const script = join(dir, 'rc.firewall')
+      writeFileSync(script, 'ipchains -N icmpin\nipchains -A input -p icmp -j icmpin\nipchains -A icmpin -p icmp -j ACCEPT -l\n')
+      const r = inNetns(ns, [...env, bin('legacyfw'), 'run', script])
+      t.equal(r.status, 0, 'legacyfw run', { stderr: r.stderr })
+      t.ok(await waitFor(() => running(ns), 3000), 'the runtime runs after the script')
+      await pingLine(ns, /^Packet log: icmpin ACCEPT lo PROTO=1 127\.0\.0\.1:8 127\.0\.0\.1:0 .* \(#1\)$/, 'the line of the rule the script left')
+    })
+    await withNetns('plog-restore', async (ns) => {
+      inNetns(ns, ['ip', 'link', 'set', 'lo', 'up'])
+      const saved = ':input ACCEPT\n:forward ACCEPT\n:output ACCEPT\n-A input -s 0.0.0.0/0.0.0.0 -d 0.0.0.0/0.0.0.0 -p 1 -j DENY -l\n'
+      const r = inNetns(ns, [...env, bin('ipchains-restore')], saved)
+      t.equal(r.status, 0, 'ipchains-restore', { stderr: r.stderr })
+      t.ok(await waitFor(() => running(ns), 3000), 'the runtime runs after the restore')
+      await pingLine(ns, /^Packet log: input DENY lo PROTO=1 127\.0\.0\.1:8 127\.0\.0\.1:0 .* \(#1\)$/, 'the line of the restored rule')
+    })
+  } finally {
+    log.stop()
+    rmSync(dir, { recursive: true, force: true })
+  }
+})

@@ -1,15 +1,15 @@
 // legacyfw runtime: the resident process serving the packet path's userspace
 // part in one network namespace (runtime/resident.ts). It holds no state of
-// its own: the owned tables say what to do. Today it formats the packets the
-// logging rules send to NFLOG (runtime/packet-log.ts); every consumer reads
-// the one netlink socket (runtime/netlink.ts).
+// its own: the owned tables say what to do. Each consumer serves one
+// netfilter subsystem on the one netlink socket (runtime/netlink.ts); today
+// the packets the logging rules send to NFLOG (runtime/packet-log.ts).
 //
 // Started by the tools when a logging rule appears (it ends when none is
 // left), or in the foreground by legacyfw-runtime.service (it serves until
 // stopped); either ends when its namespace is gone.
 import { spawn } from 'node:child_process'
-import { closeSocket, inheritedSockets, readNetlink, withNetfilterSockets } from './netlink.ts'
-import { loggingRulesPresent, packetLog } from './packet-log.ts'
+import { type NetlinkConsumer, closeSocket, inheritedSockets, readNetlink, withNetfilterSockets } from './netlink.ts'
+import { packetLog } from './packet-log.ts'
 import { projectPath } from './project.ts'
 import { CHECK_EVERY_MS, holdResident, startResident } from './resident.ts'
 
@@ -68,18 +68,19 @@ export const runRuntime = (stay: boolean): void => {
       const read = (): void =>
         readNetlink(
           sockets.netlink,
-          (messages) => log.consume(messages),
+          (messages) => consumers.forEach((c) => c.consume(messages)),
           () => then !== undefined,
           () => then?.(),
         )
       const exit = (status: number) => (): void => process.exit(status)
+      const needed = (): boolean => consumers.some((c) => c.needed())
       // With the groups and the name released, a tool committing a logging
       // rule starts a new runtime; one that found this one still running
       // started none, hence the last look.
       const handOver = (): void => {
         closeSocket(sockets.netlink)
         release(() => {
-          if (!namespaceGone() && loggingRulesPresent()) startRuntime()
+          if (!namespaceGone() && needed()) startRuntime()
           process.exit(0)
         })
       }
@@ -87,7 +88,7 @@ export const runRuntime = (stay: boolean): void => {
       // keeps it reading (nothing lost).
       const end = (): void => {
         then ??= () => {
-          if (!loggingRulesPresent()) return handOver()
+          if (!needed()) return handOver()
           then = undefined
           read()
         }
@@ -96,9 +97,9 @@ export const runRuntime = (stay: boolean): void => {
         process.stderr.write('legacyfw runtime: the syslog socket went away\n')
         then ??= stay ? exit(SYSLOG_LOST) : handOver
       }
-      let log: ReturnType<typeof packetLog>
+      let consumers: NetlinkConsumer[]
       try {
-        log = packetLog(sockets.netlink, sockets.syslog, syslogLost)
+        consumers = [packetLog(sockets.netlink, sockets.syslog, syslogLost)]
       } catch (e) {
         process.stderr.write(`legacyfw runtime: ${(e as Error).message}\n`)
         process.exit(1)
@@ -111,8 +112,8 @@ export const runRuntime = (stay: boolean): void => {
       process.on('SIGINT', stop)
       setInterval(() => {
         if (namespaceGone()) stop()
-        else if (!stay && !loggingRulesPresent()) end()
-        else log.refresh()
+        else if (!stay && !needed()) end()
+        else consumers.forEach((c) => c.refresh())
       }, CHECK_EVERY_MS)
     },
     stay,
