@@ -2,7 +2,7 @@
 // a single file; Node startup dominates the run time of a legacy command).
 // bin/boot.cjs runs the bundles with a V8 code cache.
 import { build } from 'esbuild'
-import { mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs'
+import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs'
 
 // Built aside, then each bundle renamed into place: a command running
 // meanwhile finds either the old bundle or the new one, never none.
@@ -24,9 +24,22 @@ await build({
   logLevel: 'warning',
 })
 
+const read = (file) => {
+  try {
+    return readFileSync(file)
+  } catch {
+    return undefined
+  }
+}
+
 mkdirSync('dist', { recursive: true })
 const built = readdirSync(staging)
-for (const file of built) renameSync(`${staging}/${file}`, `dist/${file}`)
-// Code caches of the old bundles would be rejected anyway; bundles of removed entries go.
-for (const file of readdirSync('dist')) if (!built.includes(file)) rmSync(`dist/${file}`, { force: true })
+// An unchanged bundle keeps its code cache (a warmed one, see warm-caches.mjs).
+for (const file of built)
+  if (!read(`dist/${file}`)?.equals(read(`${staging}/${file}`))) {
+    renameSync(`${staging}/${file}`, `dist/${file}`)
+    rmSync(`dist/${file}.cache`, { force: true })
+  }
+// Bundles of removed entries go, and every file that is neither a bundle nor its cache.
+for (const file of readdirSync('dist')) if (!built.includes(file.replace(/\.cache$/, ''))) rmSync(`dist/${file}`, { force: true })
 rmSync(staging, { recursive: true, force: true })

@@ -4,6 +4,9 @@
 //   legacyfw translate [options] SCRIPT    run a script in a sandbox, print nft
 //   legacyfw run SCRIPT [ARGS]             run a script, apply its firewall once
 //   legacyfw proc NAME                     an old /proc/net file (src/cli/proc.ts)
+//   legacyfw install|uninstall [--root DIR] the 2.2 gateway's files (src/cli/install.ts)
+//   legacyfw doctor                        what the host provides (src/cli/doctor.ts)
+//   legacyfw modprobe [-r] MODULE [P=V]... load or remove a masquerading helper
 //   legacyfw runtime [--syslog PATH]       the resident runtime, in the foreground
 //   legacyfw serve DIR                     (internal) the resident server of translate
 import { statSync, writeFileSync } from 'node:fs'
@@ -23,7 +26,14 @@ import {
 } from '../script/translate.ts'
 import { lineDiff } from '../script/diff.ts'
 import { procMain } from './proc.ts'
-import { runMain } from '../script/run.ts'
+import { installMain } from './install.ts'
+import { DOCTOR_HINT } from '../tools/output.ts'
+import { doctorMain } from './doctor.ts'
+import { kernelFailure, runMain } from '../script/run.ts'
+import { MODULE_COMMANDS } from '../tools/modules.ts'
+import { ALG } from '../tools/registry.ts'
+import { nftTableStore } from '../runtime/store.ts'
+import { realSys } from '../runtime/sys.ts'
 
 const USAGE = `usage: legacyfw demo
        legacyfw translate [--iface NAME=ADDR/LEN]... [--no-mirror] [--file PATH=FILE]...
@@ -31,6 +41,10 @@ const USAGE = `usage: legacyfw demo
        legacyfw translate --from ipchains-save FILE [--check EXPECTED.nft]
        legacyfw run SCRIPT [ARGS...]
        legacyfw proc [--kernel 2.0|2.2] NAME
+       legacyfw install [--root DIR]
+       legacyfw uninstall [--root DIR]
+       legacyfw doctor
+       legacyfw modprobe [-r] MODULE [PARAMETER=VALUE...]
        legacyfw runtime [--syslog PATH]
 
   demo       as root: build a throwaway lan/gw/wan network of namespaces, run
@@ -56,11 +70,29 @@ const USAGE = `usage: legacyfw demo
   proc       print an old /proc/net file of the masquerading code in its
              original format, read from the kernel: ip_autofw, ip_masq/autofw,
              ip_masq/portfw, ip_masq/mfw, ip_masquerade
+  install    as root: the legacy commands in /sbin (/usr/sbin where /sbin
+             links there), /usr/sbin/legacyfw, /etc/modprobe.d/legacyfw.conf
+             for the masquerading helper modules, the systemd units
+             legacyfw-boot.service (runs the script /etc/default/legacyfw
+             names) and legacyfw-runtime.service, the man pages; refuses to
+             replace a file that is not legacyfw's
+             --root DIR             below DIR instead of / (as DESTDIR)
+  uninstall  remove exactly what install laid down (its manifest,
+             /var/lib/legacyfw/manifest); a file changed since is kept
+  doctor     check, one line each, what legacyfw needs from the host (nft,
+             nf_tables, conntrack, ct helpers, NFLOG, user namespaces,
+             /dev/log, perl, iptables-nft, bash) and how to get what is missing;
+             exit 1 when something required is missing
+  modprobe   load (-r: remove) a masquerading helper module (ip_masq_ftp
+             ports=21,2121, ip_conntrack_irc, nf_nat_sip, ...) into the
+             kernel's helper table, as \`modprobe\` does in a served script; for
+             modprobe.d: install ip_masq_ftp /usr/sbin/legacyfw modprobe
+             ip_masq_ftp $CMDLINE_OPTS
   runtime    serve this network namespace in the foreground (what
              legacyfw-runtime.service runs; ipchains and ipfwadm start it in
              the background when a logging rule appears): print each packet
              a -l/-o rule logs as Linux 2.2/2.0 did, to syslog (kern.info, tag
-             kernel); ends when no logging rule is left
+             kernel) until stopped
              --syslog PATH          the syslog socket (default /dev/log)
 `
 
@@ -151,7 +183,7 @@ const translateMain = async (argv: readonly string[], io: Io): Promise<number> =
   if ('failure' in t) {
     io.err(
       t.failure === 'sandbox'
-        ? `legacyfw translate: could not set up the sandbox (${t.detail}); it needs root or unprivileged user namespaces, and util-linux\n`
+        ? `legacyfw translate: could not set up the sandbox (${t.detail}); it needs root or unprivileged user namespaces, and util-linux (${DOCTOR_HINT})\n`
         : `legacyfw translate: ${script}: the script stopped legacyfw's server in the sandbox (it killed it), so nothing was translated\n`,
     )
     return 1
@@ -203,6 +235,23 @@ const runtimeCommand = async (argv: readonly string[], io: Io): Promise<number> 
   return runtimeForeground()
 }
 
+// The modprobe.d install/remove lines' entry point: the served modprobe, on the kernel's helper table.
+const modprobeCommand = async (rest: readonly string[], io: Io): Promise<number> => {
+  if (!rest.some((w) => !w.startsWith('-'))) return misused(io, 'modprobe', 'no MODULE given')
+  try {
+    return await MODULE_COMMANDS.modprobe(
+      rest,
+      { ...realSys('modprobe'), out: io.out, err: io.err },
+      { store: nftTableStore(ALG.family, ALG.name) },
+    )
+  } catch (e) {
+    const why = kernelFailure(e)
+    if (why === undefined) throw e
+    io.err(`legacyfw modprobe: ${why}\n`)
+    return 1
+  }
+}
+
 const misused = (io: Io, command: string, why: string): number => {
   io.err(`legacyfw ${command}: ${why} (legacyfw --help tells more)\n`)
   return 2
@@ -229,6 +278,13 @@ export const legacyfwMain = async (argv: readonly string[], io: Io): Promise<num
       return runCommand(rest, io)
     case 'proc':
       return procMain(rest, io)
+    case 'install':
+    case 'uninstall':
+      return installMain(command, rest, io)
+    case 'doctor':
+      return doctorMain(rest, io)
+    case 'modprobe':
+      return modprobeCommand(rest, io)
     case 'runtime':
       return runtimeCommand(rest, io)
     case 'serve':

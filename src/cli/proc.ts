@@ -5,10 +5,16 @@
 //   ip_masq/autofw   2.2 autofw entries (ipmasqadm's table)
 //   ip_masq/portfw   2.2 portfw entries, rotation as far as it has got
 //   ip_masq/mfw      2.2 mfw entries
+//   ip_masq/app      2.2 masquerading helpers loaded (ip_masq_ftp, ...) and
+//                    the connections bound to each
+//   ip_masq_app      the same in 2.0's file
 //   ip_masquerade    masqueraded connections, from conntrack; the 2.0
 //                    format on a gateway masquerading with ipfwadm only,
 //                    else 2.2 (--kernel 2.0|2.2 chooses)
-import { type MasqForwarding, masqEntriesFromConntrack } from '../translate/common/masq.ts'
+import { type MasqForwarding, masqConnections, masqEntriesFromConntrack } from '../translate/common/masq.ts'
+import { appProc } from '../translate/alg/proc.ts'
+import { ALG_TABLE } from '../translate/alg/apps.ts'
+import { decodeAlg } from '../translate/alg/state.ts'
 import { type MasqKernel, masqProc } from '../translate/common/masq-proc.ts'
 import { TABLE_NAME as IPFWADM_TABLE } from '../translate/ipfwadm/render.ts'
 import { TABLE_NAME as IPCHAINS_TABLE } from '../translate/ipchains/render.ts'
@@ -17,7 +23,8 @@ import { mfwProc, portfwProc } from '../translate/ipmasqadm/proc.ts'
 import { MASQADM_TABLE, type MasqTable, decodeMasq } from '../translate/ipmasqadm/state.ts'
 import { AUTOFW_TABLE } from '../translate/ipautofw/render.ts'
 import { DecodeError, type KernelTable } from '../translate/nft/kernel-table.ts'
-import { NftMissing, runNft } from '../runtime/nft.ts'
+import { runNft } from '../runtime/nft.ts'
+import { DOCTOR_HINT, missingRequirement } from '../tools/output.ts'
 import { KernelUnavailable, nftTableStore } from '../runtime/store.ts'
 import { readConntrack } from '../runtime/conntrack.ts'
 import { readForwarding } from '../runtime/forwarding.ts'
@@ -30,8 +37,8 @@ export interface ProcIo {
 
 /** What the files are made from. */
 export interface ProcWorld {
-  /** An ipautofw/ipmasqadm table, undefined when absent; throws KernelUnavailable. */
-  readonly read: (table: MasqTable) => KernelTable | undefined
+  /** An ipautofw/ipmasqadm or the helper table, undefined when absent; throws KernelUnavailable. */
+  readonly read: (table: MasqTable | typeof ALG_TABLE) => KernelTable | undefined
   /** conntrack table lines, undefined when unreadable. */
   readonly conntrack: () => string | undefined
   /** What the ipautofw/ipmasqadm tables forward (their connections are masq entries too). */
@@ -41,7 +48,8 @@ export interface ProcWorld {
 }
 
 export const PROC_USAGE = `usage: legacyfw proc [--kernel 2.0|2.2] NAME
-  NAME: ip_autofw, ip_masq/autofw, ip_masq/portfw, ip_masq/mfw, ip_masquerade
+  NAME: ip_autofw, ip_masq/autofw, ip_masq/portfw, ip_masq/mfw, ip_masquerade,
+        ip_masq/app, ip_masq_app
         (also as /proc/net/NAME)
 `
 
@@ -54,6 +62,18 @@ class ProcProblem extends Error {}
 
 type Reader = (world: ProcWorld, kernel: MasqKernel | undefined) => string
 
+/** The conntrack table, or the reason it cannot be read. */
+const conntrackOf = (w: ProcWorld): string => {
+  const text = w.conntrack()
+  if (text === undefined) throw new ProcProblem('cannot read the conntrack table (/proc/net/nf_conntrack or conntrack -L)')
+  return text
+}
+
+const helpersFile =
+  (kernel: MasqKernel): Reader =>
+  (w) =>
+    appProc(decodeAlg(w.read(ALG_TABLE)), masqConnections(conntrackOf(w), w.forwarding()), kernel)
+
 const READERS: Record<string, Reader> = {
   ip_autofw: (w) => {
     const k = w.read(AUTOFW_TABLE)
@@ -65,11 +85,9 @@ const READERS: Record<string, Reader> = {
   },
   'ip_masq/portfw': (w) => portfwProc(decodeMasq(w.read(MASQADM_TABLE)).portfw),
   'ip_masq/mfw': (w) => mfwProc(decodeMasq(w.read(MASQADM_TABLE)).mfw),
-  ip_masquerade: (w, kernel) => {
-    const text = w.conntrack()
-    if (text === undefined) throw new ProcProblem('cannot read the conntrack table (/proc/net/nf_conntrack or conntrack -L)')
-    return masqProc(masqEntriesFromConntrack(text, w.forwarding()), kernel ?? masqKernelOf(w.tables()))
-  },
+  ip_masquerade: (w, kernel) => masqProc(masqEntriesFromConntrack(conntrackOf(w), w.forwarding()), kernel ?? masqKernelOf(w.tables())),
+  'ip_masq/app': helpersFile('2.2'),
+  ip_masq_app: helpersFile('2.0'),
 }
 
 const parseArgs = (args: readonly string[]): { name: string; kernel?: MasqKernel } | undefined => {
@@ -98,13 +116,12 @@ export const procMain = (args: readonly string[], io: ProcIo, world: ProcWorld =
     io.out((READERS[parsed.name] as Reader)(world, parsed.kernel))
     return 0
   } catch (e) {
+    const missing = missingRequirement(e)
     const why =
-      e instanceof KernelUnavailable
-        ? e.reason === 'permission'
+      missing !== undefined
+        ? `${missing} (${DOCTOR_HINT})`
+        : e instanceof KernelUnavailable
           ? 'reading nftables needs CAP_NET_ADMIN (Operation not permitted)'
-          : 'this kernel has no nftables'
-        : e instanceof NftMissing
-          ? 'nft not found'
           : e instanceof ProcProblem || e instanceof DecodeError
             ? e.message
             : undefined

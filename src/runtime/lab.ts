@@ -147,6 +147,14 @@ export class Lab {
     return this.exec('gw', [IPFWADM, ...args])
   }
 
+  /** Starts a program in a lab namespace in the background; it is killed when the lab goes down. */
+  background(place: Place, argv: readonly string[]): ChildProcess {
+    const full = this.argv(place, argv)
+    const child = spawn(full[0] as string, full.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] })
+    this.children.push(child)
+    return child
+  }
+
   /** Starts labtool servers and resolves once they listen. */
   serve(place: Place, ports: { tcp?: readonly number[]; udp?: readonly number[] }, lifetime = 110): Promise<Server> {
     const argv = this.argv(place, [

@@ -7,7 +7,8 @@ import { spawn } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { CommitRejected, KernelUnavailable, nftTableStore, transact } from '../runtime/store.ts'
-import { NftMissing } from '../runtime/nft.ts'
+import { DOCTOR_HINT, missingRequirement } from '../tools/output.ts'
+import { realCommand } from '../runtime/userland.ts'
 import { generationOf } from '../translate/nft/transaction.ts'
 import type { KernelTable } from '../translate/nft/kernel-table.ts'
 import { makeRunDir } from '../runtime/rundir.ts'
@@ -17,7 +18,7 @@ import { Session } from './session.ts'
 import type { Io } from '../runtime/sys.ts'
 import { startViaWatch } from '../runtime/via-watch.ts'
 import { startRuntime } from '../runtime/runtime.ts'
-import { RUN_COMMANDS, OWNED_TABLES, type OwnedTable } from '../tools/registry.ts'
+import { SERVED_COMMANDS, OWNED_TABLES, type OwnedTable } from '../tools/registry.ts'
 
 // The script under bash with the functions (BASH_ENV), then the end message.
 // A run that was killed cannot remove its directory: the wrapper does.
@@ -56,10 +57,12 @@ const apply = async (owned: OwnedTable, session: Session): Promise<void> => {
 const sameTable = (a: KernelTable | undefined, b: KernelTable | undefined): boolean =>
   generationOf(a) === generationOf(b) && [...(a?.counters.keys() ?? [])].join() === [...(b?.counters.keys() ?? [])].join()
 
-const failure = (e: unknown): string | undefined => {
+/** Why the kernel could not take a table, for an error this project expects; undefined for any other. */
+export const kernelFailure = (e: unknown): string | undefined => {
   if (e instanceof CommitRejected) return `the kernel refused the firewall the script left: ${e.reason}`
-  if (e instanceof KernelUnavailable) return e.reason === 'permission' ? 'Permission denied (you must be root)' : 'this kernel has no nftables'
-  if (e instanceof NftMissing) return 'nft not found'
+  const missing = missingRequirement(e)
+  if (missing !== undefined) return `${missing} (${DOCTOR_HINT})`
+  if (e instanceof KernelUnavailable) return 'Permission denied (you must be root)'
   return undefined
 }
 
@@ -75,14 +78,18 @@ export const runMain = async (script: string, args: readonly string[], io: Io): 
       if (table) session.seed(owned, table)
     }
   } catch (e) {
-    const why = failure(e)
+    const why = kernelFailure(e)
     if (why === undefined) throw e
     io.err(`legacyfw run: ${why}\n`)
     return 1
   }
+  if (realCommand('bash') === undefined) {
+    io.err(`legacyfw run: bash not found (${DOCTOR_HINT})\n`)
+    return 1
+  }
   const dir = makeRunDir('run')
   try {
-    prepareServeDir(dir, RUN_COMMANDS, false)
+    prepareServeDir(dir, SERVED_COMMANDS, false)
     writeFileSync(join(dir, 'run.sh'), wrapper(dir))
     writeFileSync(join(dir, 'knobs.sed'), `${missingKnobSed('legacyfw run: ')}\n`)
     const env = { ...process.env, LFW_DIR: dir, LFW_SERVER_PID: String(process.pid), PATH: `${join(dir, 'bin')}:${process.env['PATH'] ?? ''}` }
@@ -100,7 +107,7 @@ export const runMain = async (script: string, args: readonly string[], io: Io): 
       try {
         await apply(owned, session)
       } catch (e) {
-        const why = failure(e)
+        const why = kernelFailure(e)
         if (why === undefined) throw e
         io.err(`legacyfw run: ${why}; table ${owned.name} left as it was\n`)
         failed = true

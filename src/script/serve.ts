@@ -15,8 +15,8 @@
 // 125 instead of waiting forever. LINGERING is 1 when some of the script's
 // processes still ran when its main shell ended (they were waited for).
 //
-// Kernel-global tools (modprobe, ...) are functions that only append their
-// call to DIR/stubs.
+// Kernel-global tools (lsmod, reboot, ...) that are not served are
+// functions that only append their call to DIR/stubs.
 import { spawnSync } from 'node:child_process'
 import { closeSync, constants, existsSync, mkdirSync, openSync, readFileSync, readSync, rmSync, writeFileSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
@@ -143,7 +143,7 @@ export const shellWord = (text: string): string => quote([text])
 export const prepareServeDir = (dir: string, commands: readonly string[], stub: boolean): void => {
   const made = spawnSync('mkfifo', ['-m', '600', join(dir, 'req')])
   if (made.status !== 0) throw new Error(`mkfifo: ${made.stderr}`)
-  const stubbed = stub ? STUBBED_TOOLS : []
+  const stubbed = stub ? STUBBED_TOOLS.filter((t) => !commands.includes(t)) : []
   writeFileSync(join(dir, 'env.bash'), envBash(commands, stubbed))
   mkdirSync(join(dir, 'bin'), { recursive: true })
   for (const tool of [...commands, ...stubbed]) writeFileSync(join(dir, 'bin', tool), shimScript(tool, join(dir, 'env.bash')), { mode: 0o755 })

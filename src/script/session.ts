@@ -67,6 +67,8 @@ export class Session {
   watchVia: (() => void) | undefined
   /** Called after a commit that leaves logging rules (legacyfw run: the runtime starts once they are applied). */
   startRuntime: (() => void) | undefined
+  /** translate: module commands for modules that are not legacyfw's are recorded here, not run. */
+  recordedModules: { where: string; argv: readonly string[] }[] | undefined
   private readonly names = realSys('legacyfw').names
 
   /** Starts a table from what the kernel holds (legacyfw run). */
@@ -163,6 +165,7 @@ export class Session {
       forwarding: readForwarding,
       ...(this.watchVia ? { watchVia: this.watchVia } : {}),
       ...(this.startRuntime ? { startRuntime: this.startRuntime } : {}),
+      ...(this.recordedModules ? { recordModule: (argv: readonly string[]) => this.recordedModules?.push({ where: req.where, argv }) } : {}),
     })
     // An append names its new rules; anything else is found by comparing.
     if (store.version === version + 1 && store.appended) for (const counter of store.appended) this.originsOf(owned).rules.set(counter, req.where)

@@ -120,6 +120,7 @@ const scriptEnding = (dir: string, status: number, where: (raw: string) => strin
 /** `legacyfw serve DIR` (inside the sandbox): serves the script's commands, then writes DIR/result.json. */
 export const serveTranslation = async (dir: string): Promise<number> => {
   const session = new Session()
+  session.recordedModules = []
   const { status, lingering } = await serve(dir, session)
   const script = join(dir, 'script')
   const where = (raw: string): string => {
@@ -128,7 +129,7 @@ export const serveTranslation = async (dir: string): Promise<number> => {
     if (file === script) return `script:${raw.slice(colon + 1)}`
     return colon < 0 || file.startsWith(`${dir}/`) || file === '?' || file === 'main' ? '?' : raw
   }
-  const t = translation(session, where, readStubs(dir), lingering, scriptEnding(dir, status, where))
+  const t = translation(session, where, [...readStubs(dir), ...session.recordedModules], lingering, scriptEnding(dir, status, where))
   writeFileSync(join(dir, 'result.json'), JSON.stringify({ status, tables: t.nft, report: t.report }))
   return 0
 }

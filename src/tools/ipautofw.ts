@@ -7,6 +7,7 @@ import { AUTOFW_TABLE } from '../translate/ipautofw/render.ts'
 import { MASQADM_TABLE } from '../translate/ipmasqadm/state.ts'
 import { generationOf } from '../translate/nft/transaction.ts'
 import type { Sys } from '../runtime/sys.ts'
+import { withDoctorHint } from './output.ts'
 import { type MasqWorld, autofwLive, changeTable, guarded, socketErrno } from './masq-table.ts'
 
 /** The autofw program, as ipautofw (2.0) or as `ipmasqadm autofw` (2.2). */
@@ -29,7 +30,7 @@ export const autofwRun = (args: readonly string[], sys: Sys, world: MasqWorld, k
   } catch (e) {
     const errno = socketErrno(e)
     if (errno === undefined) throw e
-    sys.err(socketFailed(errno))
+    sys.err(withDoctorHint(socketFailed(errno), e))
     return 1
   }
 }

@@ -27,7 +27,7 @@ import { NftMissing } from '../runtime/nft.ts'
 import type { Sys } from '../runtime/sys.ts'
 import { type ChainsWorld, ipchainsMain, logsPackets } from './ipchains.ts'
 import { printOutput } from './ipchains-save.ts'
-import { permissionDenied } from './output.ts'
+import { permissionDenied, withDoctorHint } from './output.ts'
 
 /** Parses and validates one ipchains command line, keeping what it printed. */
 const prepare = async (argv: readonly string[], sys: Sys): Promise<Prepared> => {
@@ -107,7 +107,8 @@ export const ipchainsRestoreMain = async (args: readonly string[], sys: Sys, wor
   try {
     return await restore(o, sys, world)
   } catch (e) {
-    if (e instanceof KernelUnavailable || e instanceof NftMissing) sys.err(kernelError(kernelUnavailableText(permissionDenied(e), false)))
+    if (e instanceof KernelUnavailable || e instanceof NftMissing)
+      sys.err(withDoctorHint(kernelError(kernelUnavailableText(permissionDenied(e), false)), e))
     else if (e instanceof CommitRejected) sys.err(kernelError(e.reason))
     else if (e instanceof DecodeError) sys.err(kernelError(e.message))
     else throw e

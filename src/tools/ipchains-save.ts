@@ -8,7 +8,7 @@ import { KernelUnavailable } from '../runtime/store.ts'
 import { NftMissing } from '../runtime/nft.ts'
 import type { Sys } from '../runtime/sys.ts'
 import type { ChainsWorld } from './ipchains.ts'
-import { permissionDenied } from './output.ts'
+import { permissionDenied, withDoctorHint } from './output.ts'
 
 /** The chain and -v, or undefined for an unknown option or a second chain. */
 const parseSaveArgs = (args: readonly string[]): { chain: string | undefined; verbose: boolean } | undefined => {
@@ -31,7 +31,8 @@ export const ipchainsSaveMain = async (args: readonly string[], sys: Sys, world:
   try {
     state = decodeState(world.store.read())
   } catch (e) {
-    if (e instanceof KernelUnavailable || e instanceof NftMissing) sys.err(kernelError(kernelUnavailableText(permissionDenied(e), true)))
+    if (e instanceof KernelUnavailable || e instanceof NftMissing)
+      sys.err(withDoctorHint(kernelError(kernelUnavailableText(permissionDenied(e), true)), e))
     else if (e instanceof DecodeError) sys.err(kernelError(e.message))
     else throw e
     return 1

@@ -15,7 +15,7 @@ import { type Command, validate } from '../translate/ipchains/validate.ts'
 import { CommitRejected, KernelUnavailable, type TableStore, transact } from '../runtime/store.ts'
 import { NftMissing } from '../runtime/nft.ts'
 import type { Sys } from '../runtime/sys.ts'
-import { freshCounter, permissionDenied, print, runCommand } from './output.ts'
+import { freshCounter, permissionDenied, print, runCommand, withDoctorHint } from './output.ts'
 
 /** The kernel as ipchains sees it. */
 export interface ChainsWorld {
@@ -117,7 +117,11 @@ const run = async (args: readonly string[], sys: Sys, world: ChainsWorld): Promi
     if (e instanceof CommitRejected) return print(sys, { stdout: '', stderr: kernelError(e.reason), status: 1 })
     if (e instanceof Unsupported) return print(sys, { stdout: '', stderr: kernelError(e.message), status: 1 })
     if (!(e instanceof KernelUnavailable || e instanceof NftMissing)) throw e
-    return print(sys, { stdout: '', stderr: kernelError(kernelUnavailableText(permissionDenied(e), (command & CMD.LIST) !== 0)), status: 1 })
+    return print(sys, {
+      stdout: '',
+      stderr: withDoctorHint(kernelError(kernelUnavailableText(permissionDenied(e), (command & CMD.LIST) !== 0)), e),
+      status: 1,
+    })
   }
 }
 

@@ -23,7 +23,7 @@ import { Unsupported } from '../translate/nft/nat.ts'
 import { CommitRejected, KernelUnavailable, type TableStore, transact } from '../runtime/store.ts'
 import { NftMissing } from '../runtime/nft.ts'
 import type { Sys } from '../runtime/sys.ts'
-import { freshCounter, permissionDenied, print, runCommand } from './output.ts'
+import { freshCounter, permissionDenied, print, runCommand, withDoctorHint } from './output.ts'
 
 /** The kernel as ipfwadm sees it. */
 export interface FwadmWorld {
@@ -110,8 +110,8 @@ const change = async (cmd: Command, sys: Sys, world: FwadmWorld): Promise<number
 const unavailable = (sys: Sys, e: KernelUnavailable | NftMissing, cmd: Command): number => {
   const target = cmd.inv.target
   if (cmd.inv.command & CMD.LIST && target !== undefined)
-    return print(sys, { stdout: '', stderr: cannotOpenProcFile(sys.program, target), status: 1 })
-  return print(sys, { stdout: '', stderr: socketCreationFailed(permissionDenied(e)), status: 1 })
+    return print(sys, { stdout: '', stderr: withDoctorHint(cannotOpenProcFile(sys.program, target), e), status: 1 })
+  return print(sys, { stdout: '', stderr: withDoctorHint(socketCreationFailed(permissionDenied(e)), e), status: 1 })
 }
 
 const run = async (args: readonly string[], sys: Sys, world: FwadmWorld): Promise<number> => {

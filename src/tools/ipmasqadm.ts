@@ -9,7 +9,7 @@ import { MASQADM_TABLE, decodeMasq } from '../translate/ipmasqadm/state.ts'
 import type { Sys } from '../runtime/sys.ts'
 import { autofwRun } from './ipautofw.ts'
 import { type MasqWorld, changeTable, guarded, socketErrno } from './masq-table.ts'
-import { print } from './output.ts'
+import { print, withDoctorHint } from './output.ts'
 
 /** Runs a module's kernel part; a kernel it cannot use ends it as the raw socket did. */
 const withKernel = async (module: string, sys: Sys, body: () => Promise<number> | number): Promise<number> => {
@@ -18,7 +18,7 @@ const withKernel = async (module: string, sys: Sys, body: () => Promise<number> 
   } catch (e) {
     const errno = socketErrno(e)
     if (errno === undefined) throw e
-    sys.err(socketCreationFailed(module, errno))
+    sys.err(withDoctorHint(socketCreationFailed(module, errno), e))
     return 1
   }
 }

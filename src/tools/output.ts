@@ -2,6 +2,7 @@
 // ways a command ends early into output and an exit status.
 import { Exit } from '../translate/common/exit.ts'
 import { DecodeError } from '../translate/nft/kernel-table.ts'
+import { NftMissing } from '../runtime/nft.ts'
 import { KernelUnavailable } from '../runtime/store.ts'
 import type { Sys } from '../runtime/sys.ts'
 
@@ -29,6 +30,27 @@ export const runCommand = async (tool: string, sys: Sys, command: () => Promise<
     if (e instanceof DecodeError) return print(sys, { stdout: '', stderr: `${tool}: ${e.message}\n`, status: 1 })
     throw e
   }
+}
+
+/** Where a command that cannot work on this host points (src/cli/doctor.ts checks what it needs). */
+export const DOCTOR_HINT = 'legacyfw doctor tells more'
+
+/** What the host lacks when nft or nf_tables is missing; undefined for any other failure. */
+export const missingRequirement = (e: unknown): string | undefined =>
+  e instanceof NftMissing
+    ? 'nft not found'
+    : e instanceof KernelUnavailable && e.reason === 'unsupported'
+      ? 'this kernel has no nftables'
+      : undefined
+
+/**
+ * A one-line error, ending with the requirement the host lacks and the
+ * pointer to legacyfw doctor when that is why the command failed (no era
+ * kernel lacked them, so the legacy words alone cannot say it).
+ */
+export const withDoctorHint = (line: string, e: unknown): string => {
+  const why = missingRequirement(e)
+  return why === undefined ? line : `${line.replace(/\n$/, '')} (${why}; ${DOCTOR_HINT})\n`
 }
 
 /** Was the kernel refused for want of privilege (rather than unable)? */

@@ -31,6 +31,9 @@ import { ipchainsRestoreMain } from './ipchains-restore.ts'
 import { ipchainsSaveMain } from './ipchains-save.ts'
 import { type UserlandMain, ifconfigMain, netstatMain, routeMain } from './era.ts'
 import { MODULE_COMMANDS } from './modules.ts'
+import { ALG_TABLE, renderAlg } from '../translate/alg/apps.ts'
+import { renderedAlg } from '../translate/alg/state.ts'
+import { algNotes } from '../translate/alg/notes.ts'
 
 /** What a legacy command sees of the kernel. */
 export interface LegacyWorld {
@@ -43,6 +46,8 @@ export interface LegacyWorld {
   readonly watchVia?: () => void
   /** Called after a commit that leaves logging rules (their lines need the runtime); absent in the sandbox. */
   readonly startRuntime?: () => void
+  /** translate: a module command for modules that are not legacyfw's is recorded, not run (tools/modules.ts). */
+  readonly recordModule?: (argv: readonly string[]) => void
 }
 
 export type LegacyMain = (args: readonly string[], sys: Sys, world: LegacyWorld) => Promise<number>
@@ -162,11 +167,26 @@ const entryTable = (name: MasqTable, commands: Record<string, LegacyMain>): Owne
   saved: {},
 })
 
+// The masquerading helpers a script loaded (modprobe ip_masq_ftp, ...): a
+// table of entries, one record per loaded module; the module commands
+// (tools/modules.ts) change it, so it names no legacy command of its own.
+export const ALG: OwnedTable = {
+  family: 'ip',
+  name: ALG_TABLE,
+  commands: {},
+  canonical: (table) => ({ table: renderedAlg(table), renamed: new Map() }),
+  initial: renderAlg([]),
+  rendered: renderedAlg,
+  notes: (table) => algNotes(recordsOf(table) ?? []),
+  saved: {},
+}
+
 export const OWNED_TABLES: readonly OwnedTable[] = [
   IPCHAINS,
   IPFWADM,
   entryTable(AUTOFW_TABLE, { ipautofw: ipautofwMain }),
   entryTable(MASQADM_TABLE, { ipmasqadm: ipmasqadmMain }),
+  ALG,
 ]
 
 /** The table a legacy command acts on. */
@@ -182,15 +202,12 @@ export const LEGACY_COMMANDS: readonly string[] = OWNED_TABLES.flatMap((t) => Ob
  */
 export const USERLAND_COMMANDS: Readonly<Record<string, UserlandMain>> = { ifconfig: ifconfigMain, route: routeMain, netstat: netstatMain }
 
-/** Every command `legacyfw run` and `translate` serve: the legacy commands, then the userland ones. */
-export const SERVED_COMMANDS: readonly string[] = [...LEGACY_COMMANDS, ...Object.keys(USERLAND_COMMANDS)]
-
 /**
- * `legacyfw run` also serves the module commands (tools/modules.ts): a
- * firewall module loads silently, others by the real tool. translate
- * records them instead (STUBBED_TOOLS).
+ * Every command `legacyfw run` and `translate` serve: the legacy commands,
+ * the userland ones, and the module commands (tools/modules.ts), which act
+ * on the helper table.
  */
-export const RUN_COMMANDS: readonly string[] = [...SERVED_COMMANDS, ...Object.keys(MODULE_COMMANDS)]
+export const SERVED_COMMANDS: readonly string[] = [...LEGACY_COMMANDS, ...Object.keys(USERLAND_COMMANDS), ...Object.keys(MODULE_COMMANDS)]
 
 /** A served command: its main, and the table it acts on (none for the userland commands). */
 export type ServedCommand = { readonly table: OwnedTable; readonly main: LegacyMain } | { readonly table?: undefined; readonly main: UserlandMain }
@@ -199,13 +216,15 @@ export const servedCommand = (command: string): ServedCommand | undefined => {
   const table = commandTable(command)
   if (table) return { table, main: table.commands[command] as LegacyMain }
   if (Object.hasOwn(USERLAND_COMMANDS, command)) return { main: USERLAND_COMMANDS[command] as UserlandMain }
-  return Object.hasOwn(MODULE_COMMANDS, command) ? { main: MODULE_COMMANDS[command as keyof typeof MODULE_COMMANDS] } : undefined
+  return Object.hasOwn(MODULE_COMMANDS, command) ? { table: ALG, main: MODULE_COMMANDS[command as keyof typeof MODULE_COMMANDS] } : undefined
 }
 
 /**
- * Host-global tools scripts call (loading masquerading modules, stopping a
- * service, rebooting): recorded by translate, never run there; \`legacyfw run\`
- * lets them act, as at boot.
+ * Host-global tools scripts call (listing modules, stopping a service,
+ * rebooting): recorded by translate, never run there; \`legacyfw run\` lets
+ * them act, as at boot. The module commands among them are served instead
+ * where the script is served (SERVED_COMMANDS); the unserved sandbox
+ * records them too.
  */
 export const STUBBED_TOOLS = [
   'modprobe',

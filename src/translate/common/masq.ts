@@ -149,15 +149,56 @@ const forwarded = (c: Conn, f: MasqForwarding): MasqEntry | undefined => {
   return entry(c, { src: c.rsrc, sport: c.rsport, dst: c.src, dport: c.sport, mport: c.dport, specificPort: true })
 }
 
+/** Which kernel helper a conntrack line's connection has (helper=NAME), if any. */
+const helperOf = (line: string): string | undefined => /\bhelper=(\S+)/.exec(line)?.[1]
+
+/**
+ * A connection a helper made for a connection it is bound to (the FTP data
+ * connection, RTP of a SIP call): NATed one way only, between the inside
+ * and outside hosts of a masquerade entry with a helper. 2.2's helpers made
+ * these entries themselves; they asked for their port.
+ */
+const helperMade = (c: Conn, masters: ReadonlySet<string>): MasqEntry | undefined => {
+  if (c.proto === 'icmp') return undefined
+  if (c.rsrc !== c.dst && c.rdst === c.src && masters.has(`${c.rsrc} ${c.src}`))
+    return entry(c, { src: c.rsrc, sport: c.rsport, dst: c.src, dport: c.sport, mport: c.dport, specificPort: true })
+  if (c.rdst !== c.src && c.rsrc === c.dst && masters.has(`${c.src} ${c.dst}`))
+    return entry(c, { src: c.src, sport: c.sport, dst: c.dst, dport: c.dport, mport: c.rdport, specificPort: true })
+  return undefined
+}
+
+/** A masquerade entry, how it came to be, and the kernel helper bound to its connection. */
+export interface MasqConnection {
+  readonly entry: MasqEntry
+  readonly kind: 'outgoing' | 'forwarded' | 'helper-made'
+  readonly helper?: string
+}
+
 /**
  * The masquerading table among conntrack lines, given the forwarding
  * tables. Lines look like
  * "ipv4 2 tcp 6 431999 ESTABLISHED src=... dst=... sport= dport= src= ...".
  * Any other NAT (REDIRECT, a DNAT of someone else's) is no masq entry.
  */
-export const masqEntriesFromConntrack = (text: string, forwarding: MasqForwarding): MasqEntry[] =>
-  text.split('\n').flatMap((line) => {
+export const masqConnections = (text: string, forwarding: MasqForwarding): MasqConnection[] => {
+  const lines = text.split('\n').flatMap((line) => {
     const c = connOf(line)
-    const e = c && (outgoing(c, forwarding) ?? forwarded(c, forwarding))
-    return e ? [e] : []
+    return c ? [{ c, helper: helperOf(line) }] : []
   })
+  const found = lines.map(({ c, helper }): MasqConnection | undefined => {
+    const out = outgoing(c, forwarding)
+    const fwd = out ? undefined : forwarded(c, forwarding)
+    const e = out ?? fwd
+    return e ? { entry: e, kind: out ? ('outgoing' as const) : ('forwarded' as const), ...(helper ? { helper } : {}) } : undefined
+  })
+  const masters = new Set(found.flatMap((m) => (m?.helper ? [`${m.entry.src} ${m.entry.dst}`] : [])))
+  return lines.flatMap(({ c }, i): MasqConnection[] => {
+    const known = found[i]
+    if (known) return [known]
+    const made = masters.size ? helperMade(c, masters) : undefined
+    return made ? [{ entry: made, kind: 'helper-made' as const }] : []
+  })
+}
+
+export const masqEntriesFromConntrack = (text: string, forwarding: MasqForwarding): MasqEntry[] =>
+  masqConnections(text, forwarding).map((m) => m.entry)

@@ -3,11 +3,13 @@
 // legacyfw provides (the old kernels' ipchains/ipfwadm/masquerading
 // modules, and the netfilter ones modern kernels build in or load on
 // demand). Pure: the tools decide what a call does (tools/modules.ts).
+import { helperApp } from '../alg/model.ts'
 
-/** What a firewall module is to legacyfw: masquerading helpers get a hook of their own. */
+/** What a firewall module is to legacyfw: a masquerading helper (translate/alg) is loaded into the helper table. */
 export type FirewallModule = 'firewall' | 'masq-helper'
 
-const FIREWALL = /^(ipchains|ipfwadm|ip_tables|x_tables|iptable_\w+|ipt_\w+|xt_\w+|ip_conntrack\w*|ip_nat_\w+|nf_\w+|nft_\w+|nf_tables)$/
+const FIREWALL =
+  /^(ipchains|ipfwadm|ip_masq_\w+|ip_tables|x_tables|iptable_\w+|ipt_\w+|xt_\w+|ip_conntrack\w*|ip_nat_\w+|nf_\w+|nft_\w+|nf_tables)$/
 
 /** The module's name as the kernel knows it: no directory, no .o/.ko suffix, "-" read as "_" (as modprobe does). */
 export const moduleName = (word: string): string => (word.split('/').pop() ?? word).replace(/\.(o|ko)(\.(gz|xz|zst))?$/, '').replace(/-/g, '_')
@@ -15,7 +17,7 @@ export const moduleName = (word: string): string => (word.split('/').pop() ?? wo
 /** The kind of firewall module `word` names, or undefined for any other module. */
 export const firewallModule = (word: string): FirewallModule | undefined => {
   const name = moduleName(word)
-  if (name.startsWith('ip_masq_')) return 'masq-helper'
+  if (helperApp(name) !== undefined) return 'masq-helper'
   return FIREWALL.test(name) ? 'firewall' : undefined
 }
 

@@ -35,9 +35,21 @@ export interface NftCtTimeout {
   readonly policy: readonly (readonly [string, number])[]
 }
 
+/** A conntrack helper object (`ct helper set "NAME"` assigns it to a connection). */
+export interface NftCtHelper {
+  readonly name: string
+  /** The kernel helper, e.g. "ftp". */
+  readonly type: string
+  readonly protocol: 'tcp' | 'udp'
+}
+
 export interface NftSet {
   readonly name: string
+  /** The element type, or with `typeof` the expression whose type it is (a raw payload field). */
   readonly type: string
+  readonly typeof?: true
+  /** The packet path adds elements (`add @set`): a commit keeps them. */
+  readonly dynamic?: true
   /** Elements expire after this long, e.g. "1h". */
   readonly timeout?: string
   readonly elements: readonly string[]
@@ -48,6 +60,8 @@ export interface NftMap {
   readonly name: string
   readonly key: string
   readonly value: string
+  /** key and value are expressions whose types they are (raw payload fields). */
+  readonly typeof?: true
   /** Elements expire this many seconds after their last update. */
   readonly timeoutSeconds?: number
 }
@@ -60,6 +74,7 @@ export interface NftTable {
   readonly maps?: readonly NftMap[]
   readonly counters: readonly string[]
   readonly ctTimeouts: readonly NftCtTimeout[]
+  readonly ctHelpers?: readonly NftCtHelper[]
   readonly chains: readonly NftChain[]
   /**
    * A table of entries (ipautofw, ipmasqadm): one record per legacy entry,

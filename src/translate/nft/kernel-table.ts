@@ -40,6 +40,8 @@ export interface KernelTable {
   readonly chains: readonly KernelChain[]
   readonly counters: ReadonlyMap<string, Counts>
   readonly ctTimeouts: readonly string[]
+  /** Names of the ct helper objects (absent: none). */
+  readonly ctHelpers?: readonly string[]
   readonly sets: ReadonlyMap<string, readonly string[]>
   readonly maps: ReadonlyMap<string, readonly MapElement[]>
 }
@@ -99,6 +101,7 @@ export const kernelTableFromJson = (json: unknown, family: string, name: string)
   const chains: { name: string; rules: KernelRule[] }[] = []
   const counters = new Map<string, Counts>()
   const ctTimeouts: string[] = []
+  const ctHelpers: string[] = []
   const sets = new Map<string, string[]>()
   const maps = new Map<string, MapElement[]>()
   for (const item of items) {
@@ -110,6 +113,7 @@ export const kernelTableFromJson = (json: unknown, family: string, name: string)
     const objName = str(body['name']) ?? ''
     if (kind === 'counter') counters.set(objName, { packets: num(body['packets']), bytes: num(body['bytes']) })
     else if (kind === 'ct timeout') ctTimeouts.push(objName)
+    else if (kind === 'ct helper') ctHelpers.push(objName)
     else if (kind === 'set') sets.set(objName, elementsOf(body).map(elementValue))
     else if (kind === 'map')
       maps.set(
@@ -121,7 +125,7 @@ export const kernelTableFromJson = (json: unknown, family: string, name: string)
     else if (kind === 'chain') chains.push({ name: objName, rules: [] })
     else if (kind === 'rule') chains.find((c) => c.name === body['chain'])?.rules.push(ruleFrom(body))
   }
-  return found ? { name, chains, counters, ctTimeouts, sets, maps } : undefined
+  return found ? { name, chains, counters, ctTimeouts, ...(ctHelpers.length ? { ctHelpers } : {}), sets, maps } : undefined
 }
 
 const jumpOf = (stmts: readonly string[]): { jump?: string } => {
@@ -150,6 +154,7 @@ export const kernelTableFromNft = (table: NftTable, { counters, maps, tallies }:
   })),
   counters: new Map(table.counters.map((n) => [n, counters.get(n) ?? { packets: 0, bytes: 0 }])),
   ctTimeouts: table.ctTimeouts.map((t) => t.name),
+  ...(table.ctHelpers?.length ? { ctHelpers: table.ctHelpers.map((h) => h.name) } : {}),
   // The kernel lists names unquoted.
   sets: new Map(table.sets.map((s) => [s.name, s.elements.map((e) => e.replace(/^"(.*)"$/, '$1'))])),
   maps: new Map((table.maps ?? []).map((m) => [m.name, maps?.get(m.name) ?? []])),

@@ -1,6 +1,6 @@
 // nft -f syntax for the IR. nft 1.0.6 quoted strings have no escapes, so
 // text that may contain a double quote is encoded by the caller.
-import { type NftChain, type NftCtTimeout, type NftMap, type NftRule, type NftSet, type NftTable, chainsOf } from './ir.ts'
+import { type NftChain, type NftCtHelper, type NftCtTimeout, type NftMap, type NftRule, type NftSet, type NftTable, chainsOf } from './ir.ts'
 
 export const quote = (text: string): string => {
   if (text.includes('"')) throw new Error(`nft string cannot contain a double quote: ${text}`)
@@ -26,16 +26,20 @@ export const timeoutPolicyText = (t: NftCtTimeout): string => t.policy.map(([sta
 
 /** A map's declaration lines: type, flags, timeout. */
 export const mapLines = (m: NftMap): string[] => [
-  `type ${m.key} : ${m.value}`,
+  `${m.typeof ? 'typeof' : 'type'} ${m.key} : ${m.value}`,
   `flags dynamic${m.timeoutSeconds === undefined ? '' : ',timeout'}`,
   ...(m.timeoutSeconds === undefined ? [] : [`timeout ${m.timeoutSeconds}s`]),
 ]
 
 /** A set's declaration lines: type, and the timeout of a set whose elements expire. */
-export const setLines = (set: NftSet): string[] => [
-  `type ${set.type}`,
-  ...(set.timeout === undefined ? [] : ['flags timeout', `timeout ${set.timeout}`]),
-]
+export const setLines = (set: NftSet): string[] => {
+  const flags = [...(set.dynamic ? ['dynamic'] : []), ...(set.timeout === undefined ? [] : ['timeout'])]
+  return [
+    `${set.typeof ? 'typeof' : 'type'} ${set.type}`,
+    ...(flags.length ? [`flags ${flags.join(',')}`] : []),
+    ...(set.timeout === undefined ? [] : [`timeout ${set.timeout}`]),
+  ]
+}
 
 const setBlock = (set: NftSet): string => {
   const elements = set.elements.length ? `\n\t\telements = { ${set.elements.join(', ')} }` : ''
@@ -51,6 +55,11 @@ const mapBlock = (m: NftMap): string =>
 
 const timeoutBlock = (t: NftCtTimeout): string =>
   `\tct timeout ${t.name} {\n\t\tprotocol ${t.protocol}\n\t\tl3proto ip\n\t\tpolicy = { ${timeoutPolicyText(t)} }\n\t}`
+
+/** A ct helper's declaration body. */
+export const helperText = (h: NftCtHelper): string => `type ${quote(h.type)} protocol ${h.protocol}; l3proto ip;`
+
+const helperBlock = (h: NftCtHelper): string => `\tct helper ${h.name} {\n\t\t${helperText(h)}\n\t}`
 
 export const chainBlock = (chain: NftChain, suffix: { chain?: string; rule?: (rule: NftRule) => string } = {}): string => {
   const base = baseChainText(chain)
@@ -70,6 +79,7 @@ export const tableBlocks = (table: NftTable, counters: (names: readonly string[]
   ...(table.maps ?? []).map(mapBlock),
   ...counters(table.counters),
   ...table.ctTimeouts.map(timeoutBlock),
+  ...(table.ctHelpers ?? []).map(helperBlock),
   ...chainsOf(table).map(chain),
 ]
 

@@ -21,7 +21,7 @@
 //     a state it read more than STALE_AFTER_MS ago.
 import { type NftChain, type NftCtTimeout, type NftMap, type NftRule, type NftSet, type NftTable, chainsOf } from './ir.ts'
 import type { KernelRule, KernelTable } from './kernel-table.ts'
-import { baseChainText, mapLines, quote, ruleText, setLines, timeoutPolicyText } from './text.ts'
+import { baseChainText, helperText, mapLines, quote, ruleText, setLines, timeoutPolicyText } from './text.ts'
 
 export const GENERATION_SET = 'generation'
 export const GENERATION: NftSet = { name: GENERATION_SET, type: 'mark', timeout: '1h', elements: [] }
@@ -53,6 +53,8 @@ const setEdits = (id: string, current: KernelTable | undefined, next: NftTable, 
     const inKernel = current?.sets.get(set.name)
     const add = set.elements.length ? [`add element ${id} ${set.name} { ${set.elements.join(', ')} }`] : []
     if (inKernel === undefined) return [setDeclaration(id, set), ...add]
+    // What the packet path added stays.
+    if (set.dynamic) return []
     const same =
       [...inKernel]
         .map((v) => elementText(set, v))
@@ -122,6 +124,8 @@ export const replaceTableText = (current: KernelTable | undefined, next: NftTabl
   for (const chain of chains) if (!existingChains.has(chain.name)) lines.push(chainDeclaration(id, chain))
   for (const t of next.ctTimeouts) if (!existingTimeouts.has(t.name)) lines.push(timeoutDeclaration(id, t))
   for (const name of next.counters) if (!existingCounters.has(name)) lines.push(`add counter ${id} ${name}`)
+  const existingHelpers = new Set(current?.ctHelpers)
+  for (const h of next.ctHelpers ?? []) if (!existingHelpers.has(h.name)) lines.push(`add ct helper ${id} ${h.name} { ${helperText(h)} }`)
 
   for (const chain of chains) {
     const kernel = current?.chains.find((c) => c.name === chain.name)
@@ -140,6 +144,9 @@ export const replaceTableText = (current: KernelTable | undefined, next: NftTabl
   for (const name of existingCounters) if (!next.counters.includes(name)) lines.push(`delete counter ${id} ${name}`)
   const wantedTimeouts = new Set(next.ctTimeouts.map((t) => t.name))
   for (const name of existingTimeouts) if (!wantedTimeouts.has(name)) lines.push(`delete ct timeout ${id} ${name}`)
+
+  const wantedHelpers = new Set(next.ctHelpers?.map((h) => h.name))
+  for (const name of existingHelpers) if (!wantedHelpers.has(name)) lines.push(`delete ct helper ${id} ${name}`)
 
   const wantedSets = new Set([GENERATION_SET, ...next.sets.map((set) => set.name)])
   for (const name of current?.sets.keys() ?? []) if (!wantedSets.has(name)) lines.push(`delete set ${id} ${name}`)
