@@ -99,7 +99,7 @@ export const runRuntime = (stay: boolean): void => {
       }
       let consumers: NetlinkConsumer[]
       try {
-        consumers = [packetLog(sockets.netlink, sockets.syslog, syslogLost)]
+        consumers = [packetLog(sockets, syslogLost)]
       } catch (e) {
         process.stderr.write(`legacyfw runtime: ${(e as Error).message}\n`)
         process.exit(1)
