@@ -186,15 +186,18 @@ const ipfwadmScenarios: Scenario[] = [
 const runScenario = async (t: TapTest, lab: Lab, log: SyslogSocket, dir: string, s: Scenario): Promise<string[]> => {
   flushAll(lab)
   // Each scenario sees the runtime end with the last logging rule and start with the first.
-  t.ok(await waitFor(() => !runtimeRunning(lab), 6000), `${s.name}: no runtime without logging rules`)
+  // (Generous waits: the machine may be loaded.)
+  t.ok(await waitFor(() => !runtimeRunning(lab), 10_000), `${s.name}: no runtime without logging rules`)
   for (const argv of s.rules) tool(lab, argv)
-  t.ok(await waitFor(() => runtimeRunning(lab), 3000), `${s.name}: the runtime runs`)
+  t.ok(await waitFor(() => runtimeRunning(lab), 10_000), `${s.name}: the runtime runs`)
   await new Promise((r) => setTimeout(r, 300))
   const before = log.datagrams().length
   const captures = await Promise.all(s.watch.map((w, i) => capture(lab, 'gw', w.iface, w.filter, join(dir, `${i}.pcap`))))
   await s.traffic(lab)
-  await new Promise((r) => setTimeout(r, 500))
   const captured = await Promise.all(captures.map((c) => c.packets()))
+  const expected = s.lines(captured)
+  await waitFor(() => log.datagrams().length >= before + expected.length, 5000)
+  await new Promise((r) => setTimeout(r, 200))
   const datagrams = log.datagrams().slice(before)
   const lines = datagrams.map(kernelLine)
   t.ok(
@@ -202,7 +205,6 @@ const runScenario = async (t: TapTest, lab: Lab, log: SyslogSocket, dir: string,
     `${s.name}: each datagram is <6>, a timestamp, "kernel: " and the line`,
     { datagrams },
   )
-  const expected = s.lines(captured)
   t.ok(expected.length > 0, `${s.name}: packets captured`)
   t.strictSame(lines, expected, `${s.name}: the lines, byte for byte`)
   return datagrams
@@ -272,7 +274,7 @@ t.test('packet log lines of both tools from the runtime', { timeout: 180_000 }, 
       t.same(psad[0]?.slice(1), ['wan0', '6', WAN, '1025', GW_WAN, '23'], 'and reads interface, protocol, addresses and ports')
 
       flushAll(lab)
-      t.ok(await waitFor(() => !runtimeRunning(lab), 6000), 'the runtime ends when the last logging rule goes')
+      t.ok(await waitFor(() => !runtimeRunning(lab), 10_000), 'the runtime ends when the last logging rule goes')
     })
   } finally {
     if (saved === undefined) delete process.env['LEGACYFW_SYSLOG']
@@ -295,12 +297,14 @@ t.test('legacyfw runtime in the foreground (the service) serves until stopped', 
         stdio: 'ignore',
       })
       const exited = new Promise<number | null>((resolve) => service.on('exit', (code) => resolve(code)))
+      const serving = () => /@legacyfw-runtime@*$/m.test(inNetns(ns, ['cat', '/proc/net/unix']).stdout)
+      t.ok(await waitFor(serving, 10_000), 'it serves')
       await new Promise((r) => setTimeout(r, 3000))
       t.equal(service.exitCode, null, 'still serving after 3 s without a logging rule')
       const add = inNetns(ns, ['env', `LEGACYFW_SYSLOG=${log.path}`, bin('ipchains'), '-A', 'input', '-i', 'lo', '-p', 'icmp', '-l'])
       t.equal(add.status, 0, 'a logging rule added')
       inNetns(ns, ['ping', '-c', '1', '-W', '1', '127.0.0.1'])
-      await new Promise((r) => setTimeout(r, 500))
+      await waitFor(() => log.datagrams().length > 0, 5000)
       const lines = log.datagrams().map(kernelLine)
       t.match(lines[0], /^Packet log: input - lo PROTO=1 127\.0\.0\.1:8 127\.0\.0\.1:0 L=84 S=0x00 I=\d+ F=0x4000 T=64 \(#1\)$/, 'its line')
       service.kill('SIGTERM')
@@ -323,7 +327,7 @@ t.test('legacyfw run and ipchains-restore start the runtime for the logging rule
   const pingLine = async (ns: string, pattern: RegExp, what: string) => {
     const before = log.datagrams().length
     inNetns(ns, ['ping', '-c', '1', '-W', '1', '127.0.0.1'])
-    await new Promise((r) => setTimeout(r, 500))
+    await waitFor(() => log.datagrams().length > before, 5000)
     t.match(kernelLine(log.datagrams()[before] ?? ''), pattern, what)
   }
   try {
@@ -333,7 +337,7 @@ t.test('legacyfw run and ipchains-restore start the runtime for the logging rule
       writeFileSync(script, 'ipchains -N icmpin\nipchains -A input -p icmp -j icmpin\nipchains -A icmpin -p icmp -j ACCEPT -l\n')
       const r = inNetns(ns, [...env, bin('legacyfw'), 'run', script])
       t.equal(r.status, 0, 'legacyfw run', { stderr: r.stderr })
-      t.ok(await waitFor(() => running(ns), 3000), 'the runtime runs after the script')
+      t.ok(await waitFor(() => running(ns), 10_000), 'the runtime runs after the script')
       await pingLine(ns, /^Packet log: icmpin ACCEPT lo PROTO=1 127\.0\.0\.1:8 127\.0\.0\.1:0 .* \(#1\)$/, 'the line of the rule the script left')
     })
     await withNetns('plog-restore', async (ns) => {
@@ -341,7 +345,7 @@ t.test('legacyfw run and ipchains-restore start the runtime for the logging rule
       const saved = ':input ACCEPT\n:forward ACCEPT\n:output ACCEPT\n-A input -s 0.0.0.0/0.0.0.0 -d 0.0.0.0/0.0.0.0 -p 1 -j DENY -l\n'
       const r = inNetns(ns, [...env, bin('ipchains-restore')], saved)
       t.equal(r.status, 0, 'ipchains-restore', { stderr: r.stderr })
-      t.ok(await waitFor(() => running(ns), 3000), 'the runtime runs after the restore')
+      t.ok(await waitFor(() => running(ns), 10_000), 'the runtime runs after the restore')
       await pingLine(ns, /^Packet log: input DENY lo PROTO=1 127\.0\.0\.1:8 127\.0\.0\.1:0 .* \(#1\)$/, 'the line of the restored rule')
     })
   } finally {
