@@ -7,6 +7,7 @@
 //   legacyfw install|uninstall [--root DIR] the 2.2 gateway's files (src/cli/install.ts)
 //   legacyfw doctor                        what the host provides (src/cli/doctor.ts)
 //   legacyfw modprobe [-r] MODULE [P=V]... load or remove a masquerading helper
+//   legacyfw runtime [--syslog PATH]       the resident runtime, in the foreground
 //   legacyfw serve DIR                     (internal) the resident server of translate
 import { statSync, writeFileSync } from 'node:fs'
 import yargsParser from 'yargs-parser'
@@ -44,6 +45,7 @@ const USAGE = `usage: legacyfw demo
        legacyfw uninstall [--root DIR]
        legacyfw doctor
        legacyfw modprobe [-r] MODULE [PARAMETER=VALUE...]
+       legacyfw runtime [--syslog PATH]
 
   demo       as root: build a throwaway lan/gw/wan network of namespaces, run
              the IP-Masquerade HOWTO's 2.2 rc.firewall in the gateway through
@@ -86,6 +88,12 @@ const USAGE = `usage: legacyfw demo
              kernel's helper table, as \`modprobe\` does in a served script; for
              modprobe.d: install ip_masq_ftp /usr/sbin/legacyfw modprobe
              ip_masq_ftp $CMDLINE_OPTS
+  runtime    serve this network namespace in the foreground (what
+             legacyfw-runtime.service runs; ipchains and ipfwadm start it in
+             the background when a logging rule appears): print each packet
+             a -l/-o rule logs as Linux 2.2/2.0 did, to syslog (kern.info, tag
+             kernel) until stopped
+             --syslog PATH          the syslog socket (default /dev/log)
 `
 
 export const EXAMPLE = projectPath('examples', 'rc.firewall-2.2-strong.sh')
@@ -217,6 +225,16 @@ const runCommand = async (rest: readonly string[], io: Io): Promise<number> => {
   return runMain(script, args, io)
 }
 
+// The runtime the tools start on demand, in the foreground (legacyfw-runtime.service).
+const runtimeCommand = async (argv: readonly string[], io: Io): Promise<number> => {
+  const [option, path, ...more] = argv
+  if (option !== undefined && (option !== '--syslog' || path === undefined || more.length > 0))
+    return misused(io, 'runtime', 'the only option is --syslog PATH')
+  if (path !== undefined) process.env['LEGACYFW_SYSLOG'] = path
+  const { runtimeForeground } = await import('../runtime/runtime.ts')
+  return runtimeForeground()
+}
+
 // The modprobe.d install/remove lines' entry point: the served modprobe, on the kernel's helper table.
 const modprobeCommand = async (rest: readonly string[], io: Io): Promise<number> => {
   if (!rest.some((w) => !w.startsWith('-'))) return misused(io, 'modprobe', 'no MODULE given')
@@ -267,6 +285,8 @@ export const legacyfwMain = async (argv: readonly string[], io: Io): Promise<num
       return doctorMain(rest, io)
     case 'modprobe':
       return modprobeCommand(rest, io)
+    case 'runtime':
+      return runtimeCommand(rest, io)
     case 'serve':
       if (rest[0] === undefined) return misused(io, 'serve', 'no DIR given')
       return serveTranslation(rest[0])

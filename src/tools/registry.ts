@@ -44,6 +44,8 @@ export interface LegacyWorld {
   readonly forwarding: () => MasqForwarding
   /** Called after a commit that leaves ipfwadm -V rules (keeps their sets current); absent in the sandbox. */
   readonly watchVia?: () => void
+  /** Called after a commit that leaves logging rules (their lines need the runtime); absent in the sandbox. */
+  readonly startRuntime?: () => void
   /** translate: a module command for modules that are not legacyfw's is recorded, not run (tools/modules.ts). */
   readonly recordModule?: (argv: readonly string[]) => void
 }
