@@ -99,11 +99,9 @@ const fields = ({ ip, ttlDrop = 0 }: Seen) => {
     ihl,
     proto: ip[9]!,
     first: (frag & 0x1fff) === 0,
-    frag,
     src: addr(ip, 12),
     dst: addr(ip, 16),
-    rest: (f: number) =>
-      ` L=${ip.readUInt16BE(2)} S=0x${X(ip[1]!, 2)} I=${ip.readUInt16BE(4)} F=0x${X(f, 4)} T=${ip[8]! - ttlDrop}${options.join('')}`,
+    rest: () => ` L=${ip.readUInt16BE(2)} S=0x${X(ip[1]!, 2)} I=${ip.readUInt16BE(4)} F=0x${X(frag, 4)} T=${ip[8]! - ttlDrop}${options.join('')}`,
   }
 }
 
@@ -126,7 +124,7 @@ export const expected22 = (chain: string, target: string, iface: string, num: nu
     const flags = ip[f.ihl + 13]!
     if (flags & 2 && !(flags & 0x10) && !(flags & 4)) syn = 'SYN '
   }
-  return `Packet log: ${chain} ${target} ${iface} PROTO=${f.proto} ${f.src}:${sp} ${f.dst}:${dp}${f.rest(f.frag)} ${syn}(#${num})`
+  return `Packet log: ${chain} ${target} ${iface} PROTO=${f.proto} ${f.src}:${sp} ${f.dst}:${dp}${f.rest()} ${syn}(#${num})`
 }
 
 /** 2.0: "IP fw-in deny IFACE TCP SRC:P DST:P L=..." (fragment word in i386 byte order). */
@@ -136,7 +134,7 @@ export const expected20 = (head: string, iface: string, seen: Seen): string => {
   const ports = f.proto === 6 || f.proto === 17
   const port = (at: number) => (ports ? `:${f.first ? ip.readUInt16BE(f.ihl + at) : 65535}` : '')
   const kind = f.proto === 6 ? 'TCP' : f.proto === 17 ? 'UDP' : f.proto === 1 ? `ICMP/${f.first ? ip[f.ihl] : 255}` : `PROTO=${f.proto}`
-  return `${head} ${iface} ${kind} ${f.src}${port(0)} ${f.dst}${port(2)}${f.rest(ip.readUInt16LE(6))}`
+  return `${head} ${iface} ${kind} ${f.src}${port(0)} ${f.dst}${port(2)}${f.rest()}`
 }
 
 /** The line of a syslog datagram as the runtime sends it: "<6>Mmm dd hh:mm:ss kernel: LINE". */

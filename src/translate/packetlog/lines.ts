@@ -3,12 +3,13 @@
 //   2.2 ip_fw.c dump_packet (ipchains -l)
 //     Packet log: input DENY eth0 PROTO=6 10.1.2.3:1025 10.0.0.1:23 L=44 S=0x00 I=5431 F=0x4000 T=63 SYN (#3)
 //   2.0 ip_fw.c ip_fw_chk (ipfwadm -o)
-//     IP fw-in deny eth0 TCP 10.0.0.2:1025 10.0.0.1:23 L=44 S=0x00 I=1234 F=0x0040 T=64
+//     IP fw-in deny eth0 TCP 10.0.0.2:1025 10.0.0.1:23 L=44 S=0x00 I=1234 F=0x4000 T=64
 // The prefix is the line's head exactly as the kernel printed it up to the
 // interface (2.2: plus the rule number as "(#N)" at its end); the formatter
-// adds what the packet says. Both kernels read IP option words, and 2.0 the
-// fragment word, as host-order integers: the values of an i386 (little-endian)
-// are printed, as the era's logs show them (docs/decisions.md).
+// adds what the packet says. Both kernels read IP option words as host-order
+// integers: the values of an i386 (little-endian) are printed. The fragment
+// word is in network order in both, as the spec's 2.0 example shows
+// (docs/decisions.md).
 
 /** NFLOG groups the logging rules send to; the group says which kernel's line to print. */
 export const LOG_GROUP = { ipchains: 22, ipfwadm: 20 } as const
@@ -21,7 +22,6 @@ const IPPROTO_UDP = 17
 
 const hex = (n: number, width: number): string => n.toString(16).toUpperCase().padStart(width, '0')
 const be16 = (p: Uint8Array, at: number): number => ((p[at] ?? 0) << 8) | (p[at + 1] ?? 0)
-const le16 = (p: Uint8Array, at: number): number => (p[at] ?? 0) | ((p[at + 1] ?? 0) << 8)
 const le32 = (p: Uint8Array, at: number): number =>
   (((p[at + 3] ?? 0) << 24) | ((p[at + 2] ?? 0) << 16) | ((p[at + 1] ?? 0) << 8) | (p[at] ?? 0)) >>> 0
 const dotted = (p: Uint8Array, at: number): string => [0, 1, 2, 3].map((i) => p[at + i] ?? 0).join('.')
@@ -48,9 +48,8 @@ const options = (ip: Uint8Array, ihl: number): string => {
   return out
 }
 
-// " L=%hu S=0x%2.2hX I=%hu F=0x%4.4hX T=%hu", fragment word as the kernel read it.
-const tail = (ip: Uint8Array, frag: number): string =>
-  ` L=${be16(ip, 2)} S=0x${hex(ip[1] ?? 0, 2)} I=${be16(ip, 4)} F=0x${hex(frag, 4)} T=${ip[8] ?? 0}`
+// " L=%hu S=0x%2.2hX I=%hu F=0x%4.4hX T=%hu".
+const tail = (ip: Uint8Array): string => ` L=${be16(ip, 2)} S=0x${hex(ip[1] ?? 0, 2)} I=${be16(ip, 4)} F=0x${hex(be16(ip, 6), 4)} T=${ip[8] ?? 0}`
 
 /** 2.2: head "Packet log: CHAIN TARGET " (REDIRECT: and the port), `num` the rule's position in its chain. */
 export const line22 = (head: string, num: number, iface: string, ip: Uint8Array): string => {
@@ -75,7 +74,7 @@ export const line22 = (head: string, num: number, iface: string, ip: Uint8Array)
   }
   return (
     `${head}${iface} PROTO=${h.proto} ${dotted(ip, 12)}:${sport} ${dotted(ip, 16)}:${dport}` +
-    `${tail(ip, be16(ip, 6))}${options(ip, h.ihl)} ${syn ? 'SYN ' : ''}(#${num})`
+    `${tail(ip)}${options(ip, h.ihl)} ${syn ? 'SYN ' : ''}(#${num})`
   )
 }
 
@@ -93,7 +92,7 @@ export const line20 = (head: string, iface: string | undefined, ip: Uint8Array):
         : h.proto === IPPROTO_ICMP
           ? `ICMP/${first ? (ip[h.ihl] ?? 0) : 0xff}`
           : `PROTO=${h.proto}`
-  return `${head}${iface ?? '-'} ${kind} ${dotted(ip, 12)}${port(0)} ${dotted(ip, 16)}${port(2)}${tail(ip, le16(ip, 6))}${options(ip, h.ihl)}`
+  return `${head}${iface ?? '-'} ${kind} ${dotted(ip, 12)}${port(0)} ${dotted(ip, 16)}${port(2)}${tail(ip)}${options(ip, h.ihl)}`
 }
 
 /** The ipchains prefix: the line's head and the rule number, "Packet log: input DENY (#3)". */
