@@ -164,7 +164,7 @@ else {
         const nft = lab.exec('gw', ['nft', 'list', 'chain', 'ip', 'legacyfw_ipfwadm', 'input_rules']).stdout
         t.match(
           nft,
-          /ip saddr 192\.168\.1\.0\/24 iifname @via_203_0_113_1 counter name "\w+" log prefix "IP fw-in rej " level info reject/,
+          /ip saddr 192\.168\.1\.0\/24 iifname @via_203_0_113_1 counter name "\w+" log prefix "IP fw-in rej " group 20 reject/,
           'the kernel logs it with the 2.0 prefix',
         )
       })

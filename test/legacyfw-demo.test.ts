@@ -37,7 +37,7 @@ else {
     t.match(root.stdout, /\ntable ip legacyfw_ipchains \{\n/)
     t.match(
       root.stdout,
-      /iifname "wan0" ip saddr 192\.168\.1\.0\/24 counter name "r\d+" log prefix "Packet log: input REJECT \(#2\) " level info reject with icmp type port-unreachable/,
+      /iifname "wan0" ip saddr 192\.168\.1\.0\/24 counter name "r\d+" log prefix "Packet log: input REJECT \(#2\)" group 22 reject with icmp type port-unreachable/,
     )
     t.match(root.stdout, /ct label 10 meta l4proto \{ tcp, udp, icmp \} masquerade to :61000-65095/)
     const user = run(['setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups', ...withoutTapLoader([LEGACYFW, 'translate', EXAMPLE])])

@@ -221,7 +221,10 @@ else {
       /^script:6: divergence: -V 10\.64\.0\.1 matches the set via_10_64_0_1, filled with the translating sandbox's interfaces; after nft -f of this file the first ipfwadm command, or its via watcher, brings it up to date for this host/m,
     )
     t.match(r.stderr, /^script:9: divergence: reject in the output list drops instead/m)
-    t.match(r.stderr, /^script:9: divergence: -o logs in nftables' format/m)
+    t.match(
+      r.stderr,
+      /^script:9: divergence: -o lines are printed by legacyfw runtime: legacyfw-runtime.service must run where the file is loaded/m,
+    )
     t.match(r.stderr, /^script:5: divergence: masquerading is decided on a connection's first packet/m)
     t.match(r.stderr, /^script:19: error: \/sbin\/ipfwadm -F -a accept -P nosuch exited 2: /m)
     t.match(r.stderr, /^script:20,21: divergence: autofw learns the host that used the control port per external address/m)

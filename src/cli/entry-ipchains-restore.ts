@@ -4,12 +4,14 @@ import { readConntrack } from '../runtime/conntrack.ts'
 import { readForwarding } from '../runtime/forwarding.ts'
 import { nftTableStore } from '../runtime/store.ts'
 import { realSys } from '../runtime/sys.ts'
+import { startRuntime } from '../runtime/runtime.ts'
 import { ipchainsRestoreMain } from '../tools/ipchains-restore.ts'
 
 void ipchainsRestoreMain(process.argv.slice(2), realSys('ipchains-restore'), {
   store: nftTableStore('ip', TABLE_NAME),
   conntrack: readConntrack,
   forwarding: readForwarding,
+  startRuntime,
 }).then((status) => {
   process.exitCode = status
 })

@@ -7,6 +7,7 @@ import { readInterfaces } from '../runtime/interfaces.ts'
 import { nftTableStore } from '../runtime/store.ts'
 import { realSys } from '../runtime/sys.ts'
 import { startViaWatch } from '../runtime/via-watch.ts'
+import { startRuntime } from '../runtime/runtime.ts'
 import { ipfwadmMain } from '../tools/ipfwadm.ts'
 
 const program = process.env['LEGACYFW_ARGV0'] ?? basename(process.argv[1] ?? 'ipfwadm')
@@ -16,6 +17,7 @@ void ipfwadmMain(process.argv.slice(2), realSys(program), {
   forwarding: readForwarding,
   interfaces: readInterfaces,
   watchVia: startViaWatch,
+  startRuntime,
 }).then((status) => {
   process.exitCode = status
 })

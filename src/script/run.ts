@@ -17,7 +17,12 @@ import { missingKnobSed } from '../translate/era/sysctl.ts'
 import { Session } from './session.ts'
 import type { Io } from '../runtime/sys.ts'
 import { startViaWatch } from '../runtime/via-watch.ts'
+<<<<<<< HEAD
 import { SERVED_COMMANDS, OWNED_TABLES, type OwnedTable } from '../tools/registry.ts'
+=======
+import { startRuntime } from '../runtime/runtime.ts'
+import { RUN_COMMANDS, OWNED_TABLES, type OwnedTable } from '../tools/registry.ts'
+>>>>>>> logrt
 
 // The script under bash with the functions (BASH_ENV), then the end message.
 // A run that was killed cannot remove its directory: the wrapper does.
@@ -69,6 +74,8 @@ export const runMain = async (script: string, args: readonly string[], io: Io): 
   const session = new Session()
   let viaUsed = false
   session.watchVia = () => (viaUsed = true)
+  let logging = false
+  session.startRuntime = () => (logging = true)
   try {
     for (const owned of OWNED_TABLES) {
       const table = nftTableStore(owned.family, owned.name).read()
@@ -111,6 +118,8 @@ export const runMain = async (script: string, args: readonly string[], io: Io): 
       }
     // As ipfwadm does after a commit with -V rules: the watcher keeps their sets current.
     if (viaUsed && !failed) startViaWatch()
+    // Their lines come from the runtime (it ends by itself if a later command removed them).
+    if (logging && !failed) startRuntime()
     return failed && status === 0 ? 1 : status
   } finally {
     removeDir(dir)

@@ -25,7 +25,7 @@ import { validate } from '../translate/ipchains/validate.ts'
 import { CommitRejected, KernelUnavailable, transact } from '../runtime/store.ts'
 import { NftMissing } from '../runtime/nft.ts'
 import type { Sys } from '../runtime/sys.ts'
-import { type ChainsWorld, ipchainsMain } from './ipchains.ts'
+import { type ChainsWorld, ipchainsMain, logsPackets } from './ipchains.ts'
 import { printOutput } from './ipchains-save.ts'
 import { permissionDenied, withDoctorHint } from './output.ts'
 
@@ -83,6 +83,7 @@ const restore = async (o: RestoreOptions, sys: Sys, world: ChainsWorld): Promise
       if (result.stop.kind !== 'ask') {
         const counters = new Set(result.state.chains.flatMap((c) => c.entries.map((e) => e.counter)))
         world.store.resetCounters(result.zeroed.filter((c) => counters.has(c)))
+        if (logsPackets(result.state)) world.startRuntime?.()
         return result
       }
       answers.push(sys.readTtyLine() ?? '')

@@ -6,7 +6,7 @@ import { decodeState } from '../translate/ipchains/decode.ts'
 import { execute } from '../translate/ipchains/execute.ts'
 import { formatMasq, listedAddresses } from '../translate/ipchains/list.ts'
 import { kernelError, kernelUnavailableText, masqUnreadable } from '../translate/ipchains/messages.ts'
-import { INITIAL_STATE, type State } from '../translate/ipchains/model.ts'
+import { F, INITIAL_STATE, type State } from '../translate/ipchains/model.ts'
 import { fastAppendText } from '../translate/ipchains/fastpath.ts'
 import { CMD, OPT, parseInvocation } from '../translate/ipchains/parse.ts'
 import { type RenderCache, renderState } from '../translate/ipchains/render.ts'
@@ -24,7 +24,12 @@ export interface ChainsWorld {
   readonly conntrack: () => string | undefined
   /** What the ipautofw/ipmasqadm tables forward (their connections are masq entries too). */
   readonly forwarding: () => MasqForwarding
+  /** Called after a commit that leaves logging rules (their lines need the runtime); absent in the sandbox. */
+  readonly startRuntime?: () => void
 }
+
+/** Does a rule log packets (-l: its lines come from the runtime)? */
+export const logsPackets = (state: State): boolean => state.chains.some((c) => c.entries.some((e) => (e.rule.flg & F.PRN) !== 0))
 
 // Did the command change what the kernel holds (rules, policies, timeouts)?
 // States are updated immutably, so an untouched rule is the same object.
@@ -79,13 +84,16 @@ const change = async (cmd: Command, sys: Sys, world: ChainsWorld): Promise<numbe
   const names = await resolveHosts(sys.names(), [])
   const fast = world.store.addOnly ? fastAppendText(cmd, freshCounter) : undefined
   if (fast !== undefined && world.store.addOnly?.(fast)) return print(sys, execute(cmd, INITIAL_STATE, { names }))
+  let logs = false
   const outcome = transact(world.store, (current) => {
     const before = decodeState(current)
     const result = execute(cmd, before, { names })
     if (sameStructure(before, result.state)) return { result }
+    logs = logsPackets(result.state)
     return { next: renderState(result.state, renderCache), previous: () => renderState(before, renderCache), result }
   })
   world.store.resetCounters(outcome.zeroed)
+  if (logs) world.startRuntime?.()
   return print(sys, outcome)
 }
 

@@ -14,7 +14,7 @@ import {
   socketCreationFailed,
   unexpectedInputData,
 } from '../translate/ipfwadm/messages.ts'
-import { type Category, type State, CATEGORIES, INITIAL_STATE } from '../translate/ipfwadm/model.ts'
+import { type Category, type State, CATEGORIES, FW, INITIAL_STATE } from '../translate/ipfwadm/model.ts'
 import { CMD, OPT, parseInvocation } from '../translate/ipfwadm/parse.ts'
 import { renderState } from '../translate/ipfwadm/render.ts'
 import type { Interfaces } from '../translate/ipfwadm/via.ts'
@@ -36,6 +36,8 @@ export interface FwadmWorld {
   readonly interfaces: () => Interfaces
   /** Called after a commit that leaves -V rules in the table (keeps their sets current). */
   readonly watchVia?: () => void
+  /** Called after a commit that leaves logging rules (their lines need the runtime); absent in the sandbox. */
+  readonly startRuntime?: () => void
 }
 
 // Did the command change what the kernel holds? States are updated
@@ -48,6 +50,7 @@ const sameStructure = (a: State, b: State): boolean =>
     return x.policy === y.policy && x.entries.length === y.entries.length && x.entries.every((e, i) => e.rule === y.entries[i]?.rule)
   })
 
+const logsPackets = (state: State): boolean => CATEGORIES.some((c) => state.chains[c].entries.some((e) => (e.rule.flg & FW.PRN) !== 0))
 const usesVia = (state: State): boolean => CATEGORIES.some((c) => state.chains[c].entries.some((e) => e.rule.via !== 0))
 
 const listMasq = async (cmd: Command, sys: Sys, world: FwadmWorld): Promise<number> => {
@@ -81,18 +84,25 @@ const change = async (cmd: Command, sys: Sys, world: FwadmWorld): Promise<number
   const names = await resolveHosts(sys.names(), [])
   const ctx = { names, interfaces: new Map() }
   const fast = world.store.addOnly ? fastAppendText(cmd, freshCounter) : undefined
-  if (fast !== undefined && world.store.addOnly?.(fast)) return print(sys, execute(cmd, INITIAL_STATE, ctx))
+  if (fast !== undefined && world.store.addOnly?.(fast)) {
+    const appended = execute(cmd, INITIAL_STATE, ctx)
+    if (logsPackets(appended.state)) world.startRuntime?.()
+    return print(sys, appended)
+  }
   let via = false
+  let logs = false
   const outcome = transact(world.store, (current) => {
     const before = decodeState(current)
     const result = execute(cmd, before, ctx)
     if (sameStructure(before, result.state)) return { result }
     via = usesVia(result.state)
+    logs = logsPackets(result.state)
     const interfaces = via || usesVia(before) ? world.interfaces() : new Map()
     return { next: renderState(result.state, interfaces), previous: () => renderState(before, interfaces), result }
   })
   world.store.resetCounters(outcome.zeroed)
   if (via) world.watchVia?.()
+  if (logs) world.startRuntime?.()
   return print(sys, outcome)
 }
 

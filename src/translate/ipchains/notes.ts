@@ -30,7 +30,7 @@ const ruleNotes = (rule: Rule, fromOutput: boolean): string[] => {
   if (rule.label === 'MASQ') notes.push(`MASQ is decided on a connection's first packet (${SEE})`)
   if (rule.label === 'REDIRECT')
     notes.push(`REDIRECT is decided on a connection's first packet and the local socket sees the gateway's address (${SEE})`)
-  if (rule.flg & F.PRN) notes.push(`-l logs in nftables' format (${SEE})`)
+  if (rule.flg & F.PRN) notes.push(`-l lines are printed by legacyfw runtime: legacyfw-runtime.service must run where the file is loaded (${SEE})`)
   if (rule.flg & F.NETLINK) notes.push(`-o copies packets to nflog group 0 (${SEE})`)
   if (/["\\]/.test(rule.vianame))
     notes.push(`interface name nftables cannot spell: the rule matches ${rule.invflg & INV.VIA ? 'everything' : 'nothing'} (${SEE})`)

@@ -32,6 +32,7 @@ import {
 import { tosChainName, tosChains } from '../nft/tos.ts'
 import type { NftBaseChain, NftChain, NftRule, NftTable } from '../nft/ir.ts'
 import { quote } from '../nft/text.ts'
+import { LOG_GROUP, NETLINK_COPY_GROUP, prefix22 } from '../packetlog/lines.ts'
 import { encodeRule } from './codec.ts'
 import {
   type Chain,
@@ -164,9 +165,11 @@ const verdictStatements = (rule: Rule, emit: Emit): string[] => {
 // ---------------------------------------------------------------------------
 // Side effects: log, TOS, marks
 
+// The head of 2.2's line up to the interface and the rule's position, for
+// the runtime's formatter (translate/packetlog/lines.ts).
 const logPrefix = (chain: string, rule: Rule, num: number): string => {
   const target = rule.label === '' ? '-' : rule.label === 'REDIRECT' ? `REDIRECT ${rule.redirpt}` : rule.label
-  return `Packet log: ${chain} ${target} (#${num}) `.replace(/"/g, "'")
+  return prefix22(`Packet log: ${chain} ${target} `, num).replace(/"/g, "'")
 }
 
 const hex8 = (n: number): string => n.toString(16).padStart(8, '0')
@@ -229,8 +232,8 @@ const renderRule = (rule: Rule, counter: string, num: number, ctx: Context, chai
   const matches = ruleMatches(rule, ctx)
   const m = matches === 'never' ? [NEVER] : matches
   const effects: string[] = []
-  if (rule.flg & F.PRN) effects.push(`log prefix ${quote(logPrefix(chain, rule, num))} level info`)
-  if (rule.flg & F.NETLINK) effects.push(`log group 0${rule.outputsize !== 0xffff ? ` snaplen ${rule.outputsize}` : ''}`)
+  if (rule.flg & F.PRN) effects.push(`log prefix ${quote(logPrefix(chain, rule, num))} group ${LOG_GROUP.ipchains}`)
+  if (rule.flg & F.NETLINK) effects.push(`log group ${NETLINK_COPY_GROUP}${rule.outputsize !== 0xffff ? ` snaplen ${rule.outputsize}` : ''}`)
   if (rule.flg & F.MARKABS) effects.push(`meta mark set 0x${hex8(rule.mark)}`)
   const helpers: string[] = []
   if (!(rule.flg & F.MARKABS) && rule.mark !== 0) helpers.push(`jump ${markChainName(rule.mark)}`)

@@ -14,7 +14,7 @@ const ruleNotes = (rule: Rule, category: Category): string[] => {
   if (category === 'forward' && accepts && rule.flg & FW.MASQ) notes.push(`masquerading is decided on a connection's first packet (${SEE})`)
   if (category === 'input' && accepts && rule.flg & FW.REDIR)
     notes.push(`-r is decided on a connection's first packet; other protocols than TCP and UDP go to the interface's address (${SEE})`)
-  if (rule.flg & FW.PRN) notes.push(`-o logs in nftables' format (${SEE})`)
+  if (rule.flg & FW.PRN) notes.push(`-o lines are printed by legacyfw runtime: legacyfw-runtime.service must run where the file is loaded (${SEE})`)
   if (rule.via !== 0)
     notes.push(
       `-V ${addrToDotted(rule.via)} matches the set ${viaSetName(rule.via)}, filled with the translating sandbox's interfaces; ` +

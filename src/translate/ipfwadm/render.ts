@@ -32,6 +32,7 @@ import {
 } from '../nft/nat.ts'
 import type { NftBaseChain, NftChain, NftRule, NftSet, NftTable } from '../nft/ir.ts'
 import { quote } from '../nft/text.ts'
+import { LOG_GROUP } from '../packetlog/lines.ts'
 import { tosChainName, tosChains } from '../nft/tos.ts'
 import { encodeRule } from './codec.ts'
 import { type Interfaces, viaElements, viaSetName } from './via.ts'
@@ -179,7 +180,7 @@ const hasTos = (rule: Rule): boolean => (rule.flg & FW.ACCEPT) !== 0 && (rule.to
 const firewallRules = (entry: Entry, hook: Firewall): NftRule[] => {
   const { rule, counter } = entry
   const comment = encodeRule(rule, false)
-  const effects = rule.flg & FW.PRN ? [`log prefix ${quote(logPrefix(rule, hook))} level info`] : []
+  const effects = rule.flg & FW.PRN ? [`log prefix ${quote(logPrefix(rule, hook))} group ${LOG_GROUP.ipfwadm}`] : []
   const verdict = verdictStatements(rule.flg, hook, redirectPortOf(rule))
   const alternatives = ruleAlternatives(rule, hook)
   if (alternatives.length === 0) return [{ matches: [NEVER], counter, stmts: [], comment }]
@@ -207,7 +208,7 @@ const accountingRules = (entry: Entry, hook: AcctHook): { rules: NftRule[]; help
   const { rule, counter } = entry
   const comment = hook === 'acct_in' ? { comment: encodeRule(rule, true) } : {}
   const alternatives = countsIn(rule, hook) ? ruleAlternatives(rule, hook) : []
-  const effects = rule.flg & FW.PRN ? [`log prefix ${quote(logPrefix(rule, hook))} level info`] : []
+  const effects = rule.flg & FW.PRN ? [`log prefix ${quote(logPrefix(rule, hook))} group ${LOG_GROUP.ipfwadm}`] : []
   if (alternatives.length === 0) return { rules: hook === 'acct_in' ? [{ matches: [NEVER], counter, stmts: [], ...comment }] : [] }
   if (alternatives.length === 1) return { rules: [{ matches: alternatives[0] ?? [], counter, stmts: effects, ...comment }] }
   const helper = acctHelperName(counter, hook)

@@ -1,0 +1,77 @@
+// The runtime's one NETLINK_NETFILTER socket. Node has no AF_NETLINK, so the
+// socket is made by perl (perl-base, Essential on Debian: no compiler, no
+// npm addon) which then execs node with it inherited (docs/decisions.md).
+// perl also connects the syslog socket (Node has no unix datagram sockets).
+// Every consumer (NFLOG here) binds its subsystem on this socket and gets
+// its messages from the one read loop.
+import { closeSync, read, writeSync } from 'node:fs'
+import { type NetlinkMessage, netlinkMessages } from '../translate/packetlog/netlink.ts'
+
+const FDS_ENV = 'LFW_NETLINK_FDS'
+
+// SO_RCVTIMEO: a blocked read returns EAGAIN every 250 ms, so the process
+// can exit while a read waits in the thread pool. The receive buffer holds
+// bursts while a line is written (SO_RCVBUFFORCE, 8 MiB).
+const PERL = `
+use strict; use Socket;
+$^F = 255;
+my ($path, @cmd) = @ARGV;
+socket(my $nl, 16, SOCK_RAW, 12) or die "legacyfw runtime: netlink socket: $!\\n";
+bind($nl, pack("SSLL", 16, 0, 0, 0)) or die "legacyfw runtime: netlink bind: $!\\n";
+setsockopt($nl, SOL_SOCKET, SO_RCVTIMEO, pack("l!l!", 0, 250000));
+setsockopt($nl, SOL_SOCKET, 33, pack("i", 8 << 20));
+my $log; my $logfd = -1;
+if (socket($log, AF_UNIX, SOCK_DGRAM, 0) && connect($log, pack_sockaddr_un($path))) { $logfd = fileno($log) }
+$ENV{${FDS_ENV}} = fileno($nl) . " " . $logfd;
+exec { $cmd[0] } @cmd or die "legacyfw runtime: exec: $!\\n";
+`
+
+/** The command line starting `argv` with the sockets open: perl opens them and execs `argv`. */
+export const withNetfilterSockets = (syslogPath: string, argv: readonly string[]): string[] => ['perl', '-e', PERL, syslogPath, ...argv]
+
+export interface NetfilterSockets {
+  readonly netlink: number
+  /** The connected syslog socket, or undefined when none could be connected. */
+  readonly syslog: number | undefined
+}
+
+/** The sockets perl opened for this process, or undefined if it was not started through perl. */
+export const inheritedSockets = (): NetfilterSockets | undefined => {
+  const [netlink, syslog] = (process.env[FDS_ENV] ?? '').split(' ').map(Number)
+  if (netlink === undefined || !Number.isInteger(netlink) || netlink < 0) return undefined
+  delete process.env[FDS_ENV]
+  return { netlink, syslog: syslog !== undefined && syslog >= 0 ? syslog : undefined }
+}
+
+export const sendNetlink = (fd: number, message: Uint8Array): void => {
+  writeSync(fd, message)
+}
+
+/**
+ * Reads the socket until `stop` returns true, handing each datagram's
+ * messages to `consume`; then calls `stopped` (no read is pending: closing
+ * the socket now releases what it bound at once). A full receive buffer
+ * (ENOBUFS) means the kernel dropped messages (never packets): reading goes on.
+ */
+export const readNetlink = (fd: number, consume: (messages: NetlinkMessage[]) => void, stop: () => boolean, stopped: () => void): void => {
+  const buf = Buffer.alloc(1 << 17)
+  const next = (): void => {
+    if (stop()) return stopped()
+    read(fd, buf, 0, buf.length, null, (err, n) => {
+      if (err) {
+        const code = (err as NodeJS.ErrnoException).code
+        if (code !== 'ENOBUFS' && code !== 'EAGAIN' && code !== 'EINTR') throw err
+      } else consume(netlinkMessages(buf.subarray(0, n)))
+      next()
+    })
+  }
+  next()
+}
+
+export const closeSocket = (fd: number): void => {
+  try {
+    closeSync(fd)
+  } catch {
+    // already closed
+  }
+}
