@@ -4,13 +4,10 @@
 //   legacyfw translate [options] SCRIPT    run a script in a sandbox, print nft
 //   legacyfw run SCRIPT [ARGS]             run a script, apply its firewall once
 //   legacyfw proc NAME                     an old /proc/net file (src/cli/proc.ts)
-<<<<<<< HEAD
 //   legacyfw install|uninstall [--root DIR] the 2.2 gateway's files (src/cli/install.ts)
 //   legacyfw doctor                        what the host provides (src/cli/doctor.ts)
 //   legacyfw modprobe [-r] MODULE [P=V]... load or remove a masquerading helper
-=======
 //   legacyfw runtime [--syslog PATH]       the resident runtime, in the foreground
->>>>>>> logrt
 //   legacyfw serve DIR                     (internal) the resident server of translate
 import { statSync, writeFileSync } from 'node:fs'
 import yargsParser from 'yargs-parser'
@@ -44,14 +41,11 @@ const USAGE = `usage: legacyfw demo
        legacyfw translate --from ipchains-save FILE [--check EXPECTED.nft]
        legacyfw run SCRIPT [ARGS...]
        legacyfw proc [--kernel 2.0|2.2] NAME
-<<<<<<< HEAD
        legacyfw install [--root DIR]
        legacyfw uninstall [--root DIR]
        legacyfw doctor
        legacyfw modprobe [-r] MODULE [PARAMETER=VALUE...]
-=======
        legacyfw runtime [--syslog PATH]
->>>>>>> logrt
 
   demo       as root: build a throwaway lan/gw/wan network of namespaces, run
              the IP-Masquerade HOWTO's 2.2 rc.firewall in the gateway through
@@ -76,7 +70,6 @@ const USAGE = `usage: legacyfw demo
   proc       print an old /proc/net file of the masquerading code in its
              original format, read from the kernel: ip_autofw, ip_masq/autofw,
              ip_masq/portfw, ip_masq/mfw, ip_masquerade
-<<<<<<< HEAD
   install    as root: the legacy commands in /sbin (/usr/sbin where /sbin
              links there), /usr/sbin/legacyfw, /etc/modprobe.d/legacyfw.conf
              for the masquerading helper modules, the systemd units
@@ -95,14 +88,12 @@ const USAGE = `usage: legacyfw demo
              kernel's helper table, as \`modprobe\` does in a served script; for
              modprobe.d: install ip_masq_ftp /usr/sbin/legacyfw modprobe
              ip_masq_ftp $CMDLINE_OPTS
-=======
   runtime    serve this network namespace in the foreground (what
              legacyfw-runtime.service runs; ipchains and ipfwadm start it in
              the background when a logging rule appears): print each packet
              a -l/-o rule logs as Linux 2.2/2.0 did, to syslog (kern.info, tag
              kernel); ends when no logging rule is left
              --syslog PATH          the syslog socket (default /dev/log)
->>>>>>> logrt
 `
 
 export const EXAMPLE = projectPath('examples', 'rc.firewall-2.2-strong.sh')
@@ -234,7 +225,6 @@ const runCommand = async (rest: readonly string[], io: Io): Promise<number> => {
   return runMain(script, args, io)
 }
 
-<<<<<<< HEAD
 // The modprobe.d install/remove lines' entry point: the served modprobe, on the kernel's helper table.
 const modprobeCommand = async (rest: readonly string[], io: Io): Promise<number> => {
   if (!rest.some((w) => !w.startsWith('-'))) return misused(io, 'modprobe', 'no MODULE given')
@@ -250,7 +240,8 @@ const modprobeCommand = async (rest: readonly string[], io: Io): Promise<number>
     io.err(`legacyfw modprobe: ${why}\n`)
     return 1
   }
-=======
+}
+
 // The runtime the tools start on demand, in the foreground (legacyfw-runtime.service).
 const runtimeCommand = async (argv: readonly string[], io: Io): Promise<number> => {
   const [option, path, ...more] = argv
@@ -259,7 +250,6 @@ const runtimeCommand = async (argv: readonly string[], io: Io): Promise<number> 
   if (path !== undefined) process.env['LEGACYFW_SYSLOG'] = path
   const { runtimeForeground } = await import('../runtime/runtime.ts')
   return runtimeForeground()
->>>>>>> logrt
 }
 
 const misused = (io: Io, command: string, why: string): number => {
@@ -288,7 +278,6 @@ export const legacyfwMain = async (argv: readonly string[], io: Io): Promise<num
       return runCommand(rest, io)
     case 'proc':
       return procMain(rest, io)
-<<<<<<< HEAD
     case 'install':
     case 'uninstall':
       return installMain(command, rest, io)
@@ -296,10 +285,8 @@ export const legacyfwMain = async (argv: readonly string[], io: Io): Promise<num
       return doctorMain(rest, io)
     case 'modprobe':
       return modprobeCommand(rest, io)
-=======
     case 'runtime':
       return runtimeCommand(rest, io)
->>>>>>> logrt
     case 'serve':
       if (rest[0] === undefined) return misused(io, 'serve', 'no DIR given')
       return serveTranslation(rest[0])

@@ -17,12 +17,8 @@ import { missingKnobSed } from '../translate/era/sysctl.ts'
 import { Session } from './session.ts'
 import type { Io } from '../runtime/sys.ts'
 import { startViaWatch } from '../runtime/via-watch.ts'
-<<<<<<< HEAD
-import { SERVED_COMMANDS, OWNED_TABLES, type OwnedTable } from '../tools/registry.ts'
-=======
 import { startRuntime } from '../runtime/runtime.ts'
-import { RUN_COMMANDS, OWNED_TABLES, type OwnedTable } from '../tools/registry.ts'
->>>>>>> logrt
+import { SERVED_COMMANDS, OWNED_TABLES, type OwnedTable } from '../tools/registry.ts'
 
 // The script under bash with the functions (BASH_ENV), then the end message.
 // A run that was killed cannot remove its directory: the wrapper does.
