@@ -228,11 +228,12 @@ const runCommand = async (rest: readonly string[], io: Io): Promise<number> => {
 // The modprobe.d install/remove lines' entry point: the served modprobe, on the kernel's helper table.
 const modprobeCommand = async (rest: readonly string[], io: Io): Promise<number> => {
   if (!rest.some((w) => !w.startsWith('-'))) return misused(io, 'modprobe', 'no MODULE given')
+  const { startRuntime } = await import('../runtime/runtime.ts')
   try {
     return await MODULE_COMMANDS.modprobe(
       rest,
       { ...realSys('modprobe'), out: io.out, err: io.err },
-      { store: nftTableStore(ALG.family, ALG.name) },
+      { store: nftTableStore(ALG.family, ALG.name), startRuntime },
     )
   } catch (e) {
     const why = kernelFailure(e)

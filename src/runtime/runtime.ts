@@ -1,15 +1,17 @@
 // legacyfw runtime: the resident process serving the packet path's userspace
 // part in one network namespace (runtime/resident.ts). It holds no state of
-// its own: the owned tables say what to do. Today it formats the packets the
-// logging rules send to NFLOG (runtime/packet-log.ts); every consumer reads
-// the one netlink socket (runtime/netlink.ts).
+// its own: the owned tables say what to do. It formats the packets the
+// logging rules send to NFLOG (runtime/packet-log.ts) and rewrites the
+// RealAudio PNA hellos ip_masq_raudio queues (runtime/pna.ts); every
+// consumer reads the one netlink socket (runtime/netlink.ts).
 //
-// Started by the tools when a logging rule appears (it ends when none is
-// left), or in the foreground by legacyfw-runtime.service (it serves until
+// Started by the tools when a logging rule appears or ip_masq_raudio is
+// loaded (it ends when neither is left), or in the foreground by legacyfw-runtime.service (it serves until
 // stopped); either ends when its namespace is gone.
 import { spawn } from 'node:child_process'
 import { closeSocket, inheritedSockets, readNetlink, withNetfilterSockets } from './netlink.ts'
 import { loggingRulesPresent, packetLog } from './packet-log.ts'
+import { pnaGateway, raudioLoaded } from './pna.ts'
 import { projectPath } from './project.ts'
 import { CHECK_EVERY_MS, holdResident, startResident } from './resident.ts'
 
@@ -20,10 +22,13 @@ const syslogPath = (): string => process.env['LEGACYFW_SYSLOG'] ?? '/dev/log'
 const runtimeArgv = (stay: boolean): string[] =>
   withNetfilterSockets(syslogPath(), [process.execPath, projectPath('dist', 'entry-runtime.cjs'), ...(stay ? [STAY] : [])])
 
-/** The runtime's own argument: serve until stopped (the service), not only while logging rules exist. */
+/** The runtime's own argument: serve until stopped (the service), not only while something needs it. */
 export const STAY = '--stay'
 
-/** Starts the runtime in the background unless one runs in this namespace (after a commit leaving logging rules). */
+/** Does anything need the runtime: a logging rule, or a loaded module it serves? */
+const runtimeNeeded = (): boolean => loggingRulesPresent() || raudioLoaded()
+
+/** Starts the runtime in the background unless one runs in this namespace (after a commit leaving logging rules or ip_masq_raudio). */
 export const startRuntime = (): void => startResident(SOCKET_NAME, runtimeArgv(false))
 
 /**
@@ -48,7 +53,7 @@ const SYSLOG_LOST = 75
 
 /**
  * The runtime itself (dist/entry-runtime.cjs, started through perl). Without
- * `stay` it ends when no logging rule is left, and hands over to a new one
+ * `stay` it ends when nothing needs it (no logging rule, no ip_masq_raudio), and hands over to a new one
  * (which perl connects to syslog again) when the syslog socket went away.
  */
 export const runRuntime = (stay: boolean): void => {
@@ -65,7 +70,10 @@ export const runRuntime = (stay: boolean): void => {
       const read = (): void =>
         readNetlink(
           sockets.netlink,
-          (messages) => log.consume(messages),
+          (messages) => {
+            log.consume(messages)
+            pna.consume(messages)
+          },
           () => then !== undefined,
           () => then?.(),
         )
@@ -76,7 +84,7 @@ export const runRuntime = (stay: boolean): void => {
       const handOver = (): void => {
         closeSocket(sockets.netlink)
         release(() => {
-          if (!namespaceGone() && loggingRulesPresent()) startRuntime()
+          if (!namespaceGone() && runtimeNeeded()) startRuntime()
           process.exit(0)
         })
       }
@@ -84,7 +92,10 @@ export const runRuntime = (stay: boolean): void => {
       // keeps it reading (nothing lost).
       const end = (): void => {
         then ??= () => {
-          if (!loggingRulesPresent()) return handOver()
+          if (!runtimeNeeded()) {
+            pna.refresh()
+            return handOver()
+          }
           then = undefined
           read()
         }
@@ -94,8 +105,10 @@ export const runRuntime = (stay: boolean): void => {
         then ??= stay ? exit(SYSLOG_LOST) : handOver
       }
       let log: ReturnType<typeof packetLog>
+      let pna: ReturnType<typeof pnaGateway>
       try {
         log = packetLog(sockets.netlink, sockets.syslog, syslogLost)
+        pna = pnaGateway(sockets.netlink)
       } catch (e) {
         process.stderr.write(`legacyfw runtime: ${(e as Error).message}\n`)
         process.exit(1)
@@ -108,8 +121,11 @@ export const runRuntime = (stay: boolean): void => {
       process.on('SIGINT', stop)
       setInterval(() => {
         if (namespaceGone()) stop()
-        else if (!stay && !loggingRulesPresent()) end()
-        else log.refresh()
+        else if (!stay && !runtimeNeeded()) end()
+        else {
+          log.refresh()
+          pna.refresh()
+        }
       }, CHECK_EVERY_MS)
     },
     stay,

@@ -1,0 +1,172 @@
+// The runtime's RealAudio PNA consumer (translate/alg/raudio.ts): reads the
+// hellos iptables-nft queues, opens a hole per client UDP port the records
+// name (a map element added over netlink: spawning nft per packet made
+// verdicts slow enough for a retransmission to open a second hole), puts the
+// gateway port in the record and accepts the rewritten packet. Keeps the
+// queueing rules in iptables-nft's mangle table as the loaded modules say.
+import { ALG_TABLE } from '../translate/alg/apps.ts'
+import { decodeAlg } from '../translate/alg/state.ts'
+import {
+  GATEWAY_PORTS,
+  PNA_HOLE_MAP,
+  PNA_HOLE_SECONDS,
+  PNA_QUEUE,
+  pnaPortRecords,
+  pnaQueueRules,
+  rewriteWords,
+  tcpSegment,
+} from '../translate/alg/raudio.ts'
+import type { LoadedApp } from '../translate/alg/model.ts'
+import {
+  type NetlinkMessage,
+  NLMSG_ERROR,
+  mapElementBatch,
+  netlinkError,
+  nfqueueAccept,
+  nfqueueBindRequest,
+  queuedPacket,
+} from '../translate/packetlog/netlink.ts'
+import { runRealCommand } from './userland.ts'
+import { nftTableStore } from './store.ts'
+import { sendNetlink } from './netlink.ts'
+
+const EEXIST = 17
+/** Sequence numbers of this consumer's requests (the packet log's are 1..2). */
+const FIRST_SEQ = 0x10000
+/** A hello naming more ports than this opens holes for the first ones only. */
+const MAX_PORTS = 8
+const PORT_TRIES = 16
+/** Handled segments remembered: a retransmission gets the same rewrite and no second hole. */
+const CACHE_SIZE = 4096
+
+/** The modules the helper table holds (none when it is not there or unreadable). */
+const loadedApps = (): LoadedApp[] => {
+  try {
+    return decodeAlg(nftTableStore('ip', ALG_TABLE).read())
+  } catch {
+    return []
+  }
+}
+
+/** Is ip_masq_raudio loaded (the runtime is needed for its hellos)? */
+export const raudioLoaded = (): boolean => loadedApps().some((a) => a.app === 'raudio')
+
+const iptables = (args: readonly string[]): { status: number; stdout: string } => {
+  const r = runRealCommand('iptables-nft', ['-w', '-t', 'mangle', ...args])
+  return { status: r?.status ?? 127, stdout: r?.stdout ?? '' }
+}
+
+const QUEUE_RULE = new RegExp(`^-A FORWARD (.*--queue-num ${PNA_QUEUE} .*)$`)
+
+/** Makes the queueing rules in mangle FORWARD those the loaded modules need (none: removed). */
+export const keepQueueRules = (apps: readonly LoadedApp[]): void => {
+  const wanted = pnaQueueRules(apps)
+  const listed = iptables(['-S', 'FORWARD'])
+  const present = listed.status === 0 ? listed.stdout.split('\n').flatMap((l) => QUEUE_RULE.exec(l)?.[1] ?? []) : []
+  if (present.length === wanted.length && wanted.every((w) => present.some((p) => sameRule(p, w)))) return
+  for (let i = present.length; i > 0; i--) iptables(['-D', 'FORWARD', ...ruleWords(present[i - 1] as string)])
+  for (const rule of wanted) iptables(['-A', 'FORWARD', ...rule])
+}
+
+/** The words of a rule as `iptables -S` prints it (quoted values unquoted). */
+const ruleWords = (listed: string): string[] => [...listed.matchAll(/"([^"]*)"|(\S+)/g)].map((m) => m[1] ?? m[2] ?? '')
+/** iptables -S prints the u32 test and the labels in its own spelling: compare the ports, labels and queue. */
+const sameRule = (listed: string, wanted: readonly string[]): boolean => {
+  const words = ruleWords(listed)
+  const value = (ws: readonly string[], option: string): string | undefined => ws[ws.indexOf(option) + 1]
+  return ['--dports', '--label', '--queue-num'].every((o) => value(words, o) === value(wanted, o)) && words.includes('--queue-bypass')
+}
+
+export interface PnaGateway {
+  readonly consume: (messages: NetlinkMessage[]) => void
+  /** Keeps the queueing rules as the loaded modules say (called every few seconds). */
+  readonly refresh: () => void
+}
+
+type Holes = Map<number, number>
+
+/** Binds the PNA queue on `netlink`; throws (from `consume`) when the queue is taken. */
+export const pnaGateway = (netlink: number): PnaGateway => {
+  let seq = FIRST_SEQ
+  const waiting = new Map<number, (errno: number) => void>()
+  const cache = new Map<string, Promise<Holes>>()
+  const bindSeq = seq++
+  sendNetlink(netlink, nfqueueBindRequest(PNA_QUEUE, 0xffff, bindSeq))
+  keepQueueRules(loadedApps())
+
+  const request = (message: (s: number) => Uint8Array): Promise<number> =>
+    new Promise((resolve) => {
+      const s = seq++
+      if (seq > 0x7fffffff) seq = FIRST_SEQ + 1
+      waiting.set(s, resolve)
+      sendNetlink(netlink, message(s))
+    })
+
+  /** A gateway port for the client's `port`, reserved in the hole map for `server` only (undefined: none free). */
+  const openHole = async (server: string, client: string, port: number): Promise<number | undefined> => {
+    for (let i = 0; i < PORT_TRIES; i++) {
+      const gateway = GATEWAY_PORTS.first + Math.floor(Math.random() * GATEWAY_PORTS.count)
+      const errno = await request((s) =>
+        mapElementBatch(ALG_TABLE, PNA_HOLE_MAP, { addr: server, port: gateway }, { addr: client, port }, PNA_HOLE_SECONDS, s),
+      )
+      if (errno === 0) return gateway
+      if (errno !== EEXIST) return undefined
+    }
+    return undefined
+  }
+
+  const holesFor = async (server: string, client: string, ports: readonly number[]): Promise<Holes> => {
+    const holes: Holes = new Map()
+    for (const port of ports) {
+      const gateway = await openHole(server, client, port)
+      if (gateway !== undefined) holes.set(port, gateway)
+    }
+    return holes
+  }
+
+  const handle = async (queue: number, id: number, packet: Uint8Array): Promise<void> => {
+    const segment = tcpSegment(packet)
+    const records = segment && pnaPortRecords(packet.subarray(segment.payload, segment.end))
+    if (!segment || !records?.length) return sendNetlink(netlink, nfqueueAccept(queue, id))
+    const key = `${segment.saddr}:${segment.sport}>${segment.daddr}:${segment.dport}#${segment.seq}`
+    let holes = cache.get(key)
+    if (!holes) {
+      const ports = [...new Set(records.map((r) => r.port))].slice(0, MAX_PORTS)
+      holes = holesFor(segment.daddr, segment.saddr, ports)
+      cache.set(key, holes)
+      if (cache.size > CACHE_SIZE) cache.delete(cache.keys().next().value as string)
+    }
+    const found = await holes
+    const words = records.flatMap((r) => {
+      const gateway = found.get(r.port)
+      return gateway === undefined ? [] : [{ at: segment.payload + r.offset, value: gateway }]
+    })
+    sendNetlink(netlink, nfqueueAccept(queue, id, words.length ? rewriteWords(packet, segment.tcp, words) : undefined))
+  }
+
+  return {
+    consume: (messages) => {
+      for (const m of messages) {
+        if (m.type === NLMSG_ERROR) {
+          const errno = netlinkError(m)
+          if (m.seq === bindSeq && errno !== 0) throw new Error(`cannot bind NFQUEUE ${PNA_QUEUE} (errno ${errno})`)
+          const done = waiting.get(m.seq)
+          waiting.delete(m.seq)
+          done?.(errno)
+          continue
+        }
+        const q = queuedPacket(m)
+        // Whatever goes wrong with one packet, it is accepted (as it came) and the runtime goes on.
+        if (q && q.queue === PNA_QUEUE)
+          handle(q.queue, q.id, q.packet).catch(() => {
+            try {
+              sendNetlink(netlink, nfqueueAccept(q.queue, q.id))
+            } catch {
+              // the socket is closing
+            }
+          })
+      }
+    },
+    refresh: () => keepQueueRules(loadedApps()),
+  }
+}
