@@ -6,16 +6,7 @@
 // queueing rules in iptables-nft's mangle table as the loaded modules say.
 import { ALG_TABLE } from '../translate/alg/apps.ts'
 import { decodeAlg } from '../translate/alg/state.ts'
-import {
-  GATEWAY_PORTS,
-  PNA_HOLE_MAP,
-  PNA_HOLE_SECONDS,
-  PNA_QUEUE,
-  pnaPortRecords,
-  pnaQueueRules,
-  rewriteWords,
-  tcpSegment,
-} from '../translate/alg/raudio.ts'
+import { GATEWAY_PORTS, PNA_HOLE_MAP, PNA_HOLE_SECONDS, PNA_QUEUE, pnaQueueRules, pnaRequest, pnaRewritten } from '../translate/alg/raudio.ts'
 import type { LoadedApp } from '../translate/alg/model.ts'
 import {
   type NetlinkMessage,
@@ -33,8 +24,6 @@ import { sendNetlink } from './netlink.ts'
 const EEXIST = 17
 /** Sequence numbers of this consumer's requests (the packet log's are 1..2). */
 const FIRST_SEQ = 0x10000
-/** A hello naming more ports than this opens holes for the first ones only. */
-const MAX_PORTS = 8
 const PORT_TRIES = 16
 /** Handled segments remembered: a retransmission gets the same rewrite and no second hole. */
 const CACHE_SIZE = 4096
@@ -125,23 +114,17 @@ export const pnaGateway = (netlink: number): PnaGateway => {
   }
 
   const handle = async (queue: number, id: number, packet: Uint8Array): Promise<void> => {
-    const segment = tcpSegment(packet)
-    const records = segment && pnaPortRecords(packet.subarray(segment.payload, segment.end))
-    if (!segment || !records?.length) return sendNetlink(netlink, nfqueueAccept(queue, id))
+    const request = pnaRequest(packet)
+    if (!request) return sendNetlink(netlink, nfqueueAccept(queue, id))
+    const { segment } = request
     const key = `${segment.saddr}:${segment.sport}>${segment.daddr}:${segment.dport}#${segment.seq}`
     let holes = cache.get(key)
     if (!holes) {
-      const ports = [...new Set(records.map((r) => r.port))].slice(0, MAX_PORTS)
-      holes = holesFor(segment.daddr, segment.saddr, ports)
+      holes = holesFor(request.server, request.client, request.ports)
       cache.set(key, holes)
       if (cache.size > CACHE_SIZE) cache.delete(cache.keys().next().value as string)
     }
-    const found = await holes
-    const words = records.flatMap((r) => {
-      const gateway = found.get(r.port)
-      return gateway === undefined ? [] : [{ at: segment.payload + r.offset, value: gateway }]
-    })
-    sendNetlink(netlink, nfqueueAccept(queue, id, words.length ? rewriteWords(packet, segment.tcp, words) : undefined))
+    sendNetlink(netlink, nfqueueAccept(queue, id, pnaRewritten(packet, request, await holes)))
   }
 
   return {

@@ -22,6 +22,8 @@ export const PNA_QUEUE = 7070
 const PNA_VERSION_LIMIT = 256
 /** Record ids carrying a client UDP port: 1 audio data, 7 Robust-UDP. */
 const PORT_RECORDS = [1, 7]
+/** A hello naming more distinct ports than this opens holes for the first ones only. */
+export const PNA_MAX_PORTS = 8
 /** Where gateway ports are picked from (2.2's masquerade range). */
 export const GATEWAY_PORTS = { first: 61000, count: 4096 } as const
 
@@ -158,4 +160,33 @@ export const rewriteWords = (packet: Uint8Array, tcp: number, words: readonly { 
   out[tcp + 16] = check >> 8
   out[tcp + 17] = check & 0xff
   return out
+}
+
+/** What a queued packet asks of the runtime: holes from `server` to `client` for `ports` (the hello's records). */
+export interface PnaRequest {
+  readonly segment: TcpSegment
+  readonly records: readonly PnaPortRecord[]
+  /** The client is the packet's source and the server its destination, whatever the payload says. */
+  readonly client: string
+  readonly server: string
+  /** Distinct client ports, at most PNA_MAX_PORTS. */
+  readonly ports: readonly number[]
+}
+
+/** The request a queued IPv4 packet makes, or undefined (not a PNA hello naming a port: accepted as it is). */
+export const pnaRequest = (packet: Uint8Array): PnaRequest | undefined => {
+  const segment = tcpSegment(packet)
+  const records = segment && pnaPortRecords(packet.subarray(segment.payload, segment.end))
+  if (!segment || !records?.length) return undefined
+  const ports = [...new Set(records.map((r) => r.port))].slice(0, PNA_MAX_PORTS)
+  return { segment, records, client: segment.saddr, server: segment.daddr, ports }
+}
+
+/** The packet with each port record whose port got a hole naming its gateway port instead (undefined: nothing to change). */
+export const pnaRewritten = (packet: Uint8Array, request: PnaRequest, holes: ReadonlyMap<number, number>): Uint8Array | undefined => {
+  const words = request.records.flatMap((r) => {
+    const gateway = holes.get(r.port)
+    return gateway === undefined ? [] : [{ at: request.segment.payload + r.offset, value: gateway }]
+  })
+  return words.length ? rewriteWords(packet, request.segment.tcp, words) : undefined
 }
