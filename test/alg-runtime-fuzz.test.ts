@@ -93,8 +93,13 @@ t.test('PNA hellos inside real packets: holes only for the client, from its own 
     }
     rewritten++
     const changed = [...out.keys()].filter((k) => out[k] !== p[k])
-    const allowed = new Set([36, 37, ...request.records.flatMap((r) => [request.segment.payload + r.offset, request.segment.payload + r.offset + 1])])
-    if (out.length !== p.length || changed.some((k) => !allowed.has(k))) problems.push(`${where(f)}: bytes changed outside the port words: ${changed}`)
+    const allowed = new Set([
+      36,
+      37,
+      ...request.records.flatMap((r) => [request.segment.payload + r.offset, request.segment.payload + r.offset + 1]),
+    ])
+    if (out.length !== p.length || changed.some((k) => !allowed.has(k)))
+      problems.push(`${where(f)}: bytes changed outside the port words: ${changed}`)
     if (tcpCheck(out, 20) !== 0) problems.push(`${where(f)}: the rewritten packet's TCP checksum is wrong`)
     const after = pnaPortRecords(out.subarray(request.segment.payload)) ?? []
     if (records.some((r, k) => after[k]?.port !== (holes.get(r.port) ?? r.port)))

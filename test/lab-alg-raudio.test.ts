@@ -13,13 +13,15 @@ import { spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { GW_WAN, type Lab, WAN, withLab } from './helpers/lab.ts'
+import { GW_WAN, LAN_ADDRS, type Lab, WAN, withLab } from './helpers/lab.ts'
 import { requireRootAndNft } from './helpers/netns.ts'
 import { APPLY, gatewayScript, offloadOff, resetGateway } from './helpers/alg-lab.ts'
 import { GATEWAY, MASQ_ONLY } from './helpers/alg-peers/checks.ts'
 import { EXCHANGES, type Exchange, labPair } from './helpers/alg-peers/run.ts'
 import { projectPath } from '../src/runtime/project.ts'
-import { GATEWAY_PORTS } from '../src/translate/alg/raudio.ts'
+import { GATEWAY_PORTS, PNA_HOLE_MAP } from '../src/translate/alg/raudio.ts'
+import { ALG_TABLE } from '../src/translate/alg/apps.ts'
+import { fuzzPayloads } from './helpers/alg-peers/fuzz-payloads.ts'
 
 const missing =
   requireRootAndNft() ?? (spawnSync('ethtool', ['--version']).status === 0 ? undefined : 'these tests need ethtool (apt-get install ethtool)')
@@ -79,6 +81,40 @@ const throughModule = async (t: Tap, lab: Lab, x: Exchange): Promise<void> => {
   }
 }
 
+const FUZZ_SEED = 20000101
+const FUZZ_COUNT = 150
+const SENDERS = [LAN_ADDRS[0], LAN_ADDRS[1]]
+
+const runtimeRunning = (lab: Lab): boolean => /@legacyfw-runtime@*$/m.test(lab.exec('gw', ['cat', '/proc/net/unix']).stdout)
+
+/** The hole map's elements: key server . gateway port, value client . port. */
+const holes = (lab: Lab): { server: string; client: string }[] => {
+  const r = lab.exec('gw', ['nft', '-j', 'list', 'map', 'ip', ALG_TABLE, PNA_HOLE_MAP])
+  const map = (JSON.parse(r.stdout) as { nftables: { map?: { elem?: unknown[] } }[] }).nftables.find((o) => o.map)?.map
+  type Concat = { concat: [string, number] }
+  return ((map?.elem ?? []) as [Concat | { elem: { val: Concat } }, Concat][]).map(([k, v]) => {
+    const key = 'concat' in k ? k : k.elem.val
+    return { server: key.concat[0], client: v.concat[0] }
+  })
+}
+
+/** Valid, hostile, mutated and random PNA hellos from two lan hosts through the runtime: it survives, every hole goes to the host that sent the hello. */
+const hostileHellos = async (t: Tap, lab: Lab): Promise<void> => {
+  const sink = await lab.serve('wan', { tcp: [7070] }, 60)
+  const lines = fuzzPayloads('pna', FUZZ_SEED, FUZZ_COUNT).map((p, i) => `${SENDERS[i % 2]} ${p.bytes.toString('hex')}`)
+  const r = lab.exec('lan', [process.execPath, join(import.meta.dirname, 'helpers', 'send-payloads.mjs'), WAN, '7070'], `${lines.join('\n')}\n`)
+  sink.stop()
+  t.match(r.stdout, /"sent":\d+/, 'the payloads were sent', { stderr: r.stderr })
+  t.ok(runtimeRunning(lab), 'the runtime still runs')
+  const opened = holes(lab)
+  t.ok(opened.length > 0, `the valid hellos opened holes (${opened.length})`)
+  t.same(
+    opened.filter((h) => h.server !== WAN || !SENDERS.includes(h.client as (typeof SENDERS)[number])),
+    [],
+    'every hole is from the server to the lan host that sent the hello',
+  )
+}
+
 if (missing) t.fail(missing)
 else
   for (const [how, apply] of APPLY)
@@ -99,6 +135,8 @@ else
           const service = how.startsWith('legacyfw run') ? undefined : lab.background('gw', [projectPath('bin', 'legacyfw'), 'runtime'])
           t.ok(await waitFor(() => queueRules(lab) === 2, 8000), 'the runtime queues the hellos of masqueraded connections (iptables-nft, bypass)')
           await throughModule(t, lab, await EXCHANGES.pna(labPair(lab)))
+          await t.test('hostile hellos', async (t) => hostileHellos(t, lab))
+          await t.test('a hello after them', async (t) => throughModule(t, lab, await EXCHANGES.pna(labPair(lab))))
           service?.kill('SIGTERM')
         })
       })
