@@ -131,16 +131,21 @@ const helloLatencies = async () => {
   dump.kill('SIGINT')
   await new Promise((r) => dump.on('close', r))
   const text = readFileSync(file, 'utf8')
-  const seen = new Map()
-  const out = []
+  // From a segment's first time in to its first time out; a hello sent again (no verdict within the RTO) counts from its first sending.
+  const firstIn = new Map()
+  const firstOut = new Map()
+  let resent = 0
   for (const l of text.split('\n')) {
     const m = /^(\d+\.\d+) (\S+)\s+(In|Out) .* seq (\d+:\d+)/.exec(l)
     if (!m) continue
     const [, at, , dir, seq] = m
-    if (dir === 'In') seen.set(seq, Number(at))
-    else if (seen.has(seq)) out.push((Number(at) - seen.get(seq)) * 1000)
+    const first = dir === 'In' ? firstIn : firstOut
+    if (first.has(seq)) resent += dir === 'In' ? 1 : 0
+    else first.set(seq, Number(at))
   }
-  return { sent: JSON.parse(sent.trim()), latencies: out }
+  const out = [...firstIn].flatMap(([seq, at]) => (firstOut.has(seq) ? [(firstOut.get(seq) - at) * 1000] : []))
+  const lost = firstIn.size - out.length
+  return { sent: JSON.parse(sent.trim()), latencies: out, resent, lost }
 }
 
 const pna = async () => {
@@ -160,14 +165,16 @@ const pna = async () => {
       for (let i = 0; i < 100 && !must(inNs('gw', ['iptables-nft', '-w', '-t', 'mangle', '-S', 'FORWARD'])).includes('NFQUEUE'); i++)
         await sleep(100)
     }
-    const { sent, latencies } = await helloLatencies()
-    rows.push([name, sent.sent, latencies.length, percentile(latencies, 50), percentile(latencies, 99), Math.max(...latencies)])
+    const { sent, latencies, resent, lost } = await helloLatencies()
+    rows.push([name, sent.sent, latencies.length, resent, lost, percentile(latencies, 50), percentile(latencies, 99), Math.max(...latencies)])
   }
   sink.kill('SIGKILL')
   console.log(`PNA hello time in the gateway (ms), ${HELLOS} hellos, one connection each:`)
-  console.log('  gateway               sent  timed  p50     p99     max')
-  for (const [name, sent, n, p50, p99, max] of rows)
-    console.log(`  ${name.padEnd(20)}  ${String(sent).padEnd(4)}  ${String(n).padEnd(5)}  ${ms(p50).padEnd(6)}  ${ms(p99).padEnd(6)}  ${ms(max)}`)
+  console.log('  gateway               sent  timed  resent  never out  p50     p99     max')
+  for (const [name, sent, n, resent, lost, p50, p99, max] of rows)
+    console.log(
+      `  ${name.padEnd(20)}  ${String(sent).padEnd(4)}  ${String(n).padEnd(5)}  ${String(resent).padEnd(6)}  ${String(lost).padEnd(9)}  ${ms(p50).padEnd(6)}  ${ms(p99).padEnd(6)}  ${ms(max)}`,
+    )
 }
 
 const FTP_CLIENT = `

@@ -89,10 +89,11 @@ const USAGE = `usage: legacyfw demo
              modprobe.d: install ip_masq_ftp /usr/sbin/legacyfw modprobe
              ip_masq_ftp $CMDLINE_OPTS
   runtime    serve this network namespace in the foreground (what
-             legacyfw-runtime.service runs; ipchains and ipfwadm start it in
-             the background when a logging rule appears): print each packet
-             a -l/-o rule logs as Linux 2.2/2.0 did, to syslog (kern.info, tag
-             kernel); ends when no logging rule is left
+             legacyfw-runtime.service runs; ipchains, ipfwadm and modprobe
+             start it in the background when a logging rule appears or
+             ip_masq_raudio is loaded): print each packet a -l/-o rule logs
+             as Linux 2.2/2.0 did, to syslog (kern.info, tag kernel), and
+             rewrite the RealAudio PNA hellos ip_masq_raudio queues
              --syslog PATH          the syslog socket (default /dev/log)
 `
 

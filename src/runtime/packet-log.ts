@@ -2,13 +2,13 @@
 // group becomes the old kernel's line (translate/packetlog/lines.ts), sent as
 // one syslog datagram (kern.info, tag "kernel"), or, without a syslog socket,
 // written to /dev/kmsg (docs/divergences.md).
-import { execFileSync } from 'node:child_process'
+import { execFile, execFileSync } from 'node:child_process'
 import { openSync, writeSync } from 'node:fs'
 import { LOG_GROUP, logLine, syslogDatagram } from '../translate/packetlog/lines.ts'
 import { type NetlinkMessage, NLMSG_ERROR, loggedPacket, netlinkError, nflogBindRequest } from '../translate/packetlog/netlink.ts'
 import { TABLE_NAME as IPCHAINS_TABLE } from '../translate/ipchains/render.ts'
 import { TABLE_NAME as IPFWADM_TABLE } from '../translate/ipfwadm/render.ts'
-import { runNft } from './nft.ts'
+import { type NftResult, runNft, runNftAsync } from './nft.ts'
 import { sendNetlink } from './netlink.ts'
 
 // The IP header with the most options (60 bytes) and the first 14 bytes of
@@ -16,18 +16,30 @@ import { sendNetlink } from './netlink.ts'
 const COPY_RANGE = 74
 const GROUPS = [LOG_GROUP.ipchains, LOG_GROUP.ipfwadm]
 
-/** Does an owned table hold a rule logging to the runtime's groups? */
-export const loggingRulesPresent = (): boolean =>
-  [IPCHAINS_TABLE, IPFWADM_TABLE].some((table) => {
-    const { status, stdout } = runNft(['list', 'table', 'ip', table])
-    return status === 0 && GROUPS.some((g) => new RegExp(`\\blog prefix "[^"]*" group ${g}\\b`).test(stdout))
-  })
+const LOGGING_TABLES = [IPCHAINS_TABLE, IPFWADM_TABLE]
+const logsToGroups = ({ status, stdout }: NftResult): boolean =>
+  status === 0 && GROUPS.some((g) => new RegExp(`\\blog prefix "[^"]*" group ${g}\\b`).test(stdout))
 
+/** Does an owned table hold a rule logging to the runtime's groups? */
+export const loggingRulesPresent = (): boolean => LOGGING_TABLES.some((table) => logsToGroups(runNft(['list', 'table', 'ip', table])))
+
+/** The same, without blocking (the runtime's periodic look). */
+export const loggingRulesPresentAsync = async (): Promise<boolean> =>
+  (await Promise.all(LOGGING_TABLES.map((table) => runNftAsync(['list', 'table', 'ip', table])))).some(logsToGroups)
+
+const namesOf = (json: string): Map<number, string> => {
+  try {
+    const links = JSON.parse(json) as { ifindex: number; ifname: string }[]
+    return new Map(links.map((l) => [l.ifindex, l.ifname]))
+  } catch {
+    return new Map()
+  }
+}
+const LINKS = ['-j', 'link', 'show']
 /** Interface names by index, as `ip -j link` lists them in this namespace. */
 const interfaceNames = (): Map<number, string> => {
   try {
-    const links = JSON.parse(execFileSync('ip', ['-j', 'link', 'show'], { encoding: 'utf8' })) as { ifindex: number; ifname: string }[]
-    return new Map(links.map((l) => [l.ifindex, l.ifname]))
+    return namesOf(execFileSync('ip', LINKS, { encoding: 'utf8' }))
   } catch {
     return new Map()
   }
@@ -99,8 +111,10 @@ export const packetLog = (netlink: number, syslog: number | undefined, syslogLos
         if (line !== undefined) write(line)
       }
     },
-    refresh: () => {
-      names = interfaceNames()
-    },
+    // Without blocking: queued packets may be waiting on this process.
+    refresh: () =>
+      void execFile('ip', LINKS, { encoding: 'utf8' }, (err, stdout) => {
+        if (!err) names = namesOf(stdout)
+      }),
   }
 }

@@ -4,6 +4,7 @@
 // verdicts slow enough for a retransmission to open a second hole), puts the
 // gateway port in the record and accepts the rewritten packet. Keeps the
 // queueing rules in iptables-nft's mangle table as the loaded modules say.
+import { execFile } from 'node:child_process'
 import { ALG_TABLE } from '../translate/alg/apps.ts'
 import { decodeAlg } from '../translate/alg/state.ts'
 import { GATEWAY_PORTS, PNA_HOLE_MAP, PNA_HOLE_SECONDS, PNA_QUEUE, pnaQueueRules, pnaRequest, pnaRewritten } from '../translate/alg/raudio.ts'
@@ -19,6 +20,8 @@ import {
 } from '../translate/packetlog/netlink.ts'
 import { runRealCommand } from './userland.ts'
 import { nftTableStore } from './store.ts'
+import { runNftAsync } from './nft.ts'
+import { kernelTableFromJson } from '../translate/nft/kernel-table.ts'
 import { sendNetlink } from './netlink.ts'
 
 const EEXIST = 17
@@ -37,20 +40,41 @@ const loadedApps = (): LoadedApp[] => {
   }
 }
 
-/** Is ip_masq_raudio loaded (the runtime is needed for its hellos)? */
-export const raudioLoaded = (): boolean => loadedApps().some((a) => a.app === 'raudio')
+/** The same, without blocking (the runtime's periodic look). */
+export const loadedAppsAsync = async (): Promise<LoadedApp[]> => {
+  const r = await runNftAsync(['-j', 'list', 'table', 'ip', ALG_TABLE])
+  try {
+    return r.status === 0 ? decodeAlg(kernelTableFromJson(JSON.parse(r.stdout), 'ip', ALG_TABLE)) : []
+  } catch {
+    return []
+  }
+}
 
+/** Do the loaded modules include ip_masq_raudio? */
+export const raudioLoadedIn = (apps: readonly LoadedApp[]): boolean => apps.some((a) => a.app === 'raudio')
+
+/** Is ip_masq_raudio loaded (the runtime is needed for its hellos)? */
+export const raudioLoaded = (): boolean => raudioLoadedIn(loadedApps())
+
+const IPTABLES = ['iptables-nft', '-w', '-t', 'mangle']
 const iptables = (args: readonly string[]): { status: number; stdout: string } => {
-  const r = runRealCommand('iptables-nft', ['-w', '-t', 'mangle', ...args])
+  const [tool, ...head] = IPTABLES
+  const r = runRealCommand(tool as string, [...head, ...args])
   return { status: r?.status ?? 127, stdout: r?.stdout ?? '' }
 }
+/** `iptables -S FORWARD` without blocking (the periodic look); a change is rare and made synchronously. */
+const listedAsync = (): Promise<{ status: number; stdout: string }> =>
+  new Promise((resolve) =>
+    execFile(IPTABLES[0] as string, [...IPTABLES.slice(1), '-S', 'FORWARD'], { encoding: 'utf8' }, (err, stdout) =>
+      resolve({ status: err ? 1 : 0, stdout }),
+    ),
+  )
 
 const QUEUE_RULE = new RegExp(`^-A FORWARD (.*--queue-num ${PNA_QUEUE} .*)$`)
 
 /** Makes the queueing rules in mangle FORWARD those the loaded modules need (none: removed). */
-export const keepQueueRules = (apps: readonly LoadedApp[]): void => {
+export const keepQueueRules = (apps: readonly LoadedApp[], listed = iptables(['-S', 'FORWARD'])): void => {
   const wanted = pnaQueueRules(apps)
-  const listed = iptables(['-S', 'FORWARD'])
   const present = listed.status === 0 ? listed.stdout.split('\n').flatMap((l) => QUEUE_RULE.exec(l)?.[1] ?? []) : []
   if (present.length === wanted.length && wanted.every((w) => present.some((p) => sameRule(p, w)))) return
   for (let i = present.length; i > 0; i--) iptables(['-D', 'FORWARD', ...ruleWords(present[i - 1] as string)])
@@ -68,8 +92,10 @@ const sameRule = (listed: string, wanted: readonly string[]): boolean => {
 
 export interface PnaGateway {
   readonly consume: (messages: NetlinkMessage[]) => void
-  /** Keeps the queueing rules as the loaded modules say (called every few seconds). */
-  readonly refresh: () => void
+  /** Keeps the queueing rules as the loaded modules say (called every few seconds, without blocking). */
+  readonly refresh: (apps: readonly LoadedApp[]) => void
+  /** The same at once (the runtime ends). */
+  readonly refreshNow: () => void
 }
 
 type Holes = Map<number, number>
@@ -140,8 +166,9 @@ export const pnaGateway = (netlink: number): PnaGateway => {
         }
         const q = queuedPacket(m)
         // Whatever goes wrong with one packet, it is accepted (as it came) and the runtime goes on.
+        // A copy: the read loop reuses its buffer while the holes are added.
         if (q && q.queue === PNA_QUEUE)
-          handle(q.queue, q.id, q.packet).catch(() => {
+          handle(q.queue, q.id, Uint8Array.from(q.packet)).catch(() => {
             try {
               sendNetlink(netlink, nfqueueAccept(q.queue, q.id))
             } catch {
@@ -150,6 +177,7 @@ export const pnaGateway = (netlink: number): PnaGateway => {
           })
       }
     },
-    refresh: () => keepQueueRules(loadedApps()),
+    refresh: (apps) => void listedAsync().then((listed) => keepQueueRules(apps, listed)),
+    refreshNow: () => keepQueueRules(loadedApps()),
   }
 }

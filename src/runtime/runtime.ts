@@ -9,9 +9,10 @@
 // loaded (it ends when neither is left), or in the foreground by legacyfw-runtime.service (it serves until
 // stopped); either ends when its namespace is gone.
 import { spawn } from 'node:child_process'
+import { setPriority } from 'node:os'
 import { closeSocket, inheritedSockets, readNetlink, withNetfilterSockets } from './netlink.ts'
-import { loggingRulesPresent, packetLog } from './packet-log.ts'
-import { pnaGateway, raudioLoaded } from './pna.ts'
+import { loggingRulesPresent, loggingRulesPresentAsync, packetLog } from './packet-log.ts'
+import { loadedAppsAsync, pnaGateway, raudioLoaded, raudioLoadedIn } from './pna.ts'
 import { projectPath } from './project.ts'
 import { CHECK_EVERY_MS, holdResident, startResident } from './resident.ts'
 
@@ -52,11 +53,26 @@ export const runtimeForeground = (): Promise<number> =>
 const SYSLOG_LOST = 75
 
 /**
+ * Queued packets wait on this process (a PNA hello is held until its
+ * verdict): on a busy host it runs before ordinary processes. Done first,
+ * so that the thread pool reading the socket inherits it.
+ */
+const raisePriority = (): void => {
+  try {
+    setPriority(RUNTIME_NICE)
+  } catch {
+    // not root: ordinary priority
+  }
+}
+const RUNTIME_NICE = -10
+
+/**
  * The runtime itself (dist/entry-runtime.cjs, started through perl). Without
  * `stay` it ends when nothing needs it (no logging rule, no ip_masq_raudio), and hands over to a new one
  * (which perl connects to syslog again) when the syslog socket went away.
  */
 export const runRuntime = (stay: boolean): void => {
+  raisePriority()
   const sockets = inheritedSockets()
   if (!sockets) {
     process.stderr.write('legacyfw runtime: started without its netlink socket\n')
@@ -93,7 +109,7 @@ export const runRuntime = (stay: boolean): void => {
       const end = (): void => {
         then ??= () => {
           if (!runtimeNeeded()) {
-            pna.refresh()
+            pna.refreshNow()
             return handOver()
           }
           then = undefined
@@ -119,13 +135,18 @@ export const runRuntime = (stay: boolean): void => {
       }
       process.on('SIGTERM', stop)
       process.on('SIGINT', stop)
+      // The periodic look runs nft without blocking: queued packets wait on this process.
+      let looking = false
       setInterval(() => {
-        if (namespaceGone()) stop()
-        else if (!stay && !runtimeNeeded()) end()
-        else {
+        if (namespaceGone()) return stop()
+        if (looking) return
+        looking = true
+        void Promise.all([loggingRulesPresentAsync(), loadedAppsAsync()]).then(([logging, apps]) => {
+          looking = false
+          if (!stay && !logging && !raudioLoadedIn(apps)) return end()
           log.refresh()
-          pna.refresh()
-        }
+          pna.refresh(apps)
+        })
       }, CHECK_EVERY_MS)
     },
     stay,
