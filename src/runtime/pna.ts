@@ -117,26 +117,22 @@ export const pnaGateway = (netlink: number): PnaGateway => {
       sendNetlink(netlink, message(s))
     })
 
-  /** A gateway port for the client's `port`, reserved in the hole map for `server` only (undefined: none free). */
-  const openHole = async (server: string, client: string, port: number): Promise<number | undefined> => {
-    for (let i = 0; i < PORT_TRIES; i++) {
-      const gateway = GATEWAY_PORTS.first + Math.floor(Math.random() * GATEWAY_PORTS.count)
-      const errno = await request((s) =>
-        mapElementBatch(ALG_TABLE, PNA_HOLE_MAP, { addr: server, port: gateway }, { addr: client, port }, PNA_HOLE_SECONDS, s),
-      )
-      if (errno === 0) return gateway
-      if (errno !== EEXIST) return undefined
-    }
-    return undefined
-  }
-
+  /**
+   * A gateway port for each of the client's `ports`, reserved in the hole
+   * map for `server` only, all in one transaction (its commit is most of a
+   * verdict's time); a port taken means other ports are picked for all.
+   * None when no free set was found or the map is gone.
+   */
   const holesFor = async (server: string, client: string, ports: readonly number[]): Promise<Holes> => {
-    const holes: Holes = new Map()
-    for (const port of ports) {
-      const gateway = await openHole(server, client, port)
-      if (gateway !== undefined) holes.set(port, gateway)
+    for (let i = 0; i < PORT_TRIES; i++) {
+      const holes: Holes = new Map(ports.map((port) => [port, GATEWAY_PORTS.first + Math.floor(Math.random() * GATEWAY_PORTS.count)]))
+      if (new Set(holes.values()).size < ports.length) continue
+      const elements = [...holes].map(([port, gateway]) => ({ key: { addr: server, port: gateway }, value: { addr: client, port } }))
+      const errno = await request((s) => mapElementBatch(ALG_TABLE, PNA_HOLE_MAP, elements, PNA_HOLE_SECONDS, s))
+      if (errno === 0) return holes
+      if (errno !== EEXIST) break
     }
-    return holes
+    return new Map()
   }
 
   const handle = async (queue: number, id: number, packet: Uint8Array): Promise<void> => {

@@ -203,20 +203,27 @@ export interface AddrPort {
   readonly port: number
 }
 
+/** One map element: key and value. */
+export interface MapElement {
+  readonly key: AddrPort
+  readonly value: AddrPort
+}
+
 /**
- * The batch adding `key : value` to the map `set` of table `ip table`
- * with `timeoutSeconds`, failing (EEXIST, acknowledged with `seq`) when
- * the key is there already.
+ * The batch adding `elements` to the map `set` of table `ip table` with
+ * `timeoutSeconds` in one transaction (one commit), failing as a whole
+ * (EEXIST, acknowledged with `seq`) when a key is there already.
  */
-export const mapElementBatch = (table: string, set: string, key: AddrPort, value: AddrPort, timeoutSeconds: number, seq: number): Uint8Array => {
+export const mapElementBatch = (table: string, set: string, elements: readonly MapElement[], timeoutSeconds: number, seq: number): Uint8Array => {
   const batch = (type: number): number[] => message(type, NLM_F_REQUEST, seq, [0, 0, ...be16(NFNL_SUBSYS_NFTABLES)])
   const data = (v: AddrPort): number[][] => [attribute(NFTA_DATA_VALUE, concatenation([ipv4(v.addr), be16(v.port)]))]
   const ms = timeoutSeconds * 1000
-  const element = nested(NFTA_LIST_ELEM, [
-    nested(NFTA_SET_ELEM.KEY, data(key)),
-    nested(NFTA_SET_ELEM.DATA, data(value)),
-    attribute(NFTA_SET_ELEM.TIMEOUT, [...be32(Math.floor(ms / 2 ** 32)), ...be32(ms >>> 0)]),
-  ])
+  const element = ({ key, value }: MapElement): number[] =>
+    nested(NFTA_LIST_ELEM, [
+      nested(NFTA_SET_ELEM.KEY, data(key)),
+      nested(NFTA_SET_ELEM.DATA, data(value)),
+      attribute(NFTA_SET_ELEM.TIMEOUT, [...be32(Math.floor(ms / 2 ** 32)), ...be32(ms >>> 0)]),
+    ])
   const body = [
     2, // NFPROTO_IPV4
     0,
@@ -224,7 +231,7 @@ export const mapElementBatch = (table: string, set: string, key: AddrPort, value
     0,
     ...attribute(NFTA_SET_ELEM_LIST.TABLE, cString(table)),
     ...attribute(NFTA_SET_ELEM_LIST.SET, cString(set)),
-    ...nested(NFTA_SET_ELEM_LIST.ELEMENTS, [element]),
+    ...nested(NFTA_SET_ELEM_LIST.ELEMENTS, elements.map(element)),
   ]
   const flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL
   return Uint8Array.from([
