@@ -5,12 +5,12 @@
 // where the old hook saw it (input: as it arrived; forward: as it arrived,
 // TTL lowered; output: as it left, masqueraded).
 import t from 'tap'
-import { spawnSync } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { GW_WAN, type Lab, WAN, withLab } from './helpers/lab.ts'
-import { requireRootAndNft } from './helpers/netns.ts'
+import { inNetns, requireRootAndNft, withNetns, withoutTapLoader } from './helpers/netns.ts'
 import { type SyslogSocket, capture, expected20, expected22, kernelLine, syslogSocket } from './helpers/packetlog.ts'
 
 type TapTest = Parameters<Parameters<typeof t.test>[0]>[0]
@@ -277,6 +277,74 @@ t.test('packet log lines of both tools from the runtime', { timeout: 180_000 }, 
   } finally {
     if (saved === undefined) delete process.env['LEGACYFW_SYSLOG']
     else process.env['LEGACYFW_SYSLOG'] = saved
+    log.stop()
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+t.test('legacyfw runtime in the foreground (the service) serves until stopped', { timeout: 60_000 }, async (t) => {
+  const missing = requireRootAndNft()
+  if (missing) return t.fail(missing)
+  const dir = mkdtempSync(join(tmpdir(), 'lfw-plog-'))
+  const log = await syslogSocket(dir)
+  const bin = (name: string) => join(import.meta.dirname, '..', 'bin', name)
+  try {
+    await withNetns('plog', async (ns) => {
+      inNetns(ns, ['ip', 'link', 'set', 'lo', 'up'])
+      const service = spawn('ip', ['netns', 'exec', ns, ...withoutTapLoader([bin('legacyfw'), 'runtime', '--syslog', log.path])], {
+        stdio: 'ignore',
+      })
+      const exited = new Promise<number | null>((resolve) => service.on('exit', (code) => resolve(code)))
+      await new Promise((r) => setTimeout(r, 3000))
+      t.equal(service.exitCode, null, 'still serving after 3 s without a logging rule')
+      const add = inNetns(ns, ['env', `LEGACYFW_SYSLOG=${log.path}`, bin('ipchains'), '-A', 'input', '-i', 'lo', '-p', 'icmp', '-l'])
+      t.equal(add.status, 0, 'a logging rule added')
+      inNetns(ns, ['ping', '-c', '1', '-W', '1', '127.0.0.1'])
+      await new Promise((r) => setTimeout(r, 500))
+      const lines = log.datagrams().map(kernelLine)
+      t.match(lines[0], /^Packet log: input - lo PROTO=1 127\.0\.0\.1:8 127\.0\.0\.1:0 L=84 S=0x00 I=\d+ F=0x4000 T=64 \(#1\)$/, 'its line')
+      service.kill('SIGTERM')
+      t.equal(await exited, 0, 'SIGTERM ends it with status 0')
+    })
+  } finally {
+    log.stop()
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+t.test('legacyfw run and ipchains-restore start the runtime for the logging rules they leave', { timeout: 90_000 }, async (t) => {
+  const missing = requireRootAndNft()
+  if (missing) return t.fail(missing)
+  const dir = mkdtempSync(join(tmpdir(), 'lfw-plog-'))
+  const log = await syslogSocket(dir)
+  const bin = (name: string) => join(import.meta.dirname, '..', 'bin', name)
+  const env = ['env', `LEGACYFW_SYSLOG=${log.path}`]
+  const running = (ns: string) => /@legacyfw-runtime@*$/m.test(inNetns(ns, ['cat', '/proc/net/unix']).stdout)
+  const pingLine = async (ns: string, pattern: RegExp, what: string) => {
+    const before = log.datagrams().length
+    inNetns(ns, ['ping', '-c', '1', '-W', '1', '127.0.0.1'])
+    await new Promise((r) => setTimeout(r, 500))
+    t.match(kernelLine(log.datagrams()[before] ?? ''), pattern, what)
+  }
+  try {
+    await withNetns('plog-run', async (ns) => {
+      inNetns(ns, ['ip', 'link', 'set', 'lo', 'up'])
+      const script = join(dir, 'rc.firewall')
+      writeFileSync(script, 'ipchains -N icmpin\nipchains -A input -p icmp -j icmpin\nipchains -A icmpin -p icmp -j ACCEPT -l\n')
+      const r = inNetns(ns, [...env, bin('legacyfw'), 'run', script])
+      t.equal(r.status, 0, 'legacyfw run', { stderr: r.stderr })
+      t.ok(await waitFor(() => running(ns), 3000), 'the runtime runs after the script')
+      await pingLine(ns, /^Packet log: icmpin ACCEPT lo PROTO=1 127\.0\.0\.1:8 127\.0\.0\.1:0 .* \(#1\)$/, 'the line of the rule the script left')
+    })
+    await withNetns('plog-restore', async (ns) => {
+      inNetns(ns, ['ip', 'link', 'set', 'lo', 'up'])
+      const saved = ':input ACCEPT\n:forward ACCEPT\n:output ACCEPT\n-A input -s 0.0.0.0/0.0.0.0 -d 0.0.0.0/0.0.0.0 -p 1 -j DENY -l\n'
+      const r = inNetns(ns, [...env, bin('ipchains-restore')], saved)
+      t.equal(r.status, 0, 'ipchains-restore', { stderr: r.stderr })
+      t.ok(await waitFor(() => running(ns), 3000), 'the runtime runs after the restore')
+      await pingLine(ns, /^Packet log: input DENY lo PROTO=1 127\.0\.0\.1:8 127\.0\.0\.1:0 .* \(#1\)$/, 'the line of the restored rule')
+    })
+  } finally {
     log.stop()
     rmSync(dir, { recursive: true, force: true })
   }

@@ -170,10 +170,12 @@ else {
           const live = await runScript(liveNs, path)
           t.ok(live.started, live.stderr)
           const trace = join(tmp, `${name.replace(/\W+/g, '-')}.trace`)
-          // The -V watcher lives as long as the namespace (strace -f would wait for it): such a script runs untraced.
+          // The -V watcher and the runtime (for logging rules) live as long as the namespace, or the
+          // rules (strace -f would wait for them): such a script runs untraced.
           const via = / -V /.test(text)
+          const logs = /\blog prefix "[^"]*" group (20|22)\b/.test(inNetns(liveNs, ['nft', 'list', 'ruleset']).stdout)
           const run = inNetns(runNs, [
-            ...(via ? [] : ['strace', '-f', '-qq', '-e', 'trace=execve', '-e', 'signal=none', '-o', trace]),
+            ...(via || logs ? [] : ['strace', '-f', '-qq', '-e', 'trace=execve', '-e', 'signal=none', '-o', trace]),
             LEGACYFW,
             'run',
             path,
@@ -185,6 +187,15 @@ else {
           t.same(listings(runNs), listings(liveNs), 'the same listings')
           if (via) {
             t.ok(inNetns(runNs, ['grep', '-q', '@legacyfw-via-watch', '/proc/net/unix']).status === 0, 'the -V watcher runs, as after live ipfwadm')
+            return
+          }
+          if (logs) {
+            const runtime = async (): Promise<boolean> => {
+              for (let i = 0; i < 30; i++, await new Promise((r) => setTimeout(r, 100)))
+                if (inNetns(runNs, ['grep', '-q', '@legacyfw-runtime', '/proc/net/unix']).status === 0) return true
+              return false
+            }
+            t.ok(await runtime(), 'the runtime runs, as after live ipchains -l')
             return
           }
           const execs = readFileSync(trace, 'utf8')

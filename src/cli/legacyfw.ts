@@ -93,7 +93,8 @@ const USAGE = `usage: legacyfw demo
              start it in the background when a logging rule appears or
              ip_masq_raudio is loaded): print each packet a -l/-o rule logs
              as Linux 2.2/2.0 did, to syslog (kern.info, tag kernel), and
-             rewrite the RealAudio PNA hellos ip_masq_raudio queues
+             rewrite the RealAudio PNA hellos ip_masq_raudio queues, until
+             stopped
              --syslog PATH          the syslog socket (default /dev/log)
 `
 

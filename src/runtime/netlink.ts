@@ -29,6 +29,23 @@ exec { $cmd[0] } @cmd or die "legacyfw runtime: exec: $!\\n";
 /** The command line starting `argv` with the sockets open: perl opens them and execs `argv`. */
 export const withNetfilterSockets = (syslogPath: string, argv: readonly string[]): string[] => ['perl', '-e', PERL, syslogPath, ...argv]
 
+/**
+ * What serves one netfilter subsystem in the runtime (NFLOG: packet-log.ts).
+ * Each gets every datagram's messages and ignores those of the others (its
+ * requests carry sequence numbers of its own).
+ */
+export interface NetlinkConsumer {
+  readonly consume: (messages: NetlinkMessage[]) => void
+  /** Does an owned table hold anything for it to serve? (The last look before the runtime ends.) */
+  readonly needed: () => boolean
+  /**
+   * Called every few seconds while the runtime runs: brings what it keeps
+   * up to date and says whether it is still needed, without blocking
+   * (queued packets wait on this process).
+   */
+  readonly refresh: () => Promise<boolean>
+}
+
 export interface NetfilterSockets {
   readonly netlink: number
   /** The connected syslog socket, or undefined when none could be connected. */

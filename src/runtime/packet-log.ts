@@ -5,26 +5,28 @@
 import { execFile, execFileSync } from 'node:child_process'
 import { openSync, writeSync } from 'node:fs'
 import { LOG_GROUP, logLine, syslogDatagram } from '../translate/packetlog/lines.ts'
-import { type NetlinkMessage, NLMSG_ERROR, loggedPacket, netlinkError, nflogBindRequest } from '../translate/packetlog/netlink.ts'
+import { NLMSG_ERROR, loggedPacket, netlinkError, nflogBindRequest } from '../translate/packetlog/netlink.ts'
 import { TABLE_NAME as IPCHAINS_TABLE } from '../translate/ipchains/render.ts'
 import { TABLE_NAME as IPFWADM_TABLE } from '../translate/ipfwadm/render.ts'
 import { type NftResult, runNft, runNftAsync } from './nft.ts'
-import { sendNetlink } from './netlink.ts'
+import { type NetlinkConsumer, sendNetlink } from './netlink.ts'
 
 // The IP header with the most options (60 bytes) and the first 14 bytes of
 // TCP (ports and flags): all a line shows.
 const COPY_RANGE = 74
-const GROUPS = [LOG_GROUP.ipchains, LOG_GROUP.ipfwadm]
+const GROUPS: readonly number[] = [LOG_GROUP.ipchains, LOG_GROUP.ipfwadm]
+// The bind requests' sequence numbers: 0x10000 + group (acknowledged in consume).
+const BIND_SEQ = 0x10000
 
 const LOGGING_TABLES = [IPCHAINS_TABLE, IPFWADM_TABLE]
 const logsToGroups = ({ status, stdout }: NftResult): boolean =>
   status === 0 && GROUPS.some((g) => new RegExp(`\\blog prefix "[^"]*" group ${g}\\b`).test(stdout))
 
 /** Does an owned table hold a rule logging to the runtime's groups? */
-export const loggingRulesPresent = (): boolean => LOGGING_TABLES.some((table) => logsToGroups(runNft(['list', 'table', 'ip', table])))
+const loggingRulesPresent = (): boolean => LOGGING_TABLES.some((table) => logsToGroups(runNft(['list', 'table', 'ip', table])))
 
 /** The same, without blocking (the runtime's periodic look). */
-export const loggingRulesPresentAsync = async (): Promise<boolean> =>
+const loggingRulesPresentAsync = async (): Promise<boolean> =>
   (await Promise.all(LOGGING_TABLES.map((table) => runNftAsync(['list', 'table', 'ip', table])))).some(logsToGroups)
 
 const namesOf = (json: string): Map<number, string> => {
@@ -43,13 +45,6 @@ const interfaceNames = (): Map<number, string> => {
   } catch {
     return new Map()
   }
-}
-
-export interface PacketLog {
-  /** The bind requests' sequence numbers are 1.. (acknowledged in `consume`). */
-  readonly consume: (messages: NetlinkMessage[]) => void
-  /** Re-reads the interface names (an interface came or was renamed). */
-  readonly refresh: () => void
 }
 
 const localTime = (d: Date) => ({ month: d.getMonth(), day: d.getDate(), hours: d.getHours(), minutes: d.getMinutes(), seconds: d.getSeconds() })
@@ -88,8 +83,8 @@ const lineWriter = (syslog: number | undefined, lost: () => void): ((line: strin
  * messages, which throws when a group is taken; `syslogLost` is called when
  * the syslog socket stops taking lines.
  */
-export const packetLog = (netlink: number, syslog: number | undefined, syslogLost: () => void): PacketLog => {
-  GROUPS.forEach((group, i) => sendNetlink(netlink, nflogBindRequest(group, COPY_RANGE, i + 1)))
+export const packetLog = (netlink: number, syslog: number | undefined, syslogLost: () => void): NetlinkConsumer => {
+  GROUPS.forEach((group) => sendNetlink(netlink, nflogBindRequest(group, COPY_RANGE, BIND_SEQ + group)))
   const write = lineWriter(syslog, syslogLost)
   let names = interfaceNames()
   const name = (index: number | undefined): string | undefined => {
@@ -102,7 +97,8 @@ export const packetLog = (netlink: number, syslog: number | undefined, syslogLos
       for (const m of messages) {
         if (m.type === NLMSG_ERROR) {
           const errno = netlinkError(m)
-          if (errno !== 0 && m.seq >= 1 && m.seq <= GROUPS.length) throw new Error(`cannot bind NFLOG group ${GROUPS[m.seq - 1]} (errno ${errno})`)
+          const group = m.seq - BIND_SEQ
+          if (errno !== 0 && GROUPS.includes(group)) throw new Error(`cannot bind NFLOG group ${group} (errno ${errno})`)
           continue
         }
         const p = loggedPacket(m)
@@ -111,10 +107,13 @@ export const packetLog = (netlink: number, syslog: number | undefined, syslogLos
         if (line !== undefined) write(line)
       }
     },
-    // Without blocking: queued packets may be waiting on this process.
-    refresh: () =>
-      void execFile('ip', LINKS, { encoding: 'utf8' }, (err, stdout) => {
+    needed: loggingRulesPresent,
+    // Without blocking (queued packets may be waiting on this process): an interface may have come or been renamed.
+    refresh: () => {
+      execFile('ip', LINKS, { encoding: 'utf8' }, (err, stdout) => {
         if (!err) names = namesOf(stdout)
-      }),
+      })
+      return loggingRulesPresentAsync()
+    },
   }
 }

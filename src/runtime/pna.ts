@@ -9,24 +9,16 @@ import { ALG_TABLE } from '../translate/alg/apps.ts'
 import { decodeAlg } from '../translate/alg/state.ts'
 import { GATEWAY_PORTS, PNA_HOLE_MAP, PNA_HOLE_SECONDS, PNA_QUEUE, pnaQueueRules, pnaRequest, pnaRewritten } from '../translate/alg/raudio.ts'
 import type { LoadedApp } from '../translate/alg/model.ts'
-import {
-  type NetlinkMessage,
-  NLMSG_ERROR,
-  mapElementBatch,
-  netlinkError,
-  nfqueueAccept,
-  nfqueueBindRequest,
-  queuedPacket,
-} from '../translate/packetlog/netlink.ts'
+import { NLMSG_ERROR, mapElementBatch, netlinkError, nfqueueAccept, nfqueueBindRequest, queuedPacket } from '../translate/packetlog/netlink.ts'
 import { runRealCommand } from './userland.ts'
 import { nftTableStore } from './store.ts'
 import { runNftAsync } from './nft.ts'
 import { kernelTableFromJson } from '../translate/nft/kernel-table.ts'
-import { sendNetlink } from './netlink.ts'
+import { type NetlinkConsumer, sendNetlink } from './netlink.ts'
 
 const EEXIST = 17
-/** Sequence numbers of this consumer's requests (the packet log's are 1..2). */
-const FIRST_SEQ = 0x10000
+/** Sequence numbers of this consumer's requests (the packet log's are 0x10000 + group). */
+const FIRST_SEQ = 0x20000
 const PORT_TRIES = 16
 /** Handled segments remembered: a retransmission gets the same rewrite and no second hole. */
 const CACHE_SIZE = 4096
@@ -41,7 +33,7 @@ const loadedApps = (): LoadedApp[] => {
 }
 
 /** The same, without blocking (the runtime's periodic look). */
-export const loadedAppsAsync = async (): Promise<LoadedApp[]> => {
+const loadedAppsAsync = async (): Promise<LoadedApp[]> => {
   const r = await runNftAsync(['-j', 'list', 'table', 'ip', ALG_TABLE])
   try {
     return r.status === 0 ? decodeAlg(kernelTableFromJson(JSON.parse(r.stdout), 'ip', ALG_TABLE)) : []
@@ -51,10 +43,10 @@ export const loadedAppsAsync = async (): Promise<LoadedApp[]> => {
 }
 
 /** Do the loaded modules include ip_masq_raudio? */
-export const raudioLoadedIn = (apps: readonly LoadedApp[]): boolean => apps.some((a) => a.app === 'raudio')
+const raudioLoadedIn = (apps: readonly LoadedApp[]): boolean => apps.some((a) => a.app === 'raudio')
 
 /** Is ip_masq_raudio loaded (the runtime is needed for its hellos)? */
-export const raudioLoaded = (): boolean => raudioLoadedIn(loadedApps())
+const raudioLoaded = (): boolean => raudioLoadedIn(loadedApps())
 
 const IPTABLES = ['iptables-nft', '-w', '-t', 'mangle']
 const iptables = (args: readonly string[]): { status: number; stdout: string } => {
@@ -90,18 +82,10 @@ const sameRule = (listed: string, wanted: readonly string[]): boolean => {
   return ['--dports', '--label', '--queue-num'].every((o) => value(words, o) === value(wanted, o)) && words.includes('--queue-bypass')
 }
 
-export interface PnaGateway {
-  readonly consume: (messages: NetlinkMessage[]) => void
-  /** Keeps the queueing rules as the loaded modules say (called every few seconds, without blocking). */
-  readonly refresh: (apps: readonly LoadedApp[]) => void
-  /** The same at once (the runtime ends). */
-  readonly refreshNow: () => void
-}
-
 type Holes = Map<number, number>
 
 /** Binds the PNA queue on `netlink`; throws (from `consume`) when the queue is taken. */
-export const pnaGateway = (netlink: number): PnaGateway => {
+export const pnaGateway = (netlink: number): NetlinkConsumer => {
   let seq = FIRST_SEQ
   const waiting = new Map<number, (errno: number) => void>()
   const cache = new Map<string, Promise<Holes>>()
@@ -173,7 +157,12 @@ export const pnaGateway = (netlink: number): PnaGateway => {
           })
       }
     },
-    refresh: (apps) => void listedAsync().then((listed) => keepQueueRules(apps, listed)),
-    refreshNow: () => keepQueueRules(loadedApps()),
+    needed: raudioLoaded,
+    // The queueing rules as the loaded modules say (none left: removed).
+    refresh: async () => {
+      const [apps, listed] = await Promise.all([loadedAppsAsync(), listedAsync()])
+      keepQueueRules(apps, listed)
+      return raudioLoadedIn(apps)
+    },
   }
 }

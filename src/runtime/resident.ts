@@ -25,7 +25,10 @@ export const startResident = (name: string, argv: readonly string[]): void => {
   if (residentRunning(name)) return
   const [command, ...args] = argv
   if (command === undefined) return
-  spawn(command, args, { detached: true, stdio: 'ignore' }).unref()
+  // A command that cannot start (perl missing) must not fail the caller's commit.
+  const child = spawn(command, args, { detached: true, stdio: 'ignore' })
+  child.on('error', () => undefined)
+  child.unref()
 }
 
 const inode = (path: string): number | undefined => {

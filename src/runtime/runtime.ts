@@ -1,18 +1,18 @@
 // legacyfw runtime: the resident process serving the packet path's userspace
 // part in one network namespace (runtime/resident.ts). It holds no state of
-// its own: the owned tables say what to do. It formats the packets the
-// logging rules send to NFLOG (runtime/packet-log.ts) and rewrites the
-// RealAudio PNA hellos ip_masq_raudio queues (runtime/pna.ts); every
-// consumer reads the one netlink socket (runtime/netlink.ts).
+// its own: the owned tables say what to do. Each consumer serves one
+// netfilter subsystem on the one netlink socket (runtime/netlink.ts): the
+// packets the logging rules send to NFLOG (runtime/packet-log.ts), the
+// RealAudio PNA hellos ip_masq_raudio queues (runtime/pna.ts).
 //
 // Started by the tools when a logging rule appears or ip_masq_raudio is
 // loaded (it ends when neither is left), or in the foreground by legacyfw-runtime.service (it serves until
 // stopped); either ends when its namespace is gone.
 import { spawn } from 'node:child_process'
 import { setPriority } from 'node:os'
-import { closeSocket, inheritedSockets, readNetlink, withNetfilterSockets } from './netlink.ts'
-import { loggingRulesPresent, loggingRulesPresentAsync, packetLog } from './packet-log.ts'
-import { loadedAppsAsync, pnaGateway, raudioLoaded, raudioLoadedIn } from './pna.ts'
+import { type NetlinkConsumer, closeSocket, inheritedSockets, readNetlink, withNetfilterSockets } from './netlink.ts'
+import { packetLog } from './packet-log.ts'
+import { pnaGateway } from './pna.ts'
 import { projectPath } from './project.ts'
 import { CHECK_EVERY_MS, holdResident, startResident } from './resident.ts'
 
@@ -25,9 +25,6 @@ const runtimeArgv = (stay: boolean): string[] =>
 
 /** The runtime's own argument: serve until stopped (the service), not only while something needs it. */
 export const STAY = '--stay'
-
-/** Does anything need the runtime: a logging rule, or a loaded module it serves? */
-const runtimeNeeded = (): boolean => loggingRulesPresent() || raudioLoaded()
 
 /** Starts the runtime in the background unless one runs in this namespace (after a commit leaving logging rules or ip_masq_raudio). */
 export const startRuntime = (): void => startResident(SOCKET_NAME, runtimeArgv(false))
@@ -46,7 +43,10 @@ export const runtimeForeground = (): Promise<number> =>
     const pass = (signal: NodeJS.Signals) => () => child.kill(signal)
     process.on('SIGTERM', pass('SIGTERM'))
     process.on('SIGINT', pass('SIGINT'))
-    child.on('error', () => resolve(1))
+    child.on('error', (e) => {
+      process.stderr.write(`legacyfw runtime: cannot start ${command}: ${e.message}\n`)
+      resolve(1)
+    })
     child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 : 1)))
   })
 
@@ -86,21 +86,19 @@ export const runRuntime = (stay: boolean): void => {
       const read = (): void =>
         readNetlink(
           sockets.netlink,
-          (messages) => {
-            log.consume(messages)
-            pna.consume(messages)
-          },
+          (messages) => consumers.forEach((c) => c.consume(messages)),
           () => then !== undefined,
           () => then?.(),
         )
       const exit = (status: number) => (): void => process.exit(status)
+      const needed = (): boolean => consumers.some((c) => c.needed())
       // With the groups and the name released, a tool committing a logging
       // rule starts a new runtime; one that found this one still running
       // started none, hence the last look.
       const handOver = (): void => {
         closeSocket(sockets.netlink)
         release(() => {
-          if (!namespaceGone() && runtimeNeeded()) startRuntime()
+          if (!namespaceGone() && needed()) startRuntime()
           process.exit(0)
         })
       }
@@ -108,10 +106,7 @@ export const runRuntime = (stay: boolean): void => {
       // keeps it reading (nothing lost).
       const end = (): void => {
         then ??= () => {
-          if (!runtimeNeeded()) {
-            pna.refreshNow()
-            return handOver()
-          }
+          if (!needed()) return handOver()
           then = undefined
           read()
         }
@@ -120,11 +115,9 @@ export const runRuntime = (stay: boolean): void => {
         process.stderr.write('legacyfw runtime: the syslog socket went away\n')
         then ??= stay ? exit(SYSLOG_LOST) : handOver
       }
-      let log: ReturnType<typeof packetLog>
-      let pna: ReturnType<typeof pnaGateway>
+      let consumers: NetlinkConsumer[]
       try {
-        log = packetLog(sockets.netlink, sockets.syslog, syslogLost)
-        pna = pnaGateway(sockets.netlink)
+        consumers = [packetLog(sockets.netlink, sockets.syslog, syslogLost), pnaGateway(sockets.netlink)]
       } catch (e) {
         process.stderr.write(`legacyfw runtime: ${(e as Error).message}\n`)
         process.exit(1)
@@ -141,11 +134,9 @@ export const runRuntime = (stay: boolean): void => {
         if (namespaceGone()) return stop()
         if (looking) return
         looking = true
-        void Promise.all([loggingRulesPresentAsync(), loadedAppsAsync()]).then(([logging, apps]) => {
+        void Promise.all(consumers.map((c) => c.refresh())).then((needs) => {
           looking = false
-          if (!stay && !logging && !raudioLoadedIn(apps)) return end()
-          log.refresh()
-          pna.refresh(apps)
+          if (!stay && !needs.some(Boolean)) end()
         })
       }, CHECK_EVERY_MS)
     },

@@ -65,10 +65,10 @@ export class Session {
   private readonly changes = new Map<OwnedTable, { req: Request; stdin: string | undefined }[]>()
   /** Called after an ipfwadm commit that leaves -V rules (legacyfw run: the kernel gets them at the end). */
   watchVia: (() => void) | undefined
-  /** translate: module commands for modules that are not legacyfw's are recorded here, not run. */
-  recordedModules: { where: string; argv: readonly string[] }[] | undefined
   /** Called after a commit that leaves logging rules (legacyfw run: the runtime starts once they are applied). */
   startRuntime: (() => void) | undefined
+  /** translate: module commands for modules that are not legacyfw's are recorded here, not run. */
+  recordedModules: { where: string; argv: readonly string[] }[] | undefined
   private readonly names = realSys('legacyfw').names
 
   /** Starts a table from what the kernel holds (legacyfw run). */
@@ -164,8 +164,8 @@ export class Session {
       conntrack: readConntrack,
       forwarding: readForwarding,
       ...(this.watchVia ? { watchVia: this.watchVia } : {}),
-      ...(this.recordedModules ? { recordModule: (argv: readonly string[]) => this.recordedModules?.push({ where: req.where, argv }) } : {}),
       ...(this.startRuntime ? { startRuntime: this.startRuntime } : {}),
+      ...(this.recordedModules ? { recordModule: (argv: readonly string[]) => this.recordedModules?.push({ where: req.where, argv }) } : {}),
     })
     // An append names its new rules; anything else is found by comparing.
     if (store.version === version + 1 && store.appended) for (const counter of store.appended) this.originsOf(owned).rules.set(counter, req.where)

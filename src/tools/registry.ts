@@ -44,10 +44,10 @@ export interface LegacyWorld {
   readonly forwarding: () => MasqForwarding
   /** Called after a commit that leaves ipfwadm -V rules (keeps their sets current); absent in the sandbox. */
   readonly watchVia?: () => void
-  /** translate: a module command for modules that are not legacyfw's is recorded, not run (tools/modules.ts). */
-  readonly recordModule?: (argv: readonly string[]) => void
   /** Called after a commit that leaves logging rules (their lines need the runtime); absent in the sandbox. */
   readonly startRuntime?: () => void
+  /** translate: a module command for modules that are not legacyfw's is recorded, not run (tools/modules.ts). */
+  readonly recordModule?: (argv: readonly string[]) => void
 }
 
 export type LegacyMain = (args: readonly string[], sys: Sys, world: LegacyWorld) => Promise<number>

@@ -4,7 +4,7 @@
 // Layouts: linux/netlink.h, linux/netfilter/nfnetlink.h, nfnetlink_log.h.
 
 export const NLMSG_ERROR = 2
-export const NFNL_SUBSYS_ULOG = 4
+const NFNL_SUBSYS_ULOG = 4
 const NFULNL_MSG_PACKET = 0
 const NFULNL_MSG_CONFIG = 1
 const NLM_F_REQUEST = 1
