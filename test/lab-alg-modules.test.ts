@@ -6,18 +6,20 @@
 // peers of test/helpers/alg-peers exchange as their protocols do; each
 // exchange works with the module line and fails without it, as issue 10
 // saw it fail. The UDP holes VDOLive and Quake open let the server in and
-// no other outside host (issue 10: holes open only to the host that asked).
+// no other outside host (issue 10: holes open only to the host that asked);
+// a Quake server info query, not being a connect, opens nothing; a lan
+// host the gateway routes without masquerading is not touched.
 // Checksum offload is off on the veths.
 import t from 'tap'
 import { spawnSync } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { GW_WAN, type Lab, WAN, withLab } from './helpers/lab.ts'
+import { GW_WAN, type Lab, WAN, withLab, withRouteBack } from './helpers/lab.ts'
 import { requireRootAndNft } from './helpers/netns.ts'
-import { APPLY, gatewayScript, offloadOff, resetGateway } from './helpers/alg-lab.ts'
+import { APPLY, type Apply, gatewayScript, offloadOff, resetGateway } from './helpers/alg-lab.ts'
 import { MASQ_ONLY, type ModulePeer, THROUGH_MODULE } from './helpers/alg-peers/checks.ts'
-import { EXCHANGES, type Exchange, type Line, labPair } from './helpers/alg-peers/run.ts'
+import { EXCHANGES, type Exchange, LAN_HOST, type Line, labPair, runPeer, startPeer } from './helpers/alg-peers/run.ts'
 
 const missing =
   requireRootAndNft() ?? (spawnSync('ethtool', ['--version']).status === 0 ? undefined : 'these tests need ethtool (apt-get install ethtool)')
@@ -65,6 +67,49 @@ const checkHole = async (t: Tap, lab: Lab, hole: { gateway: number; client: numb
   t.ok(await arrives(lab, WAN, hole), 'the server still can')
 }
 
+/** Quake: a server browser's info query is answered, and (not being a connect, as in 2.2) opens nothing to the querying client. */
+const checkInfoQuery = async (t: Tap, lab: Lab, serverPort: number): Promise<void> => {
+  const server = await startPeer(lab.ns.wan, 'quake', 'server', { port: serverPort, lifetime: 30 })
+  try {
+    const query = await runPeer(lab.ns.lan, 'quake', 'info', { server: WAN, port: serverPort })
+    t.equal(query.result.result, 'answered', 'a server info query is answered', { query })
+    const seen = await server.waitFor((l) => l.ev === 'info')
+    const hole = { gateway: port(seen?.['from']), client: Number(query.result['port']) }
+    t.notOk(await arrives(lab, WAN, hole), 'and opens no hole: the server from another port does not reach the client')
+  } finally {
+    server.stop()
+  }
+}
+
+/** A gateway that routes the lan (no masquerading) with the modules loaded: they leave its connections alone (2.2 bound masqueraded ones only). */
+const checkRoutedUntouched = async (t: Tap, lab: Lab, apply: Apply): Promise<void> => {
+  resetGateway(lab)
+  const script = join(tmp, 'routed.sh')
+  const lines = ['/sbin/modprobe ip_masq_vdolive', '/sbin/modprobe ip_masq_cuseeme', 'ipchains -P forward DENY']
+  writeFileSync(
+    script,
+    [...lines, 'ipchains -A forward -s 192.168.1.0/24 -j ACCEPT', 'ipchains -A forward -d 192.168.1.0/24 -j ACCEPT', ''].join('\n'),
+  )
+  apply(t, lab, script)
+  await withRouteBack(lab, LAN_HOST, async () => {
+    const vdo = await EXCHANGES.vdolive(labPair(lab))
+    t.equal(vdo.client.result['received'], 3, 'VDOLive streams straight to the routed client')
+    const cu = await EXCHANGES.cuseeme(labPair(lab))
+    const addrs = cu.server.filter((l) => l.ev === 'packet' && l['name'] === 'alice').map((l) => l['addr'])
+    t.same(addrs, [LAN_HOST, LAN_HOST, LAN_HOST], "CU-SeeMe headers keep the client's own address")
+    t.equal(cu.client.result.result, 'addressed', 'and the answers reach it unchanged')
+  })
+  for (const [kind, name] of [
+    ['map', 'vdolive_hole'],
+    ['set', 'cuseeme_own'],
+  ])
+    t.notMatch(
+      lab.exec('gw', ['nft', 'list', kind as string, 'ip', 'legacyfw_masqapp', name as string]).stdout,
+      /elements/,
+      `nothing learned in ${name}`,
+    )
+}
+
 if (missing) t.fail(missing)
 else
   for (const [how, apply] of APPLY)
@@ -85,7 +130,9 @@ else
               THROUGH_MODULE[peer](t, x)
               const hole = HOLES[peer]
               if (hole) await checkHole(t, lab, hole(x))
+              if (peer === 'quake') await checkInfoQuery(t, lab, port ?? 26000)
             })
           })
+        await t.test('a routed lan host is not touched', async (t) => checkRoutedUntouched(t, lab, apply))
       })
     })

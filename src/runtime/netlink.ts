@@ -1,7 +1,8 @@
 // The runtime's one NETLINK_NETFILTER socket. Node has no AF_NETLINK, so the
 // socket is made by perl (perl-base, Essential on Debian: no compiler, no
 // npm addon) which then execs node with it inherited (docs/decisions.md).
-// perl also connects the syslog socket (Node has no unix datagram sockets).
+// perl also connects the syslog socket (Node has no unix datagram sockets):
+// a datagram one, else a stream one, as syslog(3) tries them.
 // Every consumer (NFLOG here) binds its subsystem on this socket and gets
 // its messages from the one read loop.
 import { closeSync, read, writeSync } from 'node:fs'
@@ -20,9 +21,12 @@ socket(my $nl, 16, SOCK_RAW, 12) or die "legacyfw runtime: netlink socket: $!\\n
 bind($nl, pack("SSLL", 16, 0, 0, 0)) or die "legacyfw runtime: netlink bind: $!\\n";
 setsockopt($nl, SOL_SOCKET, SO_RCVTIMEO, pack("l!l!", 0, 250000));
 setsockopt($nl, SOL_SOCKET, 33, pack("i", 8 << 20));
-my $log; my $logfd = -1;
-if (socket($log, AF_UNIX, SOCK_DGRAM, 0) && connect($log, pack_sockaddr_un($path))) { $logfd = fileno($log) }
-$ENV{${FDS_ENV}} = fileno($nl) . " " . $logfd;
+my ($log, $logfd, $kind) = (undef, -1, "dgram");
+for my $type (SOCK_DGRAM, SOCK_STREAM) {
+  if (socket($log, AF_UNIX, $type, 0) && connect($log, pack_sockaddr_un($path))) { $logfd = fileno($log); last }
+  $kind = "stream";
+}
+$ENV{${FDS_ENV}} = fileno($nl) . " " . $logfd . " " . $kind;
 exec { $cmd[0] } @cmd or die "legacyfw runtime: exec: $!\\n";
 `
 
@@ -50,14 +54,17 @@ export interface NetfilterSockets {
   readonly netlink: number
   /** The connected syslog socket, or undefined when none could be connected. */
   readonly syslog: number | undefined
+  /** A stream socket (as syslog(3), tried when a datagram one is refused): each message ends with a NUL. */
+  readonly syslogStream: boolean
 }
 
 /** The sockets perl opened for this process, or undefined if it was not started through perl. */
 export const inheritedSockets = (): NetfilterSockets | undefined => {
-  const [netlink, syslog] = (process.env[FDS_ENV] ?? '').split(' ').map(Number)
+  const [netlinkText, syslogText, kind] = (process.env[FDS_ENV] ?? '').split(' ')
+  const [netlink, syslog] = [netlinkText, syslogText].map(Number)
   if (netlink === undefined || !Number.isInteger(netlink) || netlink < 0) return undefined
   delete process.env[FDS_ENV]
-  return { netlink, syslog: syslog !== undefined && syslog >= 0 ? syslog : undefined }
+  return { netlink, syslog: syslog !== undefined && syslog >= 0 ? syslog : undefined, syslogStream: kind === 'stream' }
 }
 
 export const sendNetlink = (fd: number, message: Uint8Array): void => {

@@ -9,7 +9,7 @@ import { NLMSG_ERROR, loggedPacket, netlinkError, nflogBindRequest } from '../tr
 import { TABLE_NAME as IPCHAINS_TABLE } from '../translate/ipchains/render.ts'
 import { TABLE_NAME as IPFWADM_TABLE } from '../translate/ipfwadm/render.ts'
 import { type NftResult, runNft, runNftAsync } from './nft.ts'
-import { type NetlinkConsumer, sendNetlink } from './netlink.ts'
+import { type NetfilterSockets, type NetlinkConsumer, sendNetlink } from './netlink.ts'
 
 // The IP header with the most options (60 bytes) and the first 14 bytes of
 // TCP (ports and flags): all a line shows.
@@ -54,13 +54,14 @@ const localTime = (d: Date) => ({ month: d.getMonth(), day: d.getDate(), hours: 
  * stderr. A syslog socket that stops taking lines (the daemon restarted:
  * the socket perl connected is gone) calls `lost` once.
  */
-const lineWriter = (syslog: number | undefined, lost: () => void): ((line: string) => void) => {
+const lineWriter = ({ syslog, syslogStream }: NetfilterSockets, lost: () => void): ((line: string) => void) => {
   if (syslog !== undefined) {
+    const end = syslogStream ? '\0' : ''
     let gone = false
     return (line) => {
       if (gone) return
       try {
-        writeSync(syslog, syslogDatagram(line, localTime(new Date())))
+        writeSync(syslog, syslogDatagram(line, localTime(new Date())) + end)
       } catch {
         gone = true
         lost()
@@ -79,13 +80,13 @@ const lineWriter = (syslog: number | undefined, lost: () => void): ((line: strin
 }
 
 /**
- * Binds the log groups on `netlink` and returns the consumer of their
+ * Binds the log groups on the netlink socket and returns the consumer of their
  * messages, which throws when a group is taken; `syslogLost` is called when
  * the syslog socket stops taking lines.
  */
-export const packetLog = (netlink: number, syslog: number | undefined, syslogLost: () => void): NetlinkConsumer => {
-  GROUPS.forEach((group) => sendNetlink(netlink, nflogBindRequest(group, COPY_RANGE, BIND_SEQ + group)))
-  const write = lineWriter(syslog, syslogLost)
+export const packetLog = (sockets: NetfilterSockets, syslogLost: () => void): NetlinkConsumer => {
+  GROUPS.forEach((group) => sendNetlink(sockets.netlink, nflogBindRequest(group, COPY_RANGE, BIND_SEQ + group)))
+  const write = lineWriter(sockets, syslogLost)
   let names = interfaceNames()
   const name = (index: number | undefined): string | undefined => {
     if (index === undefined) return undefined

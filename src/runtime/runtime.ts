@@ -117,7 +117,7 @@ export const runRuntime = (stay: boolean): void => {
       }
       let consumers: NetlinkConsumer[]
       try {
-        consumers = [packetLog(sockets.netlink, sockets.syslog, syslogLost), pnaGateway(sockets.netlink)]
+        consumers = [packetLog(sockets, syslogLost), pnaGateway(sockets.netlink)]
       } catch (e) {
         process.stderr.write(`legacyfw runtime: ${(e as Error).message}\n`)
         process.exit(1)

@@ -23,6 +23,7 @@ import {
   portValue,
   quakeAccept,
   quakeConnect,
+  quakeServerInfoQuery,
   rtspMessage,
   vdoInitial,
   vdoSecondary,
@@ -245,7 +246,9 @@ const vdoHostile: Builder = (rng) => {
 }
 
 const quakeValid: Builder = (rng) => {
-  if (rng() < 0.5) return { direction: 'out', bytes: quakeConnect(), note: 'CCREQ_CONNECT' }
+  const roll = rng()
+  if (roll < 0.35) return { direction: 'out', bytes: quakeConnect(), note: 'CCREQ_CONNECT' }
+  if (roll < 0.5) return { direction: 'out', bytes: quakeServerInfoQuery(), note: 'CCREQ_SERVER_INFO (asks for nothing)' }
   const port = userPort(rng)
   return { direction: 'in', bytes: quakeAccept(port), note: `CCREP_ACCEPT naming port ${port}`, asks: { ports: [port] } }
 }

@@ -7,6 +7,11 @@
 //       sends --count unreliable messages from that port to the client and
 //       counts the client's acknowledgements. Logs {"ev":"connect","from"},
 //       {"ev":"accepted","from","newPort"} and {"ev":"acks","from","count"}.
+//       Answers CCREQ_SERVER_INFO with CCREP_SERVER_INFO from --port and
+//       logs {"ev":"info","from"}.
+//   node quake.mjs info --server H [--port 26000] [--timeout 2]
+//       A server browser's query: result "answered" (the host name, map and
+//       the client's own port) or "no-answer".
 //   node quake.mjs client --server H [--port 26000] [--count 3] [--timeout 2]
 //       Sends CCREQ_CONNECT (up to 3 times, as Quake retried), reads the new
 //       port, acknowledges every message from it. Result "connected" when
@@ -14,10 +19,24 @@
 //       "no-data" (with how many came).
 import dgram from 'node:dgram'
 import { boundUdp, command, emit, endAfter, endpoint, finish, queue, sendUdp, sleep } from './peer.mjs'
-import { CCREP_ACCEPT, CCREQ_CONNECT, QUAKE_PORT, parseQuake, quakeAccept, quakeAck, quakeConnect, quakeUnreliable } from './wire.mjs'
+import {
+  CCREP_ACCEPT,
+  CCREP_SERVER_INFO,
+  CCREQ_CONNECT,
+  CCREQ_SERVER_INFO,
+  QUAKE_PORT,
+  parseQuake,
+  quakeAccept,
+  quakeAck,
+  quakeConnect,
+  quakeServerInfo,
+  quakeServerInfoQuery,
+  quakeUnreliable,
+} from './wire.mjs'
 
 const { role, opts } = command('quake.mjs server|client [options] (see the file)', {
   server: { port: QUAKE_PORT, count: 3, lifetime: 60 },
+  info: { server: null, port: QUAKE_PORT, timeout: 2 },
   client: { server: null, port: QUAKE_PORT, count: 3, timeout: 2 },
 })
 
@@ -28,6 +47,11 @@ const server = async () => {
   control.on('message', async (msg, from) => {
     const q = parseQuake(msg)
     const client = endpoint(from.address, from.port)
+    if (q?.command === CCREQ_SERVER_INFO) {
+      emit({ ev: 'info', from: client })
+      const info = { address: endpoint(control.address().address, opts.port), hostname: 'lab', map: 'e1m1', players: games.size, maxPlayers: 8 }
+      return control.send(quakeServerInfo(info), from.port, from.address)
+    }
     if (q?.command !== CCREQ_CONNECT) return emit({ ev: 'ignored', from: client, length: msg.length })
     emit({ ev: 'connect', from: client })
     let game = games.get(client)
@@ -47,6 +71,15 @@ const server = async () => {
   })
   emit({ ev: 'ready', port: opts.port })
   endAfter(opts.lifetime)
+}
+
+const info = async () => {
+  const socket = await boundUdp(dgram, 0)
+  const incoming = queue((push) => socket.on('message', (msg) => push(parseQuake(msg))))
+  await sendUdp(socket, quakeServerInfoQuery(), opts.port, opts.server)
+  for (let q; (q = await incoming.next(opts.timeout));)
+    if (q?.command === CCREP_SERVER_INFO) finish(true, { result: 'answered', port: socket.address().port, hostname: q.hostname, map: q.map })
+  finish(false, { result: 'no-answer', port: socket.address().port })
 }
 
 const client = async () => {
@@ -79,4 +112,4 @@ const client = async () => {
   })
 }
 
-await { server, client }[role]()
+await { server, info, client }[role]()

@@ -35,13 +35,28 @@ export declare const parseVdo: (b: Buffer) => { tag: number; port: number } | un
 export declare const QUAKE_PORT: number
 export declare const CCREQ_CONNECT: number
 export declare const CCREP_ACCEPT: number
+export declare const CCREQ_SERVER_INFO: number
+export declare const CCREP_SERVER_INFO: number
+export declare const quakeServerInfoQuery: () => Buffer
+export declare const quakeServerInfo: (info: { address: string; hostname: string; map: string; players: number; maxPlayers: number }) => Buffer
 export declare const quakeConnect: () => Buffer
 export declare const quakeAccept: (port: number) => Buffer
 export declare const quakeUnreliable: (seq: number, payload: Buffer) => Buffer
 export declare const quakeAck: (seq: number) => Buffer
-export declare const parseQuake: (
-  b: Buffer,
-) => { control?: boolean; command?: number; version?: number; port?: number; unreliable?: boolean; ack?: boolean; seq?: number } | undefined
+export declare const parseQuake: (b: Buffer) =>
+  | {
+      control?: boolean
+      command?: number
+      version?: number
+      port?: number
+      address?: string
+      hostname?: string
+      map?: string
+      unreliable?: boolean
+      ack?: boolean
+      seq?: number
+    }
+  | undefined
 
 export declare const PNA_PORT: number
 export declare const PNA_UDP_PORT_RECORD: number

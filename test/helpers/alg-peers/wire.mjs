@@ -163,7 +163,9 @@ const NETFLAG_CTL = 0x80000000
 const NETFLAG_UNRELIABLE = 0x00100000
 const NETFLAG_ACK = 0x00020000
 export const CCREQ_CONNECT = 0x01
+export const CCREQ_SERVER_INFO = 0x02
 export const CCREP_ACCEPT = 0x81
+export const CCREP_SERVER_INFO = 0x83
 const NET_PROTOCOL_VERSION = 3
 
 const quakeControl = (message) => {
@@ -175,6 +177,19 @@ const quakeControl = (message) => {
 
 /** CCREQ_CONNECT: "QUAKE\0" and the protocol version 3 (12 bytes). */
 export const quakeConnect = () => quakeControl(Buffer.from([CCREQ_CONNECT, ...Buffer.from('QUAKE\0', 'latin1'), NET_PROTOCOL_VERSION]))
+
+/** CCREQ_SERVER_INFO, a server browser's query: "QUAKE\0" and the protocol version. */
+export const quakeServerInfoQuery = () => quakeControl(Buffer.from([CCREQ_SERVER_INFO, ...Buffer.from('QUAKE\0', 'latin1'), NET_PROTOCOL_VERSION]))
+
+/** CCREP_SERVER_INFO: address, host name, map (strings), players, maximum, protocol version. */
+export const quakeServerInfo = (info) =>
+  quakeControl(
+    Buffer.concat([
+      Buffer.from([CCREP_SERVER_INFO]),
+      Buffer.from(`${info.address}\0${info.hostname}\0${info.map}\0`, 'latin1'),
+      Buffer.from([info.players, info.maxPlayers, NET_PROTOCOL_VERSION]),
+    ]),
+  )
 
 /** CCREP_ACCEPT: the server's new port, a little-endian long (9 bytes). */
 export const quakeAccept = (port) => {
@@ -209,7 +224,13 @@ export const parseQuake = (b) => {
     if (length !== b.length) return undefined
     const command = b[4]
     if (command === CCREQ_CONNECT && b.length >= 12 && b.toString('latin1', 5, 11) === 'QUAKE\0') return { control: true, command, version: b[11] }
+    if (command === CCREQ_SERVER_INFO && b.length >= 12 && b.toString('latin1', 5, 11) === 'QUAKE\0')
+      return { control: true, command, version: b[11] }
     if (command === CCREP_ACCEPT && b.length >= 9) return { control: true, command, port: b.readUInt32LE(5) }
+    if (command === CCREP_SERVER_INFO) {
+      const [address = '', hostname = '', map = ''] = b.toString('latin1', 5).split('\0')
+      return { control: true, command, address, hostname, map }
+    }
     return { control: true, command }
   }
   if (b.length < 8) return undefined
