@@ -115,6 +115,32 @@ const hostileHellos = async (t: Tap, lab: Lab): Promise<void> => {
   )
 }
 
+/** The pid of the runtime serving the gateway (it holds the abstract socket @legacyfw-runtime). */
+const runtimePid = (lab: Lab): number | undefined => {
+  const line = lab
+    .exec('gw', ['ss', '-xlpH'])
+    .stdout.split('\n')
+    .find((l) => l.includes('@legacyfw-runtime'))
+  const pid = /pid=(\d+)/.exec(line ?? '')?.[1]
+  return pid === undefined ? undefined : Number(pid)
+}
+
+/** While no runtime reads the queue, hellos pass unchanged (bypass); modprobe starts it again, modprobe -r ends it and its rules. */
+const lifecycle = async (t: Tap, lab: Lab): Promise<void> => {
+  const pid = runtimePid(lab)
+  t.ok(pid, 'the runtime serves the gateway')
+  if (pid) process.kill(pid, 'SIGKILL')
+  t.ok(await waitFor(() => !runtimeRunning(lab), 3000), 'the runtime is gone')
+  t.equal(queueRules(lab), 2, 'its queueing rules stay')
+  MASQ_ONLY.pna(t, await EXCHANGES.pna(labPair(lab)))
+  const legacyfw = projectPath('bin', 'legacyfw')
+  t.equal(lab.exec('gw', [legacyfw, 'modprobe', 'ip_masq_raudio']).status, 0, 'modprobe of the loaded module')
+  t.ok(await waitFor(() => runtimeRunning(lab), 5000), 'started the runtime again')
+  await throughModule(t, lab, await EXCHANGES.pna(labPair(lab)))
+  t.equal(lab.exec('gw', [legacyfw, 'modprobe', '-r', 'ip_masq_raudio']).status, 0, 'modprobe -r')
+  t.ok(await waitFor(() => !runtimeRunning(lab) && queueRules(lab) === 0, 10_000), 'the runtime removed its rules and ended')
+}
+
 if (missing) t.fail(missing)
 else
   for (const [how, apply] of APPLY)
@@ -137,7 +163,8 @@ else
           await throughModule(t, lab, await EXCHANGES.pna(labPair(lab)))
           await t.test('hostile hellos', async (t) => hostileHellos(t, lab))
           await t.test('a hello after them', async (t) => throughModule(t, lab, await EXCHANGES.pna(labPair(lab))))
-          service?.kill('SIGTERM')
+          if (service) service.kill('SIGTERM')
+          else await t.test('without the runtime (bypass), started again, removed', async (t) => lifecycle(t, lab))
         })
       })
     })
