@@ -89,10 +89,12 @@ const USAGE = `usage: legacyfw demo
              modprobe.d: install ip_masq_ftp /usr/sbin/legacyfw modprobe
              ip_masq_ftp $CMDLINE_OPTS
   runtime    serve this network namespace in the foreground (what
-             legacyfw-runtime.service runs; ipchains and ipfwadm start it in
-             the background when a logging rule appears): print each packet
-             a -l/-o rule logs as Linux 2.2/2.0 did, to syslog (kern.info, tag
-             kernel) until stopped
+             legacyfw-runtime.service runs; ipchains, ipfwadm and modprobe
+             start it in the background when a logging rule appears or
+             ip_masq_raudio is loaded): print each packet a -l/-o rule logs
+             as Linux 2.2/2.0 did, to syslog (kern.info, tag kernel), and
+             rewrite the RealAudio PNA hellos ip_masq_raudio queues, until
+             stopped
              --syslog PATH          the syslog socket (default /dev/log)
 `
 
@@ -225,6 +227,24 @@ const runCommand = async (rest: readonly string[], io: Io): Promise<number> => {
   return runMain(script, args, io)
 }
 
+// The modprobe.d install/remove lines' entry point: the served modprobe, on the kernel's helper table.
+const modprobeCommand = async (rest: readonly string[], io: Io): Promise<number> => {
+  if (!rest.some((w) => !w.startsWith('-'))) return misused(io, 'modprobe', 'no MODULE given')
+  const { startRuntime } = await import('../runtime/runtime.ts')
+  try {
+    return await MODULE_COMMANDS.modprobe(
+      rest,
+      { ...realSys('modprobe'), out: io.out, err: io.err },
+      { store: nftTableStore(ALG.family, ALG.name), startRuntime },
+    )
+  } catch (e) {
+    const why = kernelFailure(e)
+    if (why === undefined) throw e
+    io.err(`legacyfw modprobe: ${why}\n`)
+    return 1
+  }
+}
+
 // The runtime the tools start on demand, in the foreground (legacyfw-runtime.service).
 const runtimeCommand = async (argv: readonly string[], io: Io): Promise<number> => {
   const [option, path, ...more] = argv
@@ -233,23 +253,6 @@ const runtimeCommand = async (argv: readonly string[], io: Io): Promise<number> 
   if (path !== undefined) process.env['LEGACYFW_SYSLOG'] = path
   const { runtimeForeground } = await import('../runtime/runtime.ts')
   return runtimeForeground()
-}
-
-// The modprobe.d install/remove lines' entry point: the served modprobe, on the kernel's helper table.
-const modprobeCommand = async (rest: readonly string[], io: Io): Promise<number> => {
-  if (!rest.some((w) => !w.startsWith('-'))) return misused(io, 'modprobe', 'no MODULE given')
-  try {
-    return await MODULE_COMMANDS.modprobe(
-      rest,
-      { ...realSys('modprobe'), out: io.out, err: io.err },
-      { store: nftTableStore(ALG.family, ALG.name) },
-    )
-  } catch (e) {
-    const why = kernelFailure(e)
-    if (why === undefined) throw e
-    io.err(`legacyfw modprobe: ${why}\n`)
-    return 1
-  }
 }
 
 const misused = (io: Io, command: string, why: string): number => {

@@ -40,10 +40,14 @@ export const withNetfilterSockets = (syslogPath: string, argv: readonly string[]
  */
 export interface NetlinkConsumer {
   readonly consume: (messages: NetlinkMessage[]) => void
-  /** Does an owned table hold anything for it to serve? */
+  /** Does an owned table hold anything for it to serve? (The last look before the runtime ends.) */
   readonly needed: () => boolean
-  /** Called every few seconds while the runtime runs. */
-  readonly refresh: () => void
+  /**
+   * Called every few seconds while the runtime runs: brings what it keeps
+   * up to date and says whether it is still needed, without blocking
+   * (queued packets wait on this process).
+   */
+  readonly refresh: () => Promise<boolean>
 }
 
 export interface NetfilterSockets {

@@ -1,7 +1,7 @@
 // Runs the nft binary. Synchronous on purpose: a legacy command makes one or
 // two calls and nothing else to overlap them with, and node:child_process
 // loads far faster than a process library.
-import { spawnSync } from 'node:child_process'
+import { execFile, spawnSync } from 'node:child_process'
 
 export interface NftResult {
   readonly status: number
@@ -19,3 +19,14 @@ export const runNft = (args: readonly string[], input?: string): NftResult => {
   }
   return { status: result.status ?? 1, stdout: result.stdout, stderr: result.stderr }
 }
+
+/**
+ * Runs nft without blocking: for the resident runtime's periodic looks,
+ * which must not hold up the packets it is handed meanwhile.
+ */
+export const runNftAsync = (args: readonly string[]): Promise<NftResult> =>
+  new Promise((resolve) =>
+    execFile('nft', args, { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 }, (err, stdout, stderr) =>
+      resolve({ status: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
+    ),
+  )

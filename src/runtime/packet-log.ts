@@ -2,13 +2,13 @@
 // group becomes the old kernel's line (translate/packetlog/lines.ts), sent as
 // one syslog datagram (kern.info, tag "kernel"), or, without a syslog socket,
 // written to /dev/kmsg (docs/divergences.md).
-import { execFileSync } from 'node:child_process'
+import { execFile, execFileSync } from 'node:child_process'
 import { openSync, writeSync } from 'node:fs'
 import { LOG_GROUP, logLine, syslogDatagram } from '../translate/packetlog/lines.ts'
 import { NLMSG_ERROR, loggedPacket, netlinkError, nflogBindRequest } from '../translate/packetlog/netlink.ts'
 import { TABLE_NAME as IPCHAINS_TABLE } from '../translate/ipchains/render.ts'
 import { TABLE_NAME as IPFWADM_TABLE } from '../translate/ipfwadm/render.ts'
-import { runNft } from './nft.ts'
+import { type NftResult, runNft, runNftAsync } from './nft.ts'
 import { type NetfilterSockets, type NetlinkConsumer, sendNetlink } from './netlink.ts'
 
 // The IP header with the most options (60 bytes) and the first 14 bytes of
@@ -18,18 +18,30 @@ const GROUPS: readonly number[] = [LOG_GROUP.ipchains, LOG_GROUP.ipfwadm]
 // The bind requests' sequence numbers: 0x10000 + group (acknowledged in consume).
 const BIND_SEQ = 0x10000
 
-/** Does an owned table hold a rule logging to the runtime's groups? */
-const loggingRulesPresent = (): boolean =>
-  [IPCHAINS_TABLE, IPFWADM_TABLE].some((table) => {
-    const { status, stdout } = runNft(['list', 'table', 'ip', table])
-    return status === 0 && GROUPS.some((g) => new RegExp(`\\blog prefix "[^"]*" group ${g}\\b`).test(stdout))
-  })
+const LOGGING_TABLES = [IPCHAINS_TABLE, IPFWADM_TABLE]
+const logsToGroups = ({ status, stdout }: NftResult): boolean =>
+  status === 0 && GROUPS.some((g) => new RegExp(`\\blog prefix "[^"]*" group ${g}\\b`).test(stdout))
 
+/** Does an owned table hold a rule logging to the runtime's groups? */
+const loggingRulesPresent = (): boolean => LOGGING_TABLES.some((table) => logsToGroups(runNft(['list', 'table', 'ip', table])))
+
+/** The same, without blocking (the runtime's periodic look). */
+const loggingRulesPresentAsync = async (): Promise<boolean> =>
+  (await Promise.all(LOGGING_TABLES.map((table) => runNftAsync(['list', 'table', 'ip', table])))).some(logsToGroups)
+
+const namesOf = (json: string): Map<number, string> => {
+  try {
+    const links = JSON.parse(json) as { ifindex: number; ifname: string }[]
+    return new Map(links.map((l) => [l.ifindex, l.ifname]))
+  } catch {
+    return new Map()
+  }
+}
+const LINKS = ['-j', 'link', 'show']
 /** Interface names by index, as `ip -j link` lists them in this namespace. */
 const interfaceNames = (): Map<number, string> => {
   try {
-    const links = JSON.parse(execFileSync('ip', ['-j', 'link', 'show'], { encoding: 'utf8' })) as { ifindex: number; ifname: string }[]
-    return new Map(links.map((l) => [l.ifindex, l.ifname]))
+    return namesOf(execFileSync('ip', LINKS, { encoding: 'utf8' }))
   } catch {
     return new Map()
   }
@@ -97,9 +109,12 @@ export const packetLog = (sockets: NetfilterSockets, syslogLost: () => void): Ne
       }
     },
     needed: loggingRulesPresent,
-    // An interface may have come or been renamed.
+    // Without blocking (queued packets may be waiting on this process): an interface may have come or been renamed.
     refresh: () => {
-      names = interfaceNames()
+      execFile('ip', LINKS, { encoding: 'utf8' }, (err, stdout) => {
+        if (!err) names = namesOf(stdout)
+      })
+      return loggingRulesPresentAsync()
     },
   }
 }

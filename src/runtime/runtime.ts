@@ -1,15 +1,18 @@
 // legacyfw runtime: the resident process serving the packet path's userspace
 // part in one network namespace (runtime/resident.ts). It holds no state of
 // its own: the owned tables say what to do. Each consumer serves one
-// netfilter subsystem on the one netlink socket (runtime/netlink.ts); today
-// the packets the logging rules send to NFLOG (runtime/packet-log.ts).
+// netfilter subsystem on the one netlink socket (runtime/netlink.ts): the
+// packets the logging rules send to NFLOG (runtime/packet-log.ts), the
+// RealAudio PNA hellos ip_masq_raudio queues (runtime/pna.ts).
 //
-// Started by the tools when a logging rule appears (it ends when none is
-// left), or in the foreground by legacyfw-runtime.service (it serves until
+// Started by the tools when a logging rule appears or ip_masq_raudio is
+// loaded (it ends when neither is left), or in the foreground by legacyfw-runtime.service (it serves until
 // stopped); either ends when its namespace is gone.
 import { spawn } from 'node:child_process'
+import { setPriority } from 'node:os'
 import { type NetlinkConsumer, closeSocket, inheritedSockets, readNetlink, withNetfilterSockets } from './netlink.ts'
 import { packetLog } from './packet-log.ts'
+import { pnaGateway } from './pna.ts'
 import { projectPath } from './project.ts'
 import { CHECK_EVERY_MS, holdResident, startResident } from './resident.ts'
 
@@ -20,10 +23,10 @@ const syslogPath = (): string => process.env['LEGACYFW_SYSLOG'] ?? '/dev/log'
 const runtimeArgv = (stay: boolean): string[] =>
   withNetfilterSockets(syslogPath(), [process.execPath, projectPath('dist', 'entry-runtime.cjs'), ...(stay ? [STAY] : [])])
 
-/** The runtime's own argument: serve until stopped (the service), not only while logging rules exist. */
+/** The runtime's own argument: serve until stopped (the service), not only while something needs it. */
 export const STAY = '--stay'
 
-/** Starts the runtime in the background unless one runs in this namespace (after a commit leaving logging rules). */
+/** Starts the runtime in the background unless one runs in this namespace (after a commit leaving logging rules or ip_masq_raudio). */
 export const startRuntime = (): void => startResident(SOCKET_NAME, runtimeArgv(false))
 
 /**
@@ -50,11 +53,26 @@ export const runtimeForeground = (): Promise<number> =>
 const SYSLOG_LOST = 75
 
 /**
+ * Queued packets wait on this process (a PNA hello is held until its
+ * verdict): on a busy host it runs before ordinary processes. Done first,
+ * so that the thread pool reading the socket inherits it.
+ */
+const raisePriority = (): void => {
+  try {
+    setPriority(RUNTIME_NICE)
+  } catch {
+    // not root: ordinary priority
+  }
+}
+const RUNTIME_NICE = -10
+
+/**
  * The runtime itself (dist/entry-runtime.cjs, started through perl). Without
- * `stay` it ends when no logging rule is left, and hands over to a new one
+ * `stay` it ends when nothing needs it (no logging rule, no ip_masq_raudio), and hands over to a new one
  * (which perl connects to syslog again) when the syslog socket went away.
  */
 export const runRuntime = (stay: boolean): void => {
+  raisePriority()
   const sockets = inheritedSockets()
   if (!sockets) {
     process.stderr.write('legacyfw runtime: started without its netlink socket\n')
@@ -99,7 +117,7 @@ export const runRuntime = (stay: boolean): void => {
       }
       let consumers: NetlinkConsumer[]
       try {
-        consumers = [packetLog(sockets, syslogLost)]
+        consumers = [packetLog(sockets, syslogLost), pnaGateway(sockets.netlink)]
       } catch (e) {
         process.stderr.write(`legacyfw runtime: ${(e as Error).message}\n`)
         process.exit(1)
@@ -110,10 +128,16 @@ export const runRuntime = (stay: boolean): void => {
       }
       process.on('SIGTERM', stop)
       process.on('SIGINT', stop)
+      // The periodic look runs nft without blocking: queued packets wait on this process.
+      let looking = false
       setInterval(() => {
-        if (namespaceGone()) stop()
-        else if (!stay && !needed()) end()
-        else consumers.forEach((c) => c.refresh())
+        if (namespaceGone()) return stop()
+        if (looking) return
+        looking = true
+        void Promise.all(consumers.map((c) => c.refresh())).then((needs) => {
+          looking = false
+          if (!stay && !needs.some(Boolean)) end()
+        })
       }, CHECK_EVERY_MS)
     },
     stay,

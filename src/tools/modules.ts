@@ -25,6 +25,8 @@ export type ModuleTool = 'modprobe' | 'insmod' | 'rmmod'
 export interface ModuleWorld {
   readonly store: TableStore
   readonly recordModule?: (argv: readonly string[]) => void
+  /** Called after a load leaving ip_masq_raudio loaded (its hellos need the runtime); absent in the sandbox. */
+  readonly startRuntime?: () => void
 }
 
 export type ModuleMain = (args: readonly string[], sys: Sys, world: ModuleWorld) => Promise<number>
@@ -51,7 +53,13 @@ const loadHelper = (tool: 'modprobe' | 'insmod', module: string, params: readonl
       if (isParameterError(app)) return { result: { stdout: '', stderr: badParameter(tool, module, app), status: 1 } }
       return { apps: withLoaded(apps, app), result: ok }
     }),
-  )
+  ) || startRuntimeFor(module, world)
+
+/** 0, after starting the runtime when `module` is one it serves. */
+const startRuntimeFor = (module: string, world: ModuleWorld): 0 => {
+  if (helperApp(module) === 'raudio') world.startRuntime?.()
+  return 0
+}
 
 /** Removes one helper module: rmmod of a module not loaded says so, modprobe -r does nothing. */
 const removeHelper = (tool: ModuleTool, module: string, sys: Sys, world: ModuleWorld): number =>

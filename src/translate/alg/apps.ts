@@ -10,6 +10,7 @@ import { type AppName, type LoadedApp, encodeApp } from './model.ts'
 import { renderSip } from './sip.ts'
 import { renderCuseeme } from './cuseeme.ts'
 import { renderQuake } from './quake.ts'
+import { renderRaudio } from './raudio.ts'
 import { renderVdolive } from './vdolive.ts'
 
 /** What one loaded module adds to the table. */
@@ -28,9 +29,8 @@ export interface AppRendering {
 }
 
 /**
- * Every helper app, by name. raudio (RealAudio PNA and RTSP) needs the
- * resident runtime process (userspace parsing); until that runs, a loaded
- * ip_masq_raudio is recorded, listed, and noted as not in effect.
+ * Every helper app, by name. raudio's PNA hellos are parsed by the
+ * resident runtime (raudio.ts); its table part is the hole map.
  */
 export const APPS: Readonly<Record<AppName, (app: LoadedApp) => AppRendering>> = {
   ftp: renderFtp,
@@ -39,7 +39,7 @@ export const APPS: Readonly<Record<AppName, (app: LoadedApp) => AppRendering>> =
   cuseeme: renderCuseeme,
   vdolive: renderVdolive,
   quake: renderQuake,
-  raudio: () => ({}),
+  raudio: renderRaudio,
 }
 
 export const ALG_TABLE = 'legacyfw_masqapp'

@@ -15,7 +15,11 @@ const appNotes = (a: LoadedApp): string[] => [
     const name = word.split('=')[0] ?? word
     return `${a.module}: ${KEPT[name] ?? `${name}= is a host-wide setting of the kernel helper (kept, not applied)`} (${SEE})`
   }),
-  ...(a.app === 'raudio' ? [`${a.module}: RealAudio needs the resident runtime, not built yet: loaded and listed, not in effect (${SEE})`] : []),
+  ...(a.app === 'raudio'
+    ? [
+        `${a.module}: RealAudio PNA needs the resident runtime (legacyfw runtime, legacyfw-runtime.service where this file is loaded); RTSP on 554 is not in effect (${SEE})`,
+      ]
+    : []),
 ]
 
 /** Divergence notes by record. */

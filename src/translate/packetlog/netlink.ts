@@ -1,6 +1,6 @@
 // nfnetlink messages as bytes: what the runtime reads from and writes to its
 // NETLINK_NETFILTER socket. One reader for every subsystem the runtime serves
-// (NFLOG here; a queue consumer adds its subsystem beside it).
+// (NFLOG, NFQUEUE, and nf_tables map elements).
 // Layouts: linux/netlink.h, linux/netfilter/nfnetlink.h, nfnetlink_log.h.
 
 export const NLMSG_ERROR = 2
@@ -112,9 +112,131 @@ export const nflogBindRequest = (group: number, range: number, seq: number): Uin
     ...attribute(NFULA_CFG.TIMEOUT, be32(1)),
     ...attribute(NFULA_CFG.QTHRESH, be32(128)),
   ]
+  return Uint8Array.from(message((NFNL_SUBSYS_ULOG << 8) | NFULNL_MSG_CONFIG, NLM_F_REQUEST | NLM_F_ACK, seq, body))
+}
+
+/** One netlink message: the 16-byte header, then `body`. */
+const message = (type: number, flags: number, seq: number, body: readonly number[]): number[] => {
   const len = 16 + body.length
-  const type = (NFNL_SUBSYS_ULOG << 8) | NFULNL_MSG_CONFIG
-  const flags = NLM_F_REQUEST | NLM_F_ACK
-  const head = [len & 0xff, (len >> 8) & 0xff, 0, 0, type & 0xff, type >> 8, flags, 0, seq & 0xff, (seq >> 8) & 0xff, 0, 0, 0, 0, 0, 0]
-  return Uint8Array.from([...head, ...body])
+  const le32 = (n: number): number[] => [n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, (n >>> 24) & 0xff]
+  return [...le32(len), type & 0xff, type >> 8, flags & 0xff, flags >> 8, ...le32(seq), 0, 0, 0, 0, ...body]
+}
+
+const be16 = (n: number): number[] => [(n >> 8) & 0xff, n & 0xff]
+const NLA_F_NESTED = 0x8000
+const nested = (type: number, attrs: readonly number[][]): number[] => attribute(type | NLA_F_NESTED, attrs.flat())
+
+// NFQUEUE (linux/netfilter/nfnetlink_queue.h).
+export const NFNL_SUBSYS_QUEUE = 3
+const NFQNL_MSG = { PACKET: 0, VERDICT: 1, CONFIG: 2 } as const
+const NFQA = { PACKET_HDR: 1, VERDICT_HDR: 2, PAYLOAD: 10 } as const
+const NFQA_CFG = { CMD: 1, PARAMS: 2 } as const
+const NFQNL_CFG_CMD_BIND = 1
+const NFQNL_COPY_PACKET = 2
+const NF_ACCEPT = 1
+
+/**
+ * The config request binding this socket to queue `queue`, copying whole
+ * packets (up to `range` bytes). Acknowledged with `seq`. Without the GSO
+ * flag the kernel completes a partial checksum before queueing, so a
+ * verdict's payload carries a checksum that is right.
+ */
+export const nfqueueBindRequest = (queue: number, range: number, seq: number): Uint8Array => {
+  const body = [
+    0, // AF_UNSPEC
+    0,
+    ...be16(queue),
+    ...attribute(NFQA_CFG.CMD, [NFQNL_CFG_CMD_BIND, 0, ...be16(2)]),
+    ...attribute(NFQA_CFG.PARAMS, [...be32(range), NFQNL_COPY_PACKET]),
+  ]
+  return Uint8Array.from(message((NFNL_SUBSYS_QUEUE << 8) | NFQNL_MSG.CONFIG, NLM_F_REQUEST | NLM_F_ACK, seq, body))
+}
+/** A packet NFQUEUE hands over: its queue, its id (for the verdict) and the packet from its IP header on. */
+export interface QueuedPacket {
+  readonly queue: number
+  readonly id: number
+  readonly packet: Uint8Array
+}
+
+/** The queued packet a message carries, or undefined for any other message. */
+export const queuedPacket = (m: NetlinkMessage): QueuedPacket | undefined => {
+  if (m.type !== ((NFNL_SUBSYS_QUEUE << 8) | NFQNL_MSG.PACKET) || m.body.length < 4) return undefined
+  const attrs = attributes(m.body)
+  const head = attrs.get(NFQA.PACKET_HDR)
+  const packet = attrs.get(NFQA.PAYLOAD)
+  if (!head || head.length < 4 || !packet) return undefined
+  return { queue: u16be(m.body, 2), id: u32be(head, 0), packet }
+}
+
+/** The verdict accepting queued packet `id`, replaced by `packet` when given. */
+export const nfqueueAccept = (queue: number, id: number, packet?: Uint8Array): Uint8Array => {
+  const body = [
+    0,
+    0,
+    ...be16(queue),
+    ...attribute(NFQA.VERDICT_HDR, [...be32(NF_ACCEPT), ...be32(id)]),
+    ...(packet ? attribute(NFQA.PAYLOAD, [...packet]) : []),
+  ]
+  return Uint8Array.from(message((NFNL_SUBSYS_QUEUE << 8) | NFQNL_MSG.VERDICT, NLM_F_REQUEST, 0, body))
+}
+
+// nf_tables (linux/netfilter/nf_tables.h): one element added to a map, in a batch.
+const NFNL_SUBSYS_NFTABLES = 10
+const NFNL_MSG_BATCH = { BEGIN: 0x10, END: 0x11 } as const
+const NFT_MSG_NEWSETELEM = 12
+const NLM_F_EXCL = 0x200
+const NLM_F_CREATE = 0x400
+const NFTA_SET_ELEM_LIST = { TABLE: 1, SET: 2, ELEMENTS: 3 } as const
+const NFTA_LIST_ELEM = 1
+const NFTA_SET_ELEM = { KEY: 1, DATA: 2, TIMEOUT: 4 } as const
+const NFTA_DATA_VALUE = 1
+
+const cString = (s: string): number[] => [...Array.from(s, (c) => c.charCodeAt(0) & 0xff), 0]
+/** A concatenation's value as nf_tables holds it: each field padded to 4 bytes. */
+const concatenation = (fields: readonly (readonly number[])[]): number[] =>
+  fields.flatMap((f) => [...f, ...Array<number>(align4(f.length) - f.length).fill(0)])
+const ipv4 = (dotted: string): number[] => dotted.split('.').map(Number)
+
+/** An (ipv4_addr . inet_service) value. */
+export interface AddrPort {
+  readonly addr: string
+  readonly port: number
+}
+
+/** One map element: key and value. */
+export interface MapElement {
+  readonly key: AddrPort
+  readonly value: AddrPort
+}
+
+/**
+ * The batch adding `elements` to the map `set` of table `ip table` with
+ * `timeoutSeconds` in one transaction (one commit), failing as a whole
+ * (EEXIST, acknowledged with `seq`) when a key is there already.
+ */
+export const mapElementBatch = (table: string, set: string, elements: readonly MapElement[], timeoutSeconds: number, seq: number): Uint8Array => {
+  const batch = (type: number): number[] => message(type, NLM_F_REQUEST, seq, [0, 0, ...be16(NFNL_SUBSYS_NFTABLES)])
+  const data = (v: AddrPort): number[][] => [attribute(NFTA_DATA_VALUE, concatenation([ipv4(v.addr), be16(v.port)]))]
+  const ms = timeoutSeconds * 1000
+  const element = ({ key, value }: MapElement): number[] =>
+    nested(NFTA_LIST_ELEM, [
+      nested(NFTA_SET_ELEM.KEY, data(key)),
+      nested(NFTA_SET_ELEM.DATA, data(value)),
+      attribute(NFTA_SET_ELEM.TIMEOUT, [...be32(Math.floor(ms / 2 ** 32)), ...be32(ms >>> 0)]),
+    ])
+  const body = [
+    2, // NFPROTO_IPV4
+    0,
+    0,
+    0,
+    ...attribute(NFTA_SET_ELEM_LIST.TABLE, cString(table)),
+    ...attribute(NFTA_SET_ELEM_LIST.SET, cString(set)),
+    ...nested(NFTA_SET_ELEM_LIST.ELEMENTS, elements.map(element)),
+  ]
+  const flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL
+  return Uint8Array.from([
+    ...batch(NFNL_MSG_BATCH.BEGIN),
+    ...message((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWSETELEM, flags, seq, body),
+    ...batch(NFNL_MSG_BATCH.END),
+  ])
 }

@@ -1,0 +1,192 @@
+// ip_masq_raudio, PNA part (spec alg-modules.md §3.1): the client's hello
+// on TCP 7070 ("PNA", version, then records id/length/value up to id 0)
+// names its UDP audio port in record 1 and its Robust-UDP port in record 7,
+// in any order. nft alone cannot walk records, so the resident runtime
+// does it (runtime/pna.ts): iptables-nft queues the hello of a masqueraded
+// connection (xt NFQUEUE, bypass: while no runtime reads the queue the
+// hello passes unchanged, as with the module unloaded), the runtime picks a
+// gateway port per record, adds (server . gateway port) -> (client . port)
+// to the hole map and puts the gateway port in the record. The hole
+// de-masquerades only the server's UDP to that port, to the client that
+// sent the hello (its source address, never the payload's word).
+import { FORWARDED_LABEL, MASQ_LABELS } from '../nft/labels.ts'
+import type { AppRendering } from './apps.ts'
+import { portSet } from './bind.ts'
+import type { LoadedApp } from './model.ts'
+
+export const PNA_HOLE_MAP = 'pna_hole'
+/** 2.2 put a hole in LISTEN state: 2 minutes until the server's audio moves it on. */
+export const PNA_HOLE_SECONDS = 120
+/** The NFQUEUE number the hellos are queued to. */
+export const PNA_QUEUE = 7070
+const PNA_VERSION_LIMIT = 256
+/** Record ids carrying a client UDP port: 1 audio data, 7 Robust-UDP. */
+const PORT_RECORDS = [1, 7]
+/** A hello naming more distinct ports than this opens holes for the first ones only. */
+export const PNA_MAX_PORTS = 8
+/** Where gateway ports are picked from (2.2's masquerade range). */
+export const GATEWAY_PORTS = { first: 61000, count: 4096 } as const
+
+export const renderRaudio = (): AppRendering => ({
+  maps: [{ name: PNA_HOLE_MAP, key: 'ipv4_addr . inet_service', value: 'ipv4_addr . inet_service', timeoutSeconds: PNA_HOLE_SECONDS }],
+  // The audio is de-masqueraded: it skips forward.
+  natPrerouting: [
+    {
+      matches: ['fib daddr type local', 'meta l4proto udp', `ip saddr . udp dport @${PNA_HOLE_MAP}`],
+      stmts: [`ct label set ${FORWARDED_LABEL}`, `dnat ip to ip saddr . udp dport map @${PNA_HOLE_MAP}`],
+    },
+  ],
+})
+
+/**
+ * The iptables-nft rules (arguments after `-A FORWARD` of table mangle)
+ * queueing the hellos of the connections raudio is bound to: masqueraded
+ * (either tool's label), to one of its ports, payload starting "PNA".
+ */
+export const pnaQueueRules = (apps: readonly LoadedApp[]): string[][] => {
+  const ports = [...new Set(apps.filter((a) => a.app === 'raudio').flatMap((a) => a.ports))].sort((a, b) => a - b)
+  if (!ports.length) return []
+  return MASQ_LABELS.map((label) => [
+    '-p',
+    'tcp',
+    '-m',
+    'multiport',
+    '--dports',
+    portSet(ports).replace(/[{} ]/g, ''),
+    '-m',
+    'connlabel',
+    '--label',
+    String(label),
+    '-m',
+    'u32',
+    '--u32',
+    // The first three bytes after the TCP header (data offset) are "PNA".
+    '0>>22&0x3C@12>>26&0x3C@0>>8=0x504E41',
+    '-j',
+    'NFQUEUE',
+    '--queue-num',
+    String(PNA_QUEUE),
+    '--queue-bypass',
+  ])
+}
+
+/** A record naming a client UDP port: its id, the port, and where the port's two bytes are in the payload. */
+export interface PnaPortRecord {
+  readonly id: number
+  readonly port: number
+  readonly offset: number
+}
+
+/**
+ * The port records of a PNA hello, as 2.2 walked them: "PNA", a version
+ * below 256, then records until id 0 or one overrunning the payload; a
+ * port record's first two bytes are the port, 0 is ignored. Not a hello
+ * (or an unsupported version): undefined.
+ */
+export const pnaPortRecords = (payload: Uint8Array): PnaPortRecord[] | undefined => {
+  if (payload.length < 5 || payload[0] !== 0x50 || payload[1] !== 0x4e || payload[2] !== 0x41) return undefined
+  const u16 = (at: number): number => ((payload[at] ?? 0) << 8) | (payload[at + 1] ?? 0)
+  if (u16(3) >= PNA_VERSION_LIMIT) return undefined
+  const out: PnaPortRecord[] = []
+  for (let at = 5; at + 4 <= payload.length;) {
+    const id = u16(at)
+    const length = u16(at + 2)
+    if (id === 0 || at + 4 + length > payload.length) break
+    if (PORT_RECORDS.includes(id) && length >= 2 && u16(at + 4) !== 0) out.push({ id, port: u16(at + 4), offset: at + 4 })
+    at += 4 + length
+  }
+  return out
+}
+
+/** The TCP segment of an IPv4 packet: its addresses, ports, sequence number and where its payload starts. */
+export interface TcpSegment {
+  readonly saddr: string
+  readonly daddr: string
+  readonly sport: number
+  readonly dport: number
+  readonly seq: number
+  /** Offset of the TCP header in the packet. */
+  readonly tcp: number
+  /** Offset of the payload in the packet. */
+  readonly payload: number
+  /** End of the IP datagram (total length). */
+  readonly end: number
+}
+
+const dotted = (p: Uint8Array, at: number): string => `${p[at]}.${p[at + 1]}.${p[at + 2]}.${p[at + 3]}`
+
+/** The TCP segment an IPv4 packet carries, or undefined (not IPv4/TCP, a fragment, or truncated). */
+export const tcpSegment = (p: Uint8Array): TcpSegment | undefined => {
+  if (p.length < 20 || (p[0] ?? 0) >> 4 !== 4 || p[9] !== 6) return undefined
+  const ihl = ((p[0] ?? 0) & 0x0f) * 4
+  const end = ((p[2] ?? 0) << 8) | (p[3] ?? 0)
+  const fragment = (((p[6] ?? 0) & 0x3f) << 8) | (p[7] ?? 0)
+  if (ihl < 20 || end > p.length || fragment !== 0 || end < ihl + 20) return undefined
+  const tcp = ihl
+  const payload = tcp + ((p[tcp + 12] ?? 0) >> 4) * 4
+  if (payload < tcp + 20 || payload > end) return undefined
+  const u16 = (at: number): number => ((p[at] ?? 0) << 8) | (p[at + 1] ?? 0)
+  return {
+    saddr: dotted(p, 12),
+    daddr: dotted(p, 16),
+    sport: u16(tcp),
+    dport: u16(tcp + 2),
+    seq: ((u16(tcp + 4) << 16) | u16(tcp + 6)) >>> 0,
+    tcp,
+    payload,
+    end,
+  }
+}
+
+const swap = (w: number): number => ((w & 0xff) << 8) | (w >> 8)
+
+/**
+ * The packet with each 16-bit word at `at` (into the whole packet) set to
+ * its new value, the TCP checksum updated incrementally (RFC 1624). A word
+ * at an odd distance from the TCP header counts byte-swapped in the sum.
+ */
+export const rewriteWords = (packet: Uint8Array, tcp: number, words: readonly { at: number; value: number }[]): Uint8Array => {
+  const out = Uint8Array.from(packet)
+  let sum = ~(((out[tcp + 16] ?? 0) << 8) | (out[tcp + 17] ?? 0)) & 0xffff
+  for (const { at, value } of words) {
+    const old = ((out[at] ?? 0) << 8) | (out[at + 1] ?? 0)
+    const aligned = (at - tcp) % 2 === 0
+    sum += (~(aligned ? old : swap(old)) & 0xffff) + (aligned ? value : swap(value))
+    out[at] = value >> 8
+    out[at + 1] = value & 0xff
+  }
+  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16)
+  const check = ~sum & 0xffff
+  out[tcp + 16] = check >> 8
+  out[tcp + 17] = check & 0xff
+  return out
+}
+
+/** What a queued packet asks of the runtime: holes from `server` to `client` for `ports` (the hello's records). */
+export interface PnaRequest {
+  readonly segment: TcpSegment
+  readonly records: readonly PnaPortRecord[]
+  /** The client is the packet's source and the server its destination, whatever the payload says. */
+  readonly client: string
+  readonly server: string
+  /** Distinct client ports, at most PNA_MAX_PORTS. */
+  readonly ports: readonly number[]
+}
+
+/** The request a queued IPv4 packet makes, or undefined (not a PNA hello naming a port: accepted as it is). */
+export const pnaRequest = (packet: Uint8Array): PnaRequest | undefined => {
+  const segment = tcpSegment(packet)
+  const records = segment && pnaPortRecords(packet.subarray(segment.payload, segment.end))
+  if (!segment || !records?.length) return undefined
+  const ports = [...new Set(records.map((r) => r.port))].slice(0, PNA_MAX_PORTS)
+  return { segment, records, client: segment.saddr, server: segment.daddr, ports }
+}
+
+/** The packet with each port record whose port got a hole naming its gateway port instead (undefined: nothing to change). */
+export const pnaRewritten = (packet: Uint8Array, request: PnaRequest, holes: ReadonlyMap<number, number>): Uint8Array | undefined => {
+  const words = request.records.flatMap((r) => {
+    const gateway = holes.get(r.port)
+    return gateway === undefined ? [] : [{ at: request.segment.payload + r.offset, value: gateway }]
+  })
+  return words.length ? rewriteWords(packet, request.segment.tcp, words) : undefined
+}

@@ -1,0 +1,150 @@
+// Seeded fuzzing of the parsers the resident runtime runs on packets: the
+// RealAudio PNA hello (translate/alg/raudio.ts: what a queued packet asks,
+// and its rewrite) and the packet log's line formatter (packetlog/lines.ts,
+// on every NFLOG packet). Payloads come from the ALG payload generator
+// (valid, hostile, mutated, random; test/helpers/alg-peers/fuzz-payloads.ts)
+// inside real IPv4/TCP packets, and the packets themselves are mutated.
+// Nothing may throw; a hole is only ever asked from the packet's source
+// (the requesting client) and for the ports the records carry; the rewrite
+// changes nothing but the port words and keeps the TCP checksum right.
+//
+//   LEGACYFW_ALG_FUZZ_SEED    seed (default fixed; a failure names seed and index)
+//   LEGACYFW_ALG_FUZZ_COUNT   payloads per kind (default 4000)
+import t from 'tap'
+import { type FuzzPayload, LAB_CONTEXT, fuzzPayload } from './helpers/alg-peers/fuzz-payloads.ts'
+import { seededRng, streamSeed } from './helpers/fuzz.ts'
+import { PNA_MAX_PORTS, pnaPortRecords, pnaRequest, pnaRewritten } from '../src/translate/alg/raudio.ts'
+import { LOG_GROUP, logLine } from '../src/translate/packetlog/lines.ts'
+
+const SEED = Number(process.env['LEGACYFW_ALG_FUZZ_SEED'] ?? 19990701)
+const COUNT = Number(process.env['LEGACYFW_ALG_FUZZ_COUNT'] ?? 4000)
+
+const octets = (a: string): number[] => a.split('.').map(Number)
+const sum16 = (b: Uint8Array, from: number, to: number, start = 0): number => {
+  let s = start
+  for (let i = from; i < to; i += 2) s += ((b[i] ?? 0) << 8) | (i + 1 < to ? (b[i + 1] ?? 0) : 0)
+  while (s > 0xffff) s = (s & 0xffff) + (s >>> 16)
+  return s
+}
+
+/** The TCP checksum over the pseudo header and the segment (0 when the stored one is right, computed with it in place). */
+const tcpCheck = (p: Uint8Array, ihl: number): number => {
+  const len = p.length - ihl
+  const pseudo = sum16(p, 12, 20) + 6 + len
+  return ~sum16(p, ihl, p.length, pseudo) & 0xffff
+}
+
+/** An IPv4/TCP packet from the client to the server's 7070 carrying `payload`, checksums right; `options` words of TCP options. */
+const packet = (payload: Uint8Array, sport: number, options: number): Uint8Array => {
+  const ihl = 20
+  const tcpLen = 20 + options * 4
+  const p = new Uint8Array(ihl + tcpLen + payload.length)
+  const total = p.length
+  p.set([0x45, 0, total >> 8, total & 0xff, 0, 1, 0x40, 0, 64, 6, 0, 0, ...octets(LAB_CONTEXT.client), ...octets(LAB_CONTEXT.server)])
+  const ipSum = ~sum16(p, 0, 20) & 0xffff
+  p[10] = ipSum >> 8
+  p[11] = ipSum & 0xff
+  p.set([sport >> 8, sport & 0xff, 7070 >> 8, 7070 & 0xff, 0, 0, 0x10, 0, 0, 0, 0, 0, (tcpLen / 4) << 4, 0x18, 0xff, 0xff], ihl)
+  for (let i = 0; i < options; i++) p.set([1, 1, 1, 1], ihl + 20 + i * 4)
+  p.set(payload, ihl + tcpLen)
+  const check = tcpCheck(p, ihl)
+  p[ihl + 16] = check >> 8
+  p[ihl + 17] = check & 0xff
+  return p
+}
+
+const where = (f: FuzzPayload): string => `seed ${f.seed} index ${f.index} (${f.how}: ${f.note})`
+
+t.test('PNA hellos inside real packets: holes only for the client, from its own ports, a right checksum', async (t) => {
+  let requests = 0
+  let rewritten = 0
+  const problems: string[] = []
+  for (let i = 0; i < COUNT && problems.length < 5; i++) {
+    const f = fuzzPayload('pna', SEED, i)
+    const rng = seededRng(streamSeed(SEED, `pna-packet:${i}`))
+    const p = packet(f.bytes, 1024 + Math.floor(rng() * 60000), Math.floor(rng() * 11))
+    let request
+    try {
+      request = pnaRequest(p)
+    } catch (e) {
+      problems.push(`${where(f)}: threw ${(e as Error).message}`)
+      continue
+    }
+    const records = pnaPortRecords(f.bytes) ?? []
+    if (!request) {
+      if (records.length) problems.push(`${where(f)}: a hello naming ports asked for nothing`)
+      continue
+    }
+    requests++
+    if (request.client !== LAB_CONTEXT.client || request.server !== LAB_CONTEXT.server)
+      problems.push(`${where(f)}: asked a hole ${request.server} -> ${request.client}`)
+    const named = [...new Set(records.map((r) => r.port))]
+    if (request.ports.length > PNA_MAX_PORTS || request.ports.some((port, k) => port !== named[k] || port < 1 || port > 65535))
+      problems.push(`${where(f)}: ports ${request.ports} for records naming ${named}`)
+    if (f.asks && f.how === 'valid' && (f.asks.addr ?? LAB_CONTEXT.client) === LAB_CONTEXT.client) {
+      const sorted = (ports: readonly number[]): string => String([...new Set(ports)].sort((x, y) => x - y))
+      if (sorted(f.asks.ports) !== sorted(request.ports)) problems.push(`${where(f)}: asked ${request.ports}, the payload asks ${f.asks.ports}`)
+    }
+    const holes = new Map(request.ports.map((port, k) => [port, 61000 + k]))
+    const out = pnaRewritten(p, request, holes)
+    if (!out) {
+      problems.push(`${where(f)}: no rewrite`)
+      continue
+    }
+    rewritten++
+    const changed = [...out.keys()].filter((k) => out[k] !== p[k])
+    const allowed = new Set([
+      36,
+      37,
+      ...request.records.flatMap((r) => [request.segment.payload + r.offset, request.segment.payload + r.offset + 1]),
+    ])
+    if (out.length !== p.length || changed.some((k) => !allowed.has(k)))
+      problems.push(`${where(f)}: bytes changed outside the port words: ${changed}`)
+    if (tcpCheck(out, 20) !== 0) problems.push(`${where(f)}: the rewritten packet's TCP checksum is wrong`)
+    const after = pnaPortRecords(out.subarray(request.segment.payload)) ?? []
+    if (records.some((r, k) => after[k]?.port !== (holes.get(r.port) ?? r.port)))
+      problems.push(`${where(f)}: a port record does not name its hole's gateway port`)
+  }
+  t.same(problems, [], `${COUNT} payloads`)
+  t.ok(requests > COUNT / 10, `many payloads asked for holes (${requests})`)
+  t.ok(rewritten === requests, 'each request was rewritten')
+})
+
+t.test('mutated and truncated packets: no throw, nothing asked of a packet that is not IPv4/TCP', async (t) => {
+  const problems: string[] = []
+  for (let i = 0; i < COUNT && problems.length < 5; i++) {
+    const f = fuzzPayload('pna', SEED, i)
+    const rng = seededRng(streamSeed(SEED, `pna-mutate:${i}`))
+    const p = packet(f.bytes, 40000, Math.floor(rng() * 4))
+    const mutated = Uint8Array.from(p.subarray(0, Math.floor(rng() * (p.length + 1))))
+    for (let k = Math.floor(rng() * 4); k > 0 && mutated.length; k--) mutated[Math.floor(rng() * mutated.length)] = Math.floor(rng() * 256)
+    try {
+      const request = pnaRequest(mutated)
+      if (request && (mutated[9] !== 6 || (mutated[0] ?? 0) >> 4 !== 4)) problems.push(`index ${i}: a request from a packet that is not IPv4/TCP`)
+      if (request && request.client !== `${mutated[12]}.${mutated[13]}.${mutated[14]}.${mutated[15]}`)
+        problems.push(`index ${i}: the client is not the packet's source`)
+      if (request) pnaRewritten(mutated, request, new Map(request.ports.map((port) => [port, 61000])))
+    } catch (e) {
+      problems.push(`index ${i}: threw ${(e as Error).message}`)
+    }
+  }
+  t.same(problems, [], `${COUNT} mutated packets`)
+})
+
+t.test('packet log lines of any packet: no throw', async (t) => {
+  const problems: string[] = []
+  for (let i = 0; i < COUNT && problems.length < 5; i++) {
+    const f = fuzzPayload('pna', SEED, i)
+    const rng = seededRng(streamSeed(SEED, `log:${i}`))
+    const p = packet(f.bytes, 40000, Math.floor(rng() * 11))
+    const mutated = Uint8Array.from(p.subarray(0, Math.floor(rng() * (p.length + 1))))
+    for (let k = Math.floor(rng() * 6); k > 0 && mutated.length; k--) mutated[Math.floor(rng() * mutated.length)] = Math.floor(rng() * 256)
+    for (const group of [LOG_GROUP.ipchains, LOG_GROUP.ipfwadm])
+      try {
+        logLine(group, 'forward ACCEPT 1', mutated, 'lan0', 'wan0')
+      } catch (e) {
+        problems.push(`index ${i} group ${group}: threw ${(e as Error).message}`)
+      }
+  }
+  t.same(problems, [], `${COUNT} packets, both formats`)
+})

@@ -1,0 +1,170 @@
+// ip_masq_raudio, RealAudio PNA, through a gateway (lan 192.168.1.10 --
+// gw -- wan 203.0.113.50) whose script masquerades and loads the module
+// with a modprobe line, applied by `legacyfw run` (modprobe starts the
+// runtime) and by `legacyfw translate` + `nft -f` plus `legacyfw runtime`
+// (as legacyfw-runtime.service runs it). The real PNA peers exchange a hello
+// whose UDP port record is last (records 3, 7, 1): the runtime walks every
+// record, opens a hole per port record and puts the gateway port in it; the
+// server streams to the gateway and the audio reaches the client. Without
+// the module line it fails as issue 10 saw it. The hole lets the server in
+// and no other outside host. Checksum offload is off on the veths.
+import t from 'tap'
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { GW_WAN, LAN_ADDRS, type Lab, WAN, withLab } from './helpers/lab.ts'
+import { requireRootAndNft } from './helpers/netns.ts'
+import { APPLY, gatewayScript, offloadOff, resetGateway } from './helpers/alg-lab.ts'
+import { GATEWAY, MASQ_ONLY } from './helpers/alg-peers/checks.ts'
+import { EXCHANGES, type Exchange, labPair } from './helpers/alg-peers/run.ts'
+import { projectPath } from '../src/runtime/project.ts'
+import { GATEWAY_PORTS, PNA_HOLE_MAP } from '../src/translate/alg/raudio.ts'
+import { ALG_TABLE } from '../src/translate/alg/apps.ts'
+import { fuzzPayloads } from './helpers/alg-peers/fuzz-payloads.ts'
+
+const missing =
+  requireRootAndNft() ?? (spawnSync('ethtool', ['--version']).status === 0 ? undefined : 'these tests need ethtool (apt-get install ethtool)')
+
+type Tap = Parameters<Parameters<typeof t.test>[0]>[0]
+
+// No logging rule here: the runtime's syslog socket is not needed.
+process.env['LEGACYFW_SYSLOG'] = '/nonexistent/log'
+const tmp = mkdtempSync(join(tmpdir(), 'lfw-alg-raudio-'))
+t.teardown(() => rmSync(tmp, { recursive: true, force: true }))
+
+const OTHER = '203.0.113.51'
+const LINE = '/sbin/modprobe ip_masq_raudio'
+
+const waitFor = async (cond: () => boolean, ms: number): Promise<boolean> => {
+  for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 100))) if (cond()) return true
+  return cond()
+}
+
+const queueRules = (lab: Lab): number =>
+  lab
+    .exec('gw', ['iptables-nft', '-w', '-t', 'mangle', '-S', 'FORWARD'])
+    .stdout.split('\n')
+    .filter((l) => l.includes('NFQUEUE') && l.includes('--queue-bypass')).length
+
+const hello = (x: Exchange): { id: number; port?: number }[] =>
+  (x.server.find((l) => l.ev === 'hello')?.['records'] as { id: number; port?: number }[] | undefined) ?? []
+
+const gatewayPort = (p: unknown): boolean => Number(p) >= GATEWAY_PORTS.first && Number(p) < GATEWAY_PORTS.first + GATEWAY_PORTS.count
+
+/** Whether a datagram from `src` to the gateway's `port` arrives at the client's `client` port in lan. */
+const arrives = async (lab: Lab, src: string, port: number, client: number): Promise<boolean> =>
+  (await lab.sniff('lan', client, async () => void (await lab.udp('wan', GW_WAN, port, { src, timeout: 0.3 })))).length > 0
+
+const throughModule = async (t: Tap, lab: Lab, x: Exchange): Promise<void> => {
+  t.equal(x.client.status, 0, 'PNA: the client got its audio', { result: x.client.result, stderr: x.client.stderr, server: x.server })
+  t.same(x.client.result['received'], { 1: 3, 7: 3 }, '3/3 datagrams to each port')
+  const records = hello(x)
+  t.same(
+    records.map((r) => r.id),
+    [3, 7, 1],
+    'the server read every record, the UDP port record last',
+  )
+  const udpPorts = x.client.result['udpPorts'] as Record<string, number>
+  const ports = records.filter((r) => r.port)
+  t.ok(
+    ports.length === 2 && ports.every((r) => gatewayPort(r.port) && r.port !== udpPorts[String(r.id)]),
+    "both port records reached the server naming gateway ports, not the client's",
+    { ports, udpPorts },
+  )
+  const streamed = x.server.filter((l) => l.ev === 'streamed').map((l) => String(l['to']))
+  t.ok(streamed.length === 2 && streamed.every((to) => to.startsWith(`${GATEWAY}:`)), 'the server streamed to the gateway', { streamed })
+  const audio = ports.find((r) => r.id === 1)
+  if (audio?.port) {
+    t.notOk(await arrives(lab, OTHER, audio.port, udpPorts['1'] as number), 'another outside host cannot use the hole')
+    t.ok(await arrives(lab, WAN, audio.port, udpPorts['1'] as number), 'the server still can')
+  }
+}
+
+const FUZZ_SEED = 20000101
+const FUZZ_COUNT = 150
+const SENDERS = [LAN_ADDRS[0], LAN_ADDRS[1]]
+
+const runtimeRunning = (lab: Lab): boolean => /@legacyfw-runtime@*$/m.test(lab.exec('gw', ['cat', '/proc/net/unix']).stdout)
+
+/** The hole map's elements: key server . gateway port, value client . port. */
+const holes = (lab: Lab): { server: string; client: string }[] => {
+  const r = lab.exec('gw', ['nft', '-j', 'list', 'map', 'ip', ALG_TABLE, PNA_HOLE_MAP])
+  const map = (JSON.parse(r.stdout) as { nftables: { map?: { elem?: unknown[] } }[] }).nftables.find((o) => o.map)?.map
+  type Concat = { concat: [string, number] }
+  return ((map?.elem ?? []) as [Concat | { elem: { val: Concat } }, Concat][]).map(([k, v]) => {
+    const key = 'concat' in k ? k : k.elem.val
+    return { server: key.concat[0], client: v.concat[0] }
+  })
+}
+
+/** Valid, hostile, mutated and random PNA hellos from two lan hosts through the runtime: it survives, every hole goes to the host that sent the hello. */
+const hostileHellos = async (t: Tap, lab: Lab): Promise<void> => {
+  const sink = await lab.serve('wan', { tcp: [7070] }, 60)
+  const lines = fuzzPayloads('pna', FUZZ_SEED, FUZZ_COUNT).map((p, i) => `${SENDERS[i % 2]} ${p.bytes.toString('hex')}`)
+  const r = lab.exec('lan', [process.execPath, join(import.meta.dirname, 'helpers', 'send-payloads.mjs'), WAN, '7070'], `${lines.join('\n')}\n`)
+  sink.stop()
+  t.match(r.stdout, /"sent":\d+/, 'the payloads were sent', { stderr: r.stderr })
+  t.ok(runtimeRunning(lab), 'the runtime still runs')
+  const opened = holes(lab)
+  t.ok(opened.length > 0, `the valid hellos opened holes (${opened.length})`)
+  t.same(
+    opened.filter((h) => h.server !== WAN || !SENDERS.includes(h.client as (typeof SENDERS)[number])),
+    [],
+    'every hole is from the server to the lan host that sent the hello',
+  )
+}
+
+/** The pid of the runtime serving the gateway (it holds the abstract socket @legacyfw-runtime). */
+const runtimePid = (lab: Lab): number | undefined => {
+  const line = lab
+    .exec('gw', ['ss', '-xlpH'])
+    .stdout.split('\n')
+    .find((l) => l.includes('@legacyfw-runtime'))
+  const pid = /pid=(\d+)/.exec(line ?? '')?.[1]
+  return pid === undefined ? undefined : Number(pid)
+}
+
+/** While no runtime reads the queue, hellos pass unchanged (bypass); modprobe starts it again, modprobe -r ends it and its rules. */
+const lifecycle = async (t: Tap, lab: Lab): Promise<void> => {
+  const pid = runtimePid(lab)
+  t.ok(pid, 'the runtime serves the gateway')
+  if (pid) process.kill(pid, 'SIGKILL')
+  t.ok(await waitFor(() => !runtimeRunning(lab), 3000), 'the runtime is gone')
+  t.equal(queueRules(lab), 2, 'its queueing rules stay')
+  MASQ_ONLY.pna(t, await EXCHANGES.pna(labPair(lab)))
+  const legacyfw = projectPath('bin', 'legacyfw')
+  t.equal(lab.exec('gw', [legacyfw, 'modprobe', 'ip_masq_raudio']).status, 0, 'modprobe of the loaded module')
+  t.ok(await waitFor(() => runtimeRunning(lab), 5000), 'started the runtime again')
+  await throughModule(t, lab, await EXCHANGES.pna(labPair(lab)))
+  t.equal(lab.exec('gw', [legacyfw, 'modprobe', '-r', 'ip_masq_raudio']).status, 0, 'modprobe -r')
+  t.ok(await waitFor(() => !runtimeRunning(lab) && queueRules(lab) === 0, 10_000), 'the runtime removed its rules and ended')
+}
+
+if (missing) t.fail(missing)
+else
+  for (const [how, apply] of APPLY)
+    t.test(how, { timeout: 120_000 }, async (t) => {
+      await withLab(async (lab) => {
+        offloadOff(lab)
+        lab.exec('wan', ['ip', 'addr', 'add', `${OTHER}/24`, 'dev', 'eth0'])
+        const exchange = (t: Tap, withModule: boolean): Promise<Exchange> => {
+          resetGateway(lab)
+          apply(t, lab, gatewayScript(tmp, 'pna', LINE, withModule))
+          return EXCHANGES.pna(labPair(lab))
+        }
+        await t.test('without the module line', async (t) => MASQ_ONLY.pna(t, await exchange(t, false)))
+        await t.test('with it', async (t) => {
+          resetGateway(lab)
+          apply(t, lab, gatewayScript(tmp, 'pna', LINE, true))
+          // translate: the file has the table; the runtime is the service's (run: modprobe started it).
+          const service = how.startsWith('legacyfw run') ? undefined : lab.background('gw', [projectPath('bin', 'legacyfw'), 'runtime'])
+          t.ok(await waitFor(() => queueRules(lab) === 2, 8000), 'the runtime queues the hellos of masqueraded connections (iptables-nft, bypass)')
+          await throughModule(t, lab, await EXCHANGES.pna(labPair(lab)))
+          await t.test('hostile hellos', async (t) => hostileHellos(t, lab))
+          await t.test('a hello after them', async (t) => throughModule(t, lab, await EXCHANGES.pna(labPair(lab))))
+          if (service) service.kill('SIGTERM')
+          else await t.test('without the runtime (bypass), started again, removed', async (t) => lifecycle(t, lab))
+        })
+      })
+    })
