@@ -13,6 +13,8 @@
 //     re-declared or deleted, so counters keep counting, maps keep what the
 //     packet path learned, and chains keep their creation order, which is
 //     the order the legacy tools list them in;
+//   - the maps of folded runs (fold.ts) get the elements that changed: an
+//     edit inside a run of thousands of rules changes a few elements;
 //   - a rule with an anonymous counter (a tally) is always sent again: its
 //     count belongs to the records committed with it;
 //   - the compare-and-swap is `create element generation { G+1 }`, which
@@ -21,7 +23,7 @@
 //     a state it read more than STALE_AFTER_MS ago.
 import { type NftChain, type NftCtTimeout, type NftMap, type NftRule, type NftSet, type NftTable, chainsOf } from './ir.ts'
 import type { KernelRule, KernelTable } from './kernel-table.ts'
-import { baseChainText, mapLines, quote, ruleText, setLines, timeoutPolicyText } from './text.ts'
+import { baseChainText, counterElementText, counterMapLines, mapLines, quote, ruleText, setLines, timeoutPolicyText } from './text.ts'
 
 export const GENERATION_SET = 'generation'
 export const GENERATION: NftSet = { name: GENERATION_SET, type: 'mark', timeout: '1h', elements: [] }
@@ -62,8 +64,38 @@ const setEdits = (id: string, current: KernelTable | undefined, next: NftTable, 
     return same && incremental ? [] : [`flush set ${id} ${set.name}`, ...add]
   })
 
-/** Does the kernel hold exactly the rules of `rendered` (same order, comments, counters)? */
+const elementsLine = (verb: 'add' | 'delete', id: string, name: string, elements: readonly string[]): string[] =>
+  elements.length ? [`${verb} element ${id} ${name} { ${elements.join(', ')} }`] : []
+
+/**
+ * The elements of the counter maps: declared with all their elements when
+ * new; when the kernel holds what `previous` rendered, only the elements that
+ * changed (deleted first: a key may move to another counter); else all again.
+ */
+const counterMapEdits = (id: string, current: KernelTable | undefined, next: NftTable, previous: NftTable | undefined): string[] =>
+  (next.counterMaps ?? []).flatMap((m) => {
+    const all = m.elements.map(counterElementText)
+    if (!current?.maps.has(m.name))
+      return [`add map ${id} ${m.name} { ${counterMapLines(m).join('; ')}; }`, ...elementsLine('add', id, m.name, all)]
+    const before = previous?.counterMaps?.find((p) => p.name === m.name)
+    if (before === undefined) return [`flush map ${id} ${m.name}`, ...elementsLine('add', id, m.name, all)]
+    const old = new Set(before.elements.map(counterElementText))
+    const now = new Set(all)
+    const gone = before.elements.filter((e) => !now.has(counterElementText(e))).map(([key]) => key)
+    return [
+      ...elementsLine('delete', id, m.name, gone),
+      ...elementsLine(
+        'add',
+        id,
+        m.name,
+        all.filter((e) => !old.has(e)),
+      ),
+    ]
+  })
+
+/** Does the kernel hold exactly the rules of `rendered` (same order, comments, counters) and its counter maps' elements? */
 const kernelMatches = (kernel: KernelTable, rendered: NftTable): boolean =>
+  (rendered.counterMaps ?? []).every((m) => kernel.maps.get(m.name)?.length === m.elements.length) &&
   kernel.chains.length === chainsOf(rendered).length &&
   chainsOf(rendered).every((chain) => {
     const rules = kernel.chains.find((c) => c.name === chain.name)?.rules
@@ -122,6 +154,7 @@ export const replaceTableText = (current: KernelTable | undefined, next: NftTabl
   for (const chain of chains) if (!existingChains.has(chain.name)) lines.push(chainDeclaration(id, chain))
   for (const t of next.ctTimeouts) if (!existingTimeouts.has(t.name)) lines.push(timeoutDeclaration(id, t))
   for (const name of next.counters) if (!existingCounters.has(name)) lines.push(`add counter ${id} ${name}`)
+  lines.push(...counterMapEdits(id, current, next, incremental ? previous : undefined))
 
   for (const chain of chains) {
     const kernel = current?.chains.find((c) => c.name === chain.name)
@@ -137,14 +170,14 @@ export const replaceTableText = (current: KernelTable | undefined, next: NftTabl
     if (incremental && chain.rules.length) lines.push(`flush chain ${id} ${chain.name}`)
     lines.push(`delete chain ${id} ${chain.name}`)
   }
+  const wantedSets = new Set([GENERATION_SET, ...next.sets.map((set) => set.name)])
+  for (const name of current?.sets.keys() ?? []) if (!wantedSets.has(name)) lines.push(`delete set ${id} ${name}`)
+  const wantedMaps = new Set([...(next.maps ?? []), ...(next.counterMaps ?? [])].map((m) => m.name))
+  for (const name of current?.maps.keys() ?? []) if (!wantedMaps.has(name)) lines.push(`delete map ${id} ${name}`)
+  // Counters last: a map's elements may name them.
   for (const name of existingCounters) if (!next.counters.includes(name)) lines.push(`delete counter ${id} ${name}`)
   const wantedTimeouts = new Set(next.ctTimeouts.map((t) => t.name))
   for (const name of existingTimeouts) if (!wantedTimeouts.has(name)) lines.push(`delete ct timeout ${id} ${name}`)
-
-  const wantedSets = new Set([GENERATION_SET, ...next.sets.map((set) => set.name)])
-  for (const name of current?.sets.keys() ?? []) if (!wantedSets.has(name)) lines.push(`delete set ${id} ${name}`)
-  const wantedMaps = new Set(next.maps?.map((m) => m.name))
-  for (const name of current?.maps.keys() ?? []) if (!wantedMaps.has(name)) lines.push(`delete map ${id} ${name}`)
 
   lines.push(`create element ${id} ${GENERATION_SET} { ${(generationOf(current) ?? 0) + 1} }`)
   return `${lines.join('\n')}\n`
