@@ -88,7 +88,16 @@ export class Session {
     const replay = new Session()
     if (current) replay.seed(owned, current)
     for (const { req, stdin } of this.changes.get(owned) ?? []) await replay.call(req, stdin ?? '')
-    return replay.storeOf(owned).nft()
+    return replay.tableOf(owned)
+  }
+
+  /**
+   * The table this session leaves, rendered afresh: the read-free appends
+   * added one linear rule each, rendering folds runs of them (nft/fold.ts).
+   */
+  tableOf(owned: OwnedTable): NftTable | undefined {
+    const kernel = this.storeOf(owned).read()
+    return kernel && owned.rendered(kernel)
   }
 
   storeOf(owned: OwnedTable): MemoryStore {
