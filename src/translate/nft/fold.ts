@@ -89,7 +89,18 @@ interface Candidate {
   readonly keys: ReadonlyMap<string, Key>
 }
 
+// A command renders the state before and after it, and the renderers reuse
+// the rule groups of rules it did not touch: their candidates are reused too.
+const candidateCache = new WeakMap<readonly NftRule[], Candidate | undefined>()
+
 const candidateOf = (group: readonly NftRule[]): Candidate | undefined => {
+  if (candidateCache.has(group)) return candidateCache.get(group)
+  const candidate = newCandidate(group)
+  candidateCache.set(group, candidate)
+  return candidate
+}
+
+const newCandidate = (group: readonly NftRule[]): Candidate | undefined => {
   const [rule] = group
   if (group.length !== 1 || rule === undefined || rule.counter === undefined || rule.tally) return undefined
   const keys = new Map<string, Key>()
@@ -175,35 +186,49 @@ const elementsOf = (members: readonly { key: Key; counter: string }[]): (readonl
   return merged.map((p) => [intervalText(type, p.lo, p.hi), p.counter] as const)
 }
 
+// The elements of the runs the last renders folded, by first member: the
+// state before and after a command mostly share them.
+const elementCache = new WeakMap<Candidate, { sig: string; members: readonly Candidate[]; elements: (readonly [string, string])[] }>()
+
+const elementsCached = (
+  members: readonly Candidate[],
+  sig: string,
+  compute: () => (readonly [string, string])[],
+): (readonly [string, string])[] => {
+  const cached = elementCache.get(members[0] as Candidate)
+  if (cached?.sig === sig && cached.members.length === members.length && cached.members.every((m, i) => m === members[i])) return cached.elements
+  const elements = compute()
+  elementCache.set(members[0] as Candidate, { sig, members, elements })
+  return elements
+}
+
 /**
  * A chain's rules, given as one group per legacy rule (the nft rules it
  * renders to), with every run of at least FOLD_MIN foldable rules folded
  * into a map named `<chain>/f<n>`.
  */
 export const foldRules = (chain: string, groups: readonly (readonly NftRule[])[]): Folded => {
-  const candidates = groups.map(candidateOf)
+  const members = groups.map(candidateOf)
   const folded: Folded = { rules: [], maps: [], records: [] }
   for (let i = 0; i < groups.length;) {
-    const run = runFrom(candidates, i)
+    const run = runFrom(members, i)
     if (!run || run.length < FOLD_MIN) {
       folded.rules.push(...(groups[i] as readonly NftRule[]))
       i++
       continue
     }
-    const members = candidates.slice(i, i + run.length).map((c) => {
-      const { rule, keys } = c as Candidate
-      return { rule, key: keys.get(run.sig) as Key, counter: rule.counter as string }
-    })
+    const slice = members.slice(i, i + run.length) as Candidate[]
+    const folding = slice.map(({ rule, keys }) => ({ rule, key: keys.get(run.sig) as Key, counter: rule.counter as string }))
     const name = `${chain}/f${folded.maps.length + 1}`
-    const first = members[0] as (typeof members)[number]
+    const first = folding[0] as (typeof folding)[number]
     const keyIndex = (JSON.parse(run.sig) as [string, number])[1]
-    folded.maps.push({ name, key: first.key.type, elements: elementsOf(members) })
+    folded.maps.push({ name, key: first.key.type, elements: elementsCached(slice, run.sig, () => elementsOf(folding)) })
     folded.rules.push({
       matches: first.rule.matches.filter((_, j) => j !== keyIndex),
       stmts: [`counter name ${first.key.field} map @${name}`, ...first.rule.stmts],
       comment: `${FOLD_PREFIX}${name}`,
     })
-    const records = members.flatMap(({ rule }) => (rule.comment === undefined ? [] : [recordOf(rule)]))
+    const records = folding.flatMap(({ rule }) => (rule.comment === undefined ? [] : [recordOf(rule)]))
     if (records.length) folded.records.push({ name, rules: records })
     i += run.length
   }
