@@ -7,8 +7,10 @@
 //   - when the kernel still holds exactly what rendering the previous state
 //     gives, only the rules that differ are deleted (by handle) and the new
 //     ones inserted in place: appending a rule adds one rule and nothing else;
-//   - otherwise (a table written by something else) the table is flushed and
-//     every rule added again;
+//   - otherwise (a table written by something else, or runs of read-free
+//     appends that the rendering now folds) every rule read is deleted by
+//     handle and every rule added again: never `flush`, so a read-free
+//     append made meanwhile (which the generation does not guard) stays;
 //   - chains, counters, ct timeouts and maps that survive are never
 //     re-declared or deleted, so counters keep counting, maps keep what the
 //     packet path learned, and chains keep their creation order, which is
@@ -50,7 +52,7 @@ const mapDeclaration = (id: string, m: NftMap): string => `add map ${id} ${m.nam
 const elementText = (set: NftSet, value: string): string => (set.type === 'ifname' ? `"${value}"` : value)
 
 /** Declarations and element updates of the table's own sets (not the generation set). */
-const setEdits = (id: string, current: KernelTable | undefined, next: NftTable, incremental: boolean): string[] =>
+const setEdits = (id: string, current: KernelTable | undefined, next: NftTable): string[] =>
   next.sets.flatMap((set) => {
     const inKernel = current?.sets.get(set.name)
     const add = set.elements.length ? [`add element ${id} ${set.name} { ${set.elements.join(', ')} }`] : []
@@ -60,8 +62,7 @@ const setEdits = (id: string, current: KernelTable | undefined, next: NftTable, 
         .map((v) => elementText(set, v))
         .sort()
         .join() === [...set.elements].sort().join()
-    // A flushed table may have lost its elements, so they are set again.
-    return same && incremental ? [] : [`flush set ${id} ${set.name}`, ...add]
+    return same ? [] : [`flush set ${id} ${set.name}`, ...add]
   })
 
 const elementsLine = (verb: 'add' | 'delete', id: string, name: string, elements: readonly string[]): string[] =>
@@ -145,10 +146,9 @@ export const replaceTableText = (current: KernelTable | undefined, next: NftTabl
   const lines: string[] = []
 
   if (!current) lines.push(`create table ${id} { comment ${quote(next.comment ?? '')}; }`)
-  else if (!incremental) lines.push(`flush table ${id}`)
   if (!current?.sets.has(GENERATION_SET)) lines.push(setDeclaration(id, GENERATION))
 
-  lines.push(...setEdits(id, current, next, incremental))
+  lines.push(...setEdits(id, current, next))
   for (const m of next.maps ?? []) if (!current?.maps.has(m.name)) lines.push(mapDeclaration(id, m))
   const chains = chainsOf(next)
   for (const chain of chains) if (!existingChains.has(chain.name)) lines.push(chainDeclaration(id, chain))
@@ -159,7 +159,9 @@ export const replaceTableText = (current: KernelTable | undefined, next: NftTabl
   for (const chain of chains) {
     const kernel = current?.chains.find((c) => c.name === chain.name)
     const before = previous && chainsOf(previous).find((c) => c.name === chain.name)?.rules
-    if (incremental && kernel && before) lines.push(...chainEdits(id, chain.name, kernel.rules, before, chain.rules))
+    if (kernel?.rules.some((r) => r.handle === undefined)) lines.push(`flush chain ${id} ${chain.name}`)
+    if (kernel && kernel.rules.every((r) => r.handle !== undefined))
+      lines.push(...chainEdits(id, chain.name, kernel.rules, incremental && before ? before : [], chain.rules))
     else lines.push(...chain.rules.map((rule) => `add rule ${id} ${chain.name} ${ruleText(rule)}`))
   }
 
@@ -167,7 +169,7 @@ export const replaceTableText = (current: KernelTable | undefined, next: NftTabl
   const wantedChains = new Set(chains.map((c) => c.name))
   for (const chain of current?.chains ?? []) {
     if (wantedChains.has(chain.name)) continue
-    if (incremental && chain.rules.length) lines.push(`flush chain ${id} ${chain.name}`)
+    if (chain.rules.length) lines.push(`flush chain ${id} ${chain.name}`)
     lines.push(`delete chain ${id} ${chain.name}`)
   }
   const wantedSets = new Set([GENERATION_SET, ...next.sets.map((set) => set.name)])
