@@ -4,6 +4,7 @@
 // overlapping networks and ranges, interleaved verdicts, count-only runs
 // (no target: every matching rule counts) and a user chain of such a run.
 //
+// ipchains:
 // 1. The rules are loaded one command each: the built-in chains' appends
 //    take the read-free path, which adds one linear nft rule per legacy
 //    rule (checked: no fold in the built-in chains).
@@ -48,6 +49,7 @@ import {
 } from './helpers/difflab.ts'
 
 const IPCHAINS = new URL('../bin/ipchains', import.meta.url).pathname
+const IPCHAINS_SAVE = new URL('../bin/ipchains-save', import.meta.url).pathname
 const SEED = Number(process.env['LEGACYFW_DIFF_SEED'] ?? 2002)
 const ROUNDS = 2
 
@@ -148,8 +150,52 @@ const listedCounters = (ns: string): string[] =>
       .map((l, i) => `${chain} #${i + 1} ${l.trim().split(/\s+/).slice(0, 2).join(' ')}`),
   )
 
-const foldsIn = (ns: string, chain: string): number =>
-  (run(ns, ['nft', 'list', 'chain', 'ip', 'legacyfw_ipchains', chain]).match(/ map @/g) ?? []).length
+const fullListing = (ns: string): string => run(ns, [IPCHAINS, '-L', '-n', '-v', '-x']) + run(ns, [IPCHAINS_SAVE, '-v'])
+
+const foldsIn = (ns: string, chain: string, table = 'legacyfw_ipchains'): number =>
+  (run(ns, ['nft', 'list', 'chain', 'ip', table, chain]).match(/ map @/g) ?? []).length
+
+// ipfwadm: accounting runs (every matching rule counts: overlapping keys
+// must not fold together) in and out, and firewall runs. -c describes a
+// packet differently from the packets sent (differential-ipfwadm.test.ts),
+// so here the folded kernel is held to the linear one: the same fate for
+// every packet, the same listings with the same counters.
+const IPFWADM = new URL('../bin/ipfwadm', import.meta.url).pathname
+const FW_VERDICTS = ['accept', 'deny', 'reject'] as const
+const FW_PORTS = ['21', '22:25', '53', '79:80', '80', '110', '443', '1023:1024', '6000:6010', '8000']
+
+const genFwadmRuleSet = (r: Rng): string[][] => {
+  const commands: string[][] = [['-I', '-p', 'accept']]
+  const runs: (() => string[][])[] = [
+    () => some(r, SRC_NETS, int(r, 8, 13)).map((n) => ['-A', pick(r, ['in', 'both']), '-a', '-S', n]),
+    () => some(r, DST_NETS, int(r, 8, 9)).map((n) => ['-A', 'out', '-a', '-D', n]),
+    () => {
+      const [dir, proto] = [pick(r, ['in', 'out', 'both']), pick(r, ['tcp', 'udp'])]
+      return some(r, FW_PORTS, int(r, 8, 10)).map((p) => ['-A', dir, '-a', '-P', proto, '-S', '0/0', '-D', '0/0', p])
+    },
+    () => {
+      const v = pick(r, FW_VERDICTS)
+      return some(r, SRC_NETS, int(r, 8, 13)).map((n) => ['-I', '-a', v, '-S', n])
+    },
+    () => {
+      const [v, proto] = [pick(r, FW_VERDICTS), pick(r, ['tcp', 'udp'])]
+      return some(r, FW_PORTS, int(r, 8, 10)).map((p) => ['-I', '-a', v, '-P', proto, '-S', '0/0', '-D', '0/0', p])
+    },
+    () => {
+      const v = pick(r, FW_VERDICTS)
+      return some(r, DST_NETS, int(r, 8, 9)).map((n) => ['-F', '-a', v, '-D', n])
+    },
+  ]
+  for (let i = 0; i < 8; i++) {
+    commands.push(...(pick(r, runs) as () => string[][])())
+    if (chance(r, 0.5)) commands.push([pick(r, ['-I', '-F']), '-a', pick(r, FW_VERDICTS), '-S', pick(r, SRC_NETS)])
+  }
+  return commands
+}
+
+const fwadmListing = (ns: string): string => ['-A', '-I', '-F', '-O'].map((c) => run(ns, [IPFWADM, c, '-l', '-n', '-v', '-x'])).join('')
+const fwadmFolds = (ns: string): number =>
+  ['acct_in_rules', 'acct_out_rules', 'input_rules', 'forward_rules'].reduce((n, c) => n + foldsIn(ns, c, 'legacyfw_ipfwadm'), 0)
 
 const missing = missingForDiff()
 if (missing) t.fail(missing)
@@ -167,11 +213,13 @@ else {
       t.ok(foldsIn(lab.gw, 'u_blk') > 0, 'the user chain is folded')
       const linear = await sendAndObserve(lab, packets)
       const linearCounters = listedCounters(lab.gw)
+      const linearListing = fullListing(lab.gw)
 
       run(lab.gw, [IPCHAINS, '-P', 'input', 'DENY'])
       run(lab.gw, [IPCHAINS, '-P', 'input', 'ACCEPT'])
       t.ok(foldsIn(lab.gw, 'input_rules') > 0 && foldsIn(lab.gw, 'forward_rules') > 0, 're-rendered: both built-in chains hold folds')
       t.same(listedCounters(lab.gw), linearCounters, 'folding keeps every counter')
+      t.equal(fullListing(lab.gw), linearListing, 'and every listed rule')
       run(lab.gw, [IPCHAINS, '-Z'])
       spawnSync('ip', ['netns', 'exec', lab.gw, 'conntrack', '-F'], { stdio: 'ignore' })
 
@@ -208,6 +256,30 @@ else {
         foldedCounters.filter((c) => !c.endsWith(' 0 0')).length >= 10,
         `${foldedCounters.filter((c) => !c.endsWith(' 0 0')).length} rules counted traffic`,
       )
+    })
+  }
+  for (let round = 1; built && round <= ROUNDS; round++) {
+    const commands = genFwadmRuleSet(rng)
+    const packets = genPackets(rng, { packets: 160, localShare: 0.35, gre: false }, ALL_FLAGS, fieldsKey, 5000 + round * 1000)
+    t.test(`ipfwadm rule set ${round}: ${commands.length} commands, ${packets.length} packets`, async (t) => {
+      const listing = loadRuleSet(t, lab, IPFWADM, commands)
+      if (listing === undefined) return
+      t.equal(fwadmFolds(lab.gw), 0, 'loaded one rule at a time: linear')
+      const linear = await sendAndObserve(lab, packets)
+      const linearListing = fwadmListing(lab.gw)
+      run(lab.gw, [IPFWADM, '-I', '-p', 'deny'])
+      run(lab.gw, [IPFWADM, '-I', '-p', 'accept'])
+      t.ok(fwadmFolds(lab.gw) >= 3, `re-rendered: ${fwadmFolds(lab.gw)} folds`)
+      t.equal(fwadmListing(lab.gw), linearListing, 'folding keeps every rule and counter')
+      for (const c of ['-A', '-I', '-F', '-O']) run(lab.gw, [IPFWADM, c, '-z'])
+      spawnSync('ip', ['netns', 'exec', lab.gw, 'conntrack', '-F'], { stdio: 'ignore' })
+      const folded = await sendAndObserve(lab, packets)
+      const differ = packets.filter((p) => observed(p, folded) !== observed(p, linear))
+      for (const p of differ) t.fail(`${describe(p)}: folded: ${observed(p, folded)}, linear: ${observed(p, linear)}`, { ruleset: listing })
+      if (!differ.length) t.pass(`${packets.length} packets fare as they did linearly`)
+      const after = fwadmListing(lab.gw)
+      t.equal(after, linearListing, 'every rule counted the same packets and bytes as linearly')
+      t.ok(/^\s*[1-9]/m.test(after), 'rules counted traffic')
     })
   }
 }
