@@ -25,7 +25,7 @@
 // The members' records stay readable: the chain named like the map, which
 // nothing jumps to, holds one rule per member with its comment and counter
 // (records rules, see unfoldedRules).
-import { addrToDotted, dottedToAddr } from '../common/inet.ts'
+import { addrToDotted } from '../common/inet.ts'
 import type { NftChain, NftCounterMap, NftRule } from './ir.ts'
 
 /** Runs shorter than this stay linear: a few rules cost less than a lookup. */
@@ -48,16 +48,18 @@ interface Key {
   readonly hi: number
 }
 
-const ADDR = /^ip (saddr|daddr) (\d+\.\d+\.\d+\.\d+)(?:\/(\d+))?$/
+// As addrMatch writes them: dotted quads of the masked address.
+const ADDR = /^ip (saddr|daddr) (\d+)\.(\d+)\.(\d+)\.(\d+)(?:\/(\d+))?$/
 const PORT = /^(tcp|udp) (sport|dport) (\d+)(?:-(\d+))?$/
 
 /** An address or port match as an interval, undefined for any other match. */
 export const keyOf = (match: string): Key | undefined => {
   const addr = ADDR.exec(match)
   if (addr) {
-    const base = dottedToAddr(addr[2] as string)
-    const bits = addr[3] === undefined ? 32 : Number(addr[3])
-    if (base === undefined || bits < 1 || bits > 32) return undefined
+    const octets = addr.slice(2, 6).map(Number)
+    const base = octets.reduce((n, o) => n * 256 + o, 0)
+    const bits = addr[6] === undefined ? 32 : Number(addr[6])
+    if (octets.some((o) => o > 255) || bits < 1 || bits > 32) return undefined
     const span = 2 ** (32 - bits)
     return { field: `ip ${addr[1]}`, type: 'ipv4_addr', lo: base, hi: base + span - 1 }
   }
@@ -83,10 +85,15 @@ const TERMINAL = /^(accept|drop|return|reject( .*)?)$/
 /** Does the rule's last statement end the packet's walk through the chain? */
 const isTerminal = (rule: NftRule): boolean => TERMINAL.test(rule.stmts[rule.stmts.length - 1] ?? '')
 
+/** A key and its position in the rule's matches. */
+interface PlacedKey extends Key {
+  readonly index: number
+}
+
 interface Candidate {
   readonly rule: NftRule
-  /** By the key's position in the matches: the key and what the members of a run must share. */
-  readonly keys: ReadonlyMap<string, Key>
+  /** Each key, by what the members of a run on it must share: the field, its position, the other matches, the statements. */
+  readonly keys: ReadonlyMap<string, PlacedKey>
 }
 
 // A command renders the state before and after it, and the renderers reuse
@@ -103,10 +110,13 @@ const candidateOf = (group: readonly NftRule[]): Candidate | undefined => {
 const newCandidate = (group: readonly NftRule[]): Candidate | undefined => {
   const [rule] = group
   if (group.length !== 1 || rule === undefined || rule.counter === undefined || rule.tally) return undefined
-  const keys = new Map<string, Key>()
-  rule.matches.forEach((m, i) => {
+  const keys = new Map<string, PlacedKey>()
+  const stmts = rule.stmts.join('\u0000')
+  rule.matches.forEach((m, index) => {
     const key = keyOf(m)
-    if (key) keys.set(JSON.stringify([key.field, i, rule.matches.filter((_, j) => j !== i), rule.stmts]), key)
+    // nft text holds no NUL: the parts cannot run into each other.
+    const rest = [...rule.matches.slice(0, index), ...rule.matches.slice(index + 1)].join('\u0000')
+    if (key) keys.set(`${key.field}\u0001${index}\u0001${rest}\u0001${stmts}`, { ...key, index })
   })
   return keys.size ? { rule, keys } : undefined
 }
@@ -218,10 +228,10 @@ export const foldRules = (chain: string, groups: readonly (readonly NftRule[])[]
       continue
     }
     const slice = members.slice(i, i + run.length) as Candidate[]
-    const folding = slice.map(({ rule, keys }) => ({ rule, key: keys.get(run.sig) as Key, counter: rule.counter as string }))
+    const folding = slice.map(({ rule, keys }) => ({ rule, key: keys.get(run.sig) as PlacedKey, counter: rule.counter as string }))
     const name = `${chain}/f${folded.maps.length + 1}`
     const first = folding[0] as (typeof folding)[number]
-    const keyIndex = (JSON.parse(run.sig) as [string, number])[1]
+    const keyIndex = first.key.index
     folded.maps.push({ name, key: first.key.type, elements: elementsCached(slice, run.sig, () => elementsOf(folding)) })
     folded.rules.push({
       matches: first.rule.matches.filter((_, j) => j !== keyIndex),
