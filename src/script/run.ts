@@ -39,7 +39,7 @@ exit $rc
 const apply = async (owned: OwnedTable, session: Session): Promise<void> => {
   const store = nftTableStore(owned.family, owned.name)
   let basis = session.seedOf(owned)
-  let next = session.storeOf(owned).nft()
+  let next = session.tableOf(owned)
   while (next) {
     const planned = next
     const changedMeanwhile = transact(store, (current) =>

@@ -92,7 +92,16 @@ export class Session {
     const replay = new Session()
     if (current) replay.seed(owned, current)
     for (const { req, stdin } of this.changes.get(owned) ?? []) await replay.call(req, stdin ?? '')
-    return replay.storeOf(owned).nft()
+    return replay.tableOf(owned)
+  }
+
+  /**
+   * The table this session leaves, rendered afresh: the read-free appends
+   * added one linear rule each, rendering folds runs of them (nft/fold.ts).
+   */
+  tableOf(owned: OwnedTable): NftTable | undefined {
+    const kernel = this.storeOf(owned).read()
+    return kernel && owned.rendered(kernel)
   }
 
   storeOf(owned: OwnedTable): MemoryStore {
@@ -158,7 +167,8 @@ export class Session {
   private async run(owned: OwnedTable, main: LegacyMain, req: Request, sys: Sys): Promise<number> {
     const store = this.storeOf(owned)
     const version = store.version
-    const before = store.read()
+    // The table as it was (a reference: cheap), read as the kernel would only if needed.
+    const before = store.nft() ?? owned.initial
     const status = await main(req.args, sys, {
       store,
       conntrack: readConntrack,
@@ -169,8 +179,7 @@ export class Session {
     })
     // An append names its new rules; anything else is found by comparing.
     if (store.version === version + 1 && store.appended) for (const counter of store.appended) this.originsOf(owned).rules.set(counter, req.where)
-    else if (store.version !== version)
-      this.remember(owned, before ?? kernelTableFromNft(owned.initial, { counters: new Map() }), store.read(), req.where)
+    else if (store.version !== version) this.remember(owned, kernelTableFromNft(before, { counters: new Map() }), store.read(), req.where)
     return status
   }
 

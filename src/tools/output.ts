@@ -56,8 +56,13 @@ export const withDoctorHint = (line: string, e: unknown): string => {
 /** Was the kernel refused for want of privilege (rather than unable)? */
 export const permissionDenied = (e: Error): boolean => e instanceof KernelUnavailable && e.reason === 'permission'
 
+// Names made by this process so far: `legacyfw run` serves every command of
+// a script from one process, often several within a millisecond.
+let made = 0
+
 /**
  * Counter names for a read-free append: unique without knowing the table
- * (a clash makes the kernel refuse it, and the normal path runs instead).
+ * (time and process, then a sequence within the process; a clash makes the
+ * kernel refuse the append, and the normal path runs instead).
  */
-export const freshCounter = (i: number): string => `a${Date.now().toString(36)}${process.pid.toString(36)}x${i}`
+export const freshCounter = (): string => `a${Date.now().toString(36)}${process.pid.toString(36)}x${(made++).toString(36)}`

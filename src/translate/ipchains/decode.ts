@@ -1,9 +1,9 @@
 // The ipchains state as read back from the kernel's table: built-in chains
 // (policy in the base chain, rules in <name>_rules) and user chain definitions (u_<name>, never the per-context variants
 // u_<name>/...), each rule's record from its comment, counters from the
-// named counter objects, masquerading timeouts from the ct timeout names.
+// named counter objects (a folded run's records from the chain its fold rule names), masquerading timeouts from the ct timeout names.
 import { fromIdentifierPart } from '../nft/escape.ts'
-import { DecodeError, type Counts, type KernelChain, type KernelTable } from '../nft/kernel-table.ts'
+import { DecodeError, type Counts, type KernelChain, type KernelTable, unfoldedRules } from '../nft/kernel-table.ts'
 import { timeoutsOf } from '../nft/nat.ts'
 import { decodeRule } from './codec.ts'
 import { type Chain, type Entry, type Policy, type State, BUILTIN_CHAINS, DEFAULT_TIMEOUTS, INITIAL_STATE, POLICIES, ZERO } from './model.ts'
@@ -13,7 +13,7 @@ const countsOf = (table: KernelTable, rule: { counter?: string; counts?: Counts 
   rule.counts ?? (rule.counter === undefined ? undefined : table.counters.get(rule.counter)) ?? ZERO
 
 const entriesOf = (table: KernelTable, chain: KernelChain): Entry[] =>
-  chain.rules.flatMap((r) => {
+  unfoldedRules(table, chain).flatMap((r) => {
     if (r.comment === undefined || r.comment.startsWith('policy ') || r.counter === undefined) return []
     const rule = decodeRule(r.comment)
     if (!rule) throw new DecodeError(`cannot read rule "${r.comment}" in chain ${chain.name} of table ${table.name}`)

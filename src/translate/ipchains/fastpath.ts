@@ -16,14 +16,14 @@ import { CMD } from './parse.ts'
 import type { Command } from './validate.ts'
 
 /** The transaction, or undefined when this command needs the normal path. */
-export const fastAppendText = (cmd: Command, newCounter: (i: number) => string): string | undefined => {
+export const fastAppendText = (cmd: Command, newCounter: () => string): string | undefined => {
   const chain = cmd.inv.chain ?? ''
   if (cmd.inv.command !== CMD.APPEND || !isBuiltin(chain)) return undefined
   const id = `ip ${TABLE_NAME}`
   const lines: string[] = []
   const rules = expandRules(cmd)
-  for (const [i, rule] of rules.entries()) {
-    const counter = newCounter(i)
+  for (const rule of rules) {
+    const counter = newCounter()
     // As the kernel stores it (kernel.ts does the same).
     const nft = appendedRule(normaliseRule(rule), counter, chain as Context)
     if (!nft) return undefined

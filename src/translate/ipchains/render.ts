@@ -18,6 +18,7 @@
 // that it could loop back to; in the usual case that is a single chain.
 import { IPCHAINS_MASQ_LABEL as MASQ_LABEL, IPCHAINS_REDIRECT_LABELS } from '../nft/labels.ts'
 import { identifierPart } from '../nft/escape.ts'
+import { type Folded, foldRules } from '../nft/fold.ts'
 import { type Match, NEVER, addrMatch, combine, ifaceString, rangeMatch } from '../nft/match.ts'
 import {
   MASQ_CHAIN,
@@ -389,9 +390,16 @@ export const renderState = (state: State, cache: RenderCache = new WeakMap()): N
     },
   })
 
-  const renderEntries = (job: Job): NftRule[] => {
+  // Each nft chain of legacy rules, runs folded (nft/fold.ts); the maps and records chains collected.
+  const folds: Folded[] = []
+  const rulesChain = (name: string, job: Job): NftChain => {
     const emit = emitFor(job)
-    return (graph.chains.get(job.chain) as Chain).entries.flatMap((e, i) => renderRuleCached(cache, e.rule, e.counter, i + 1, emit))
+    const folded = foldRules(
+      name,
+      (graph.chains.get(job.chain) as Chain).entries.map((e, i) => renderRuleCached(cache, e.rule, e.counter, i + 1, emit)),
+    )
+    folds.push(folded)
+    return { name, rules: folded.rules }
   }
 
   // A built-in chain is a base chain that jumps to its rules (a chain of
@@ -403,9 +411,10 @@ export const renderState = (state: State, cache: RenderCache = new WeakMap()): N
     const policyRule: NftRule = { matches: [], counter: policyCounter(name), stmts: policyStatements(policy, name), comment: `policy ${policy}` }
     return { name, base: BASE[name], rules: [...prologue, { matches: [], stmts: [`jump ${rulesChainName(name)}`] }, policyRule] }
   })
-  const builtinRules: NftChain[] = roots.map((job) => ({ name: rulesChainName(job.chain), rules: renderEntries(job) }))
-  const definitionChains: NftChain[] = definitions.map((d) => ({ name: userChainName(d.chain), rules: renderEntries(d) }))
-  const instanceChains: NftChain[] = plan.variants.map((v) => ({ name: plan.names.get(instanceId(v)) as string, rules: renderEntries(v) }))
+  const builtinRules: NftChain[] = roots.map((job) => rulesChain(rulesChainName(job.chain), job))
+  const definitionChains: NftChain[] = definitions.map((d) => rulesChain(userChainName(d.chain), d))
+  const instanceChains: NftChain[] = dedupeByName(plan.variants.map((v) => rulesChain(plan.names.get(instanceId(v)) as string, v)))
+  const foldMaps = dedupeByName(folds.flatMap((f) => f.maps))
 
   const allRules = state.chains.flatMap((c) => c.entries.map((e) => e.rule))
   const masqUsed = allRules.some((r) => r.label === 'MASQ') || graph.chains.get('forward')?.policy === 'MASQ'
@@ -431,6 +440,7 @@ export const renderState = (state: State, cache: RenderCache = new WeakMap()): N
     name: TABLE_NAME,
     comment: 'ipchains rules (Linux 2.2 semantics) managed by legacyfw; list them with ipchains -L',
     sets: [],
+    ...(foldMaps.length ? { counterMaps: foldMaps } : {}),
     counters: [...BUILTIN_CHAINS.map(policyCounter), ...state.chains.flatMap((c) => c.entries.map((e) => e.counter))],
     ctTimeouts,
     chains: [
@@ -439,10 +449,11 @@ export const renderState = (state: State, cache: RenderCache = new WeakMap()): N
       ...verdictChains,
       ...builtinRules,
       ...definitionChains,
-      ...dedupeByName(instanceChains),
+      ...instanceChains,
       ...dedupeByName(helperChains),
+      ...dedupeByName(folds.flatMap((f) => f.records)),
     ],
   }
 }
 
-const dedupeByName = (chains: NftChain[]): NftChain[] => [...new Map(chains.map((c) => [c.name, c])).values()]
+const dedupeByName = <T extends { readonly name: string }>(items: readonly T[]): T[] => [...new Map(items.map((c) => [c.name, c])).values()]

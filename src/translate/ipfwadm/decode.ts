@@ -1,8 +1,9 @@
 // The ipfwadm state as read back from the kernel's table: each list from
 // its rules chain (accounting from acct_in_rules, which holds every
 // accounting rule's record), rules from their comments, counters from the
-// named counter objects, policies from the base chains' policy rules.
-import { DecodeError, type Counts, type KernelChain, type KernelRule, type KernelTable } from '../nft/kernel-table.ts'
+// named counter objects (a folded run's records from the chain its fold
+// rule names), policies from the base chains' policy rules.
+import { DecodeError, type Counts, type KernelChain, type KernelRule, type KernelTable, unfoldedRules } from '../nft/kernel-table.ts'
 import { timeoutsOf } from '../nft/nat.ts'
 import { decodeRule } from './codec.ts'
 import { type Category, type Chain, type Entry, type State, DEFAULT_TIMEOUTS, FW, INITIAL_STATE, ZERO } from './model.ts'
@@ -17,7 +18,7 @@ const counterOf = (rule: KernelRule): string | undefined => {
 }
 
 const entriesOf = (table: KernelTable, chain: KernelChain | undefined, accounting: boolean): Entry[] =>
-  (chain?.rules ?? []).flatMap((r) => {
+  (chain ? unfoldedRules(table, chain) : []).flatMap((r) => {
     const counter = counterOf(r)
     if (r.comment === undefined || counter === undefined) return []
     const rule = decodeRule(r.comment, accounting)

@@ -12,12 +12,12 @@ import { TABLE_NAME, appendedRules } from './render.ts'
 import type { Command } from './validate.ts'
 
 /** The transaction, or undefined when this command needs the normal path. */
-export const fastAppendText = (cmd: Command, newCounter: (i: number) => string): string | undefined => {
+export const fastAppendText = (cmd: Command, newCounter: () => string): string | undefined => {
   if (cmd.inv.command !== CMD.APPEND || cmd.category === undefined) return undefined
   const id = `ip ${TABLE_NAME}`
   const lines: string[] = []
-  for (const [i, rule] of expandRules(cmd).entries()) {
-    const counter = newCounter(i)
+  for (const rule of expandRules(cmd)) {
+    const counter = newCounter()
     const chains = appendedRules({ rule: storedRule(rule), counter, counts: ZERO }, cmd.category as Category)
     if (!chains) return undefined
     lines.push(`create counter ${id} ${counter}`)

@@ -19,6 +19,7 @@
 //
 // -V (interface address): see via.ts.
 import { IPFWADM_MASQ_LABEL as MASQ_LABEL, IPFWADM_REDIRECT_LABELS } from '../nft/labels.ts'
+import { type Folded, foldRules } from '../nft/fold.ts'
 import { type Match, NEVER, addrMatch, combine, ifaceString } from '../nft/match.ts'
 import {
   MASQ_CHAIN,
@@ -270,17 +271,30 @@ export const renderState = (state: State, interfaces: Interfaces): NftTable => {
     REDIRECT_LABEL_END,
   )
 
+  // Each rules chain with its runs folded (nft/fold.ts); the maps and records chains collected.
+  const folds: Folded[] = []
+  const rulesChain = (hook: Hook, groups: readonly (readonly NftRule[])[]): NftChain => {
+    const folded = foldRules(rulesChainName(hook), groups)
+    folds.push(folded)
+    return { name: rulesChainName(hook), rules: folded.rules }
+  }
   const acct = (['acct_in', 'acct_out'] as const).map((hook) => {
     const parts = chains.accounting.entries.map((e) => accountingRules(e, hook))
     return {
-      rules: { name: rulesChainName(hook), rules: parts.flatMap((p) => p.rules) } as NftChain,
+      rules: rulesChain(
+        hook,
+        parts.map((p) => p.rules),
+      ),
       helpers: parts.flatMap((p) => (p.helper ? [p.helper] : [])),
     }
   })
-  const firewallChains: NftChain[] = FIREWALLS.map((hook) => ({
-    name: rulesChainName(hook),
-    rules: chains[hook].entries.flatMap((e) => firewallRules(e, hook)),
-  }))
+  const firewallChains: NftChain[] = FIREWALLS.map((hook) =>
+    rulesChain(
+      hook,
+      chains[hook].entries.map((e) => firewallRules(e, hook)),
+    ),
+  )
+  const foldMaps = folds.flatMap((f) => f.maps)
 
   const masqUsed = chains.forward.policy & FW.MASQ || chains.forward.entries.some((e) => e.rule.flg & FW.ACCEPT && e.rule.flg & FW.MASQ)
   const timeoutsChanged = JSON.stringify(state.timeouts) !== JSON.stringify(DEFAULT_TIMEOUTS)
@@ -301,6 +315,7 @@ export const renderState = (state: State, interfaces: Interfaces): NftTable => {
     name: TABLE_NAME,
     comment: 'ipfwadm rules (Linux 2.0 semantics) managed by legacyfw; list them with ipfwadm -l',
     sets: viaSets(state, interfaces),
+    ...(foldMaps.length ? { counterMaps: foldMaps } : {}),
     counters: [...chains.accounting.entries, ...FIREWALLS.flatMap((h) => chains[h].entries)].map((e) => e.counter),
     ctTimeouts,
     chains: [
@@ -312,6 +327,7 @@ export const renderState = (state: State, interfaces: Interfaces): NftTable => {
       ...(acct[1] ? [acct[1].rules] : []),
       ...acct.flatMap((a) => a.helpers),
       ...[...tosHelpers.values()].flat(),
+      ...folds.flatMap((f) => f.records),
     ],
   }
 }

@@ -29,8 +29,11 @@ export const annotatedTableText = (table: NftTable, origins: Origins): string =>
     }
   // A file of entries has always declared the generation set; a rule table gets it from its first commit.
   const declared = table.records === undefined ? table : { ...table, sets: [GENERATION, ...table.sets] }
-  const blocks = tableBlocks(declared, counterLines, (c) =>
-    chainBlock(c, { chain: origin(origins.chains.get(c.name)), rule: ruleOrigin(table.records !== undefined && c.name === RECORDS_CHAIN) }),
+  const blocks = tableBlocks(
+    declared,
+    counterLines,
+    (c) => chainBlock(c, { chain: origin(origins.chains.get(c.name)), rule: ruleOrigin(table.records !== undefined && c.name === RECORDS_CHAIN) }),
+    (counter) => origin(origins.rules.get(counter)),
   )
   return `table ${id}\ndelete table ${id}\ntable ${id} {\n${blocks.join('\n\n')}\n}\n`
 }

@@ -66,12 +66,25 @@ export interface NftMap {
   readonly timeoutSeconds?: number
 }
 
+/**
+ * An interval map from an address or port to named counters: a folded run
+ * of legacy rules (fold.ts). Its lookup both matches and counts.
+ */
+export interface NftCounterMap {
+  readonly name: string
+  /** 'ipv4_addr' or 'inet_service'. */
+  readonly key: string
+  /** [key as the kernel lists it (value, prefix or range), counter name], in key order. */
+  readonly elements: readonly (readonly [string, string])[]
+}
+
 export interface NftTable {
   readonly family: 'ip'
   readonly name: string
   readonly comment?: string
   readonly sets: readonly NftSet[]
   readonly maps?: readonly NftMap[]
+  readonly counterMaps?: readonly NftCounterMap[]
   readonly counters: readonly string[]
   readonly ctTimeouts: readonly NftCtTimeout[]
   readonly ctHelpers?: readonly NftCtHelper[]

@@ -1,6 +1,7 @@
 // What a listing needs from a table in the kernel, read from `nft -j list
 // table` output (or derived from a rendered table in pure mode): chains in
 // kernel order, each rule's comment and counter, named objects.
+import { foldedChain } from './fold.ts'
 import { type NftTable, RECORDS_CHAIN, chainsOf } from './ir.ts'
 
 /** A table this project cannot read back (a record it did not write). */
@@ -73,13 +74,18 @@ const ruleFrom = (rule: Json): KernelRule => {
     ...(typeof rule['handle'] === 'number' ? { handle: rule['handle'] } : {}),
     ...(comment === undefined ? {} : { comment }),
     ...(typeof counterExpr === 'string' ? { counter: counterExpr } : {}),
-    ...(isObject(counterExpr) ? { counts: { packets: num(counterExpr['packets']), bytes: num(counterExpr['bytes']) } } : {}),
+    ...(isObject(counterExpr) && 'packets' in counterExpr
+      ? { counts: { packets: num(counterExpr['packets']), bytes: num(counterExpr['bytes']) } }
+      : {}),
   }
 }
 
-// Set elements list as plain values, or as {elem: {val, expires}} with timeouts.
+// Set elements list as plain values, or as {elem: {val, expires}} with
+// timeouts; intervals as {prefix: {addr, len}} or {range: [lo, hi]}.
 const elementValue = (e: unknown): string => {
   const inner = isObject(e) && isObject(e['elem']) ? e['elem']['val'] : e
+  if (isObject(inner) && isObject(inner['prefix'])) return `${String(inner['prefix']['addr'])}/${String(inner['prefix']['len'])}`
+  if (isObject(inner) && Array.isArray(inner['range'])) return inner['range'].map(String).join('-')
   return String(inner)
 }
 
@@ -157,8 +163,21 @@ export const kernelTableFromNft = (table: NftTable, { counters, maps, tallies }:
   ...(table.ctHelpers?.length ? { ctHelpers: table.ctHelpers.map((h) => h.name) } : {}),
   // The kernel lists names unquoted.
   sets: new Map(table.sets.map((s) => [s.name, s.elements.map((e) => e.replace(/^"(.*)"$/, '$1'))])),
-  maps: new Map((table.maps ?? []).map((m) => [m.name, maps?.get(m.name) ?? []])),
+  maps: new Map([
+    ...(table.maps ?? []).map((m) => [m.name, maps?.get(m.name) ?? []] as const),
+    ...(table.counterMaps ?? []).map((m) => [m.name, m.elements.map(([key, value]) => ({ key, value }))] as const),
+  ]),
 })
+
+/**
+ * A chain's rules with each fold rule (fold.ts) replaced by the records of
+ * the rules it folds, so that decoders see one rule per legacy rule.
+ */
+export const unfoldedRules = (table: KernelTable, chain: KernelChain): KernelRule[] =>
+  chain.rules.flatMap((r) => {
+    const records = foldedChain(r.comment)
+    return records === undefined ? [r] : (table.chains.find((c) => c.name === records)?.rules ?? [])
+  })
 
 /** Counter values from nft's text output ("counter NAME {" ... "packets N bytes M"). */
 export const countersFromText = (text: string): Map<string, Counts> => {

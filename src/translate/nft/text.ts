@@ -1,6 +1,16 @@
 // nft -f syntax for the IR. nft 1.0.6 quoted strings have no escapes, so
 // text that may contain a double quote is encoded by the caller.
-import { type NftChain, type NftCtHelper, type NftCtTimeout, type NftMap, type NftRule, type NftSet, type NftTable, chainsOf } from './ir.ts'
+import {
+  type NftChain,
+  type NftCounterMap,
+  type NftCtHelper,
+  type NftCtTimeout,
+  type NftMap,
+  type NftRule,
+  type NftSet,
+  type NftTable,
+  chainsOf,
+} from './ir.ts'
 
 export const quote = (text: string): string => {
   if (text.includes('"')) throw new Error(`nft string cannot contain a double quote: ${text}`)
@@ -53,6 +63,19 @@ const mapBlock = (m: NftMap): string =>
     .map((l) => `\t\t${l}\n`)
     .join('')}\t}`
 
+/** A counter map's declaration lines. */
+export const counterMapLines = (m: NftCounterMap): string[] => [`type ${m.key} : counter`, 'flags interval']
+
+/** A map element as nft text. */
+export const counterElementText = ([key, counter]: readonly [string, string]): string => `${key} : ${quote(counter)}`
+
+/** A counter map, one element a line, each followed by what `suffix` says about its counter. */
+const counterMapBlock = (m: NftCounterMap, suffix: (counter: string) => string): string => {
+  const elements = m.elements.map((e, i) => `\t\t\t${counterElementText(e)}${i < m.elements.length - 1 ? ',' : ''}${suffix(e[1])}`)
+  const body = elements.length ? ['\t\telements = {', ...elements, '\t\t}'] : []
+  return [`\tmap ${m.name} {`, ...counterMapLines(m).map((l) => `\t\t${l}`), ...body, '\t}'].join('\n')
+}
+
 const timeoutBlock = (t: NftCtTimeout): string =>
   `\tct timeout ${t.name} {\n\t\tprotocol ${t.protocol}\n\t\tl3proto ip\n\t\tpolicy = { ${timeoutPolicyText(t)} }\n\t}`
 
@@ -73,11 +96,18 @@ export const chainBlock = (chain: NftChain, suffix: { chain?: string; rule?: (ru
 }
 
 /** The table's blocks between `table ... {` and `}`; how counters and chains are written is the caller's. */
-export const tableBlocks = (table: NftTable, counters: (names: readonly string[]) => string[], chain: (c: NftChain) => string): string[] => [
+export const tableBlocks = (
+  table: NftTable,
+  counters: (names: readonly string[]) => string[],
+  chain: (c: NftChain) => string,
+  element: (counter: string) => string = () => '',
+): string[] => [
   ...(table.comment === undefined ? [] : [`\tcomment ${quote(table.comment)}`]),
   ...table.sets.map(setBlock),
   ...(table.maps ?? []).map(mapBlock),
   ...counters(table.counters),
+  // After the counters: the elements name them.
+  ...(table.counterMaps ?? []).map((m) => counterMapBlock(m, element)),
   ...table.ctTimeouts.map(timeoutBlock),
   ...(table.ctHelpers ?? []).map(helperBlock),
   ...chainsOf(table).map(chain),

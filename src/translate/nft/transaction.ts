@@ -7,12 +7,16 @@
 //   - when the kernel still holds exactly what rendering the previous state
 //     gives, only the rules that differ are deleted (by handle) and the new
 //     ones inserted in place: appending a rule adds one rule and nothing else;
-//   - otherwise (a table written by something else) the table is flushed and
-//     every rule added again;
+//   - otherwise (a table written by something else, or runs of read-free
+//     appends that the rendering now folds) every rule read is deleted by
+//     handle and every rule added again: never `flush`, so a read-free
+//     append made meanwhile (which the generation does not guard) stays;
 //   - chains, counters, ct timeouts and maps that survive are never
 //     re-declared or deleted, so counters keep counting, maps keep what the
 //     packet path learned, and chains keep their creation order, which is
 //     the order the legacy tools list them in;
+//   - the maps of folded runs (fold.ts) get the elements that changed: an
+//     edit inside a run of thousands of rules changes a few elements;
 //   - a rule with an anonymous counter (a tally) is always sent again: its
 //     count belongs to the records committed with it;
 //   - the compare-and-swap is `create element generation { G+1 }`, which
@@ -21,7 +25,7 @@
 //     a state it read more than STALE_AFTER_MS ago.
 import { type NftChain, type NftCtTimeout, type NftMap, type NftRule, type NftSet, type NftTable, chainsOf } from './ir.ts'
 import type { KernelRule, KernelTable } from './kernel-table.ts'
-import { baseChainText, helperText, mapLines, quote, ruleText, setLines, timeoutPolicyText } from './text.ts'
+import { baseChainText, counterElementText, counterMapLines, helperText, mapLines, quote, ruleText, setLines, timeoutPolicyText } from './text.ts'
 
 export const GENERATION_SET = 'generation'
 export const GENERATION: NftSet = { name: GENERATION_SET, type: 'mark', timeout: '1h', elements: [] }
@@ -48,7 +52,7 @@ const mapDeclaration = (id: string, m: NftMap): string => `add map ${id} ${m.nam
 const elementText = (set: NftSet, value: string): string => (set.type === 'ifname' ? `"${value}"` : value)
 
 /** Declarations and element updates of the table's own sets (not the generation set). */
-const setEdits = (id: string, current: KernelTable | undefined, next: NftTable, incremental: boolean): string[] =>
+const setEdits = (id: string, current: KernelTable | undefined, next: NftTable): string[] =>
   next.sets.flatMap((set) => {
     const inKernel = current?.sets.get(set.name)
     const add = set.elements.length ? [`add element ${id} ${set.name} { ${set.elements.join(', ')} }`] : []
@@ -60,12 +64,41 @@ const setEdits = (id: string, current: KernelTable | undefined, next: NftTable, 
         .map((v) => elementText(set, v))
         .sort()
         .join() === [...set.elements].sort().join()
-    // A flushed table may have lost its elements, so they are set again.
-    return same && incremental ? [] : [`flush set ${id} ${set.name}`, ...add]
+    return same ? [] : [`flush set ${id} ${set.name}`, ...add]
   })
 
-/** Does the kernel hold exactly the rules of `rendered` (same order, comments, counters)? */
+const elementsLine = (verb: 'add' | 'delete', id: string, name: string, elements: readonly string[]): string[] =>
+  elements.length ? [`${verb} element ${id} ${name} { ${elements.join(', ')} }`] : []
+
+/**
+ * The elements of the counter maps: declared with all their elements when
+ * new; when the kernel holds what `previous` rendered, only the elements that
+ * changed (deleted first: a key may move to another counter); else all again.
+ */
+const counterMapEdits = (id: string, current: KernelTable | undefined, next: NftTable, previous: NftTable | undefined): string[] =>
+  (next.counterMaps ?? []).flatMap((m) => {
+    const all = m.elements.map(counterElementText)
+    if (!current?.maps.has(m.name))
+      return [`add map ${id} ${m.name} { ${counterMapLines(m).join('; ')}; }`, ...elementsLine('add', id, m.name, all)]
+    const before = previous?.counterMaps?.find((p) => p.name === m.name)
+    if (before === undefined) return [`flush map ${id} ${m.name}`, ...elementsLine('add', id, m.name, all)]
+    const old = new Set(before.elements.map(counterElementText))
+    const now = new Set(all)
+    const gone = before.elements.filter((e) => !now.has(counterElementText(e))).map(([key]) => key)
+    return [
+      ...elementsLine('delete', id, m.name, gone),
+      ...elementsLine(
+        'add',
+        id,
+        m.name,
+        all.filter((e) => !old.has(e)),
+      ),
+    ]
+  })
+
+/** Does the kernel hold exactly the rules of `rendered` (same order, comments, counters) and its counter maps' elements? */
 const kernelMatches = (kernel: KernelTable, rendered: NftTable): boolean =>
+  (rendered.counterMaps ?? []).every((m) => kernel.maps.get(m.name)?.length === m.elements.length) &&
   kernel.chains.length === chainsOf(rendered).length &&
   chainsOf(rendered).every((chain) => {
     const rules = kernel.chains.find((c) => c.name === chain.name)?.rules
@@ -115,22 +148,24 @@ export const replaceTableText = (current: KernelTable | undefined, next: NftTabl
   const lines: string[] = []
 
   if (!current) lines.push(`create table ${id} { comment ${quote(next.comment ?? '')}; }`)
-  else if (!incremental) lines.push(`flush table ${id}`)
   if (!current?.sets.has(GENERATION_SET)) lines.push(setDeclaration(id, GENERATION))
 
-  lines.push(...setEdits(id, current, next, incremental))
+  lines.push(...setEdits(id, current, next))
   for (const m of next.maps ?? []) if (!current?.maps.has(m.name)) lines.push(mapDeclaration(id, m))
   const chains = chainsOf(next)
   for (const chain of chains) if (!existingChains.has(chain.name)) lines.push(chainDeclaration(id, chain))
   for (const t of next.ctTimeouts) if (!existingTimeouts.has(t.name)) lines.push(timeoutDeclaration(id, t))
   for (const name of next.counters) if (!existingCounters.has(name)) lines.push(`add counter ${id} ${name}`)
+  lines.push(...counterMapEdits(id, current, next, incremental ? previous : undefined))
   const existingHelpers = new Set(current?.ctHelpers)
   for (const h of next.ctHelpers ?? []) if (!existingHelpers.has(h.name)) lines.push(`add ct helper ${id} ${h.name} { ${helperText(h)} }`)
 
   for (const chain of chains) {
     const kernel = current?.chains.find((c) => c.name === chain.name)
     const before = previous && chainsOf(previous).find((c) => c.name === chain.name)?.rules
-    if (incremental && kernel && before) lines.push(...chainEdits(id, chain.name, kernel.rules, before, chain.rules))
+    if (kernel?.rules.some((r) => r.handle === undefined)) lines.push(`flush chain ${id} ${chain.name}`)
+    if (kernel && kernel.rules.every((r) => r.handle !== undefined))
+      lines.push(...chainEdits(id, chain.name, kernel.rules, incremental && before ? before : [], chain.rules))
     else lines.push(...chain.rules.map((rule) => `add rule ${id} ${chain.name} ${ruleText(rule)}`))
   }
 
@@ -138,20 +173,19 @@ export const replaceTableText = (current: KernelTable | undefined, next: NftTabl
   const wantedChains = new Set(chains.map((c) => c.name))
   for (const chain of current?.chains ?? []) {
     if (wantedChains.has(chain.name)) continue
-    if (incremental && chain.rules.length) lines.push(`flush chain ${id} ${chain.name}`)
+    if (chain.rules.length) lines.push(`flush chain ${id} ${chain.name}`)
     lines.push(`delete chain ${id} ${chain.name}`)
   }
+  const wantedSets = new Set([GENERATION_SET, ...next.sets.map((set) => set.name)])
+  for (const name of current?.sets.keys() ?? []) if (!wantedSets.has(name)) lines.push(`delete set ${id} ${name}`)
+  const wantedMaps = new Set([...(next.maps ?? []), ...(next.counterMaps ?? [])].map((m) => m.name))
+  for (const name of current?.maps.keys() ?? []) if (!wantedMaps.has(name)) lines.push(`delete map ${id} ${name}`)
+  // Counters last: a map's elements may name them.
   for (const name of existingCounters) if (!next.counters.includes(name)) lines.push(`delete counter ${id} ${name}`)
   const wantedTimeouts = new Set(next.ctTimeouts.map((t) => t.name))
   for (const name of existingTimeouts) if (!wantedTimeouts.has(name)) lines.push(`delete ct timeout ${id} ${name}`)
-
   const wantedHelpers = new Set(next.ctHelpers?.map((h) => h.name))
   for (const name of existingHelpers) if (!wantedHelpers.has(name)) lines.push(`delete ct helper ${id} ${name}`)
-
-  const wantedSets = new Set([GENERATION_SET, ...next.sets.map((set) => set.name)])
-  for (const name of current?.sets.keys() ?? []) if (!wantedSets.has(name)) lines.push(`delete set ${id} ${name}`)
-  const wantedMaps = new Set(next.maps?.map((m) => m.name))
-  for (const name of current?.maps.keys() ?? []) if (!wantedMaps.has(name)) lines.push(`delete map ${id} ${name}`)
 
   lines.push(`create element ${id} ${GENERATION_SET} { ${(generationOf(current) ?? 0) + 1} }`)
   return `${lines.join('\n')}\n`
