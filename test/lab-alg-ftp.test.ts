@@ -19,9 +19,9 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { projectPath } from '../src/runtime/project.ts'
-import { GW_WAN, LAN_ADDRS, type Lab, type Place, WAN, withLab } from './helpers/lab.ts'
+import { GW_WAN, LAN_ADDRS, type Lab, type Place, WAN } from './helpers/lab.ts'
 import { requireRootAndNft } from './helpers/netns.ts'
-import { APPLY, IPFWADM_MASQ_GATEWAY, gatewayScript, offloadOff, resetGateway } from './helpers/alg-lab.ts'
+import { IPFWADM_MASQ_GATEWAY, eachWay, gatewayScript, resetGateway } from './helpers/alg-lab.ts'
 
 const FTPCLIENT = projectPath('tools', 'ftpclient.py')
 const LEGACYFW = projectPath('bin', 'legacyfw')
@@ -179,31 +179,27 @@ const CASES: readonly Case[] = [
 
 if (missing) t.fail(missing)
 else
-  for (const [how, apply] of APPLY)
-    t.test(how, async (t) => {
-      await withLab(async (lab) => {
-        offloadOff(lab)
-        for (const c of CASES)
-          await t.test(c.name, async (t) => {
-            const log = await startVsftpd(lab, c.server.place, c.server.addr, c.server.port)
-            const run = (withModule: boolean) => {
-              resetGateway(lab)
-              writeFileSync(log, '')
-              apply(t, lab, gatewayScript(tmp, c.name, c.module, withModule, c.extra, c.gateway))
-              return fetch(lab, c.client.place, c.client.host, c.client.port, c.client.mode)
-            }
-            const without = run(false)
-            t.notOk(without.ok, `fails without the module line: ${without.error}`)
-            const serverSaw = readFileSync(log, 'utf8')
-            if (c.client.mode === 'active') t.match(serverSaw, c.refused, 'vsftpd refused the unrewritten PORT')
-            else t.match(without.error ?? '', c.refused)
-            const withHelper = run(true)
-            t.same(withHelper, { ok: true, data: FILE }, 'the file arrives with the module line')
-            t.match(readFileSync(log, 'utf8'), c.seen)
-            const app = lab.exec('gw', [LEGACYFW, 'proc', 'ip_masq/app']).stdout
-            t.equal(app, `prot port    n_attach name             \n${c.app}`, 'legacyfw proc ip_masq/app: the bound control connection')
-            const listing = c.listing ?? [IPCHAINS, '-M', '-L', '-n']
-            t.match(lab.exec('gw', listing).stdout, c.data, 'the masquerading listing shows the data connection')
-          })
+  eachWay(t, async (t, lab, apply) => {
+    for (const c of CASES)
+      await t.test(c.name, async (t) => {
+        const log = await startVsftpd(lab, c.server.place, c.server.addr, c.server.port)
+        const run = (withModule: boolean) => {
+          resetGateway(lab)
+          writeFileSync(log, '')
+          apply(t, lab, gatewayScript(tmp, c.name, c.module, withModule, c.extra, c.gateway))
+          return fetch(lab, c.client.place, c.client.host, c.client.port, c.client.mode)
+        }
+        const without = run(false)
+        t.notOk(without.ok, `fails without the module line: ${without.error}`)
+        const serverSaw = readFileSync(log, 'utf8')
+        if (c.client.mode === 'active') t.match(serverSaw, c.refused, 'vsftpd refused the unrewritten PORT')
+        else t.match(without.error ?? '', c.refused)
+        const withHelper = run(true)
+        t.same(withHelper, { ok: true, data: FILE }, 'the file arrives with the module line')
+        t.match(readFileSync(log, 'utf8'), c.seen)
+        const app = lab.exec('gw', [LEGACYFW, 'proc', 'ip_masq/app']).stdout
+        t.equal(app, `prot port    n_attach name             \n${c.app}`, 'legacyfw proc ip_masq/app: the bound control connection')
+        const listing = c.listing ?? [IPCHAINS, '-M', '-L', '-n']
+        t.match(lab.exec('gw', listing).stdout, c.data, 'the masquerading listing shows the data connection')
       })
-    })
+  })

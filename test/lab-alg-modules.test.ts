@@ -18,9 +18,9 @@ import { spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { GW_WAN, LAN_ADDRS, type Lab, WAN, withLab, withRouteBack } from './helpers/lab.ts'
+import { GW_WAN, LAN_ADDRS, type Lab, WAN, withRouteBack } from './helpers/lab.ts'
 import { requireRootAndNft } from './helpers/netns.ts'
-import { APPLY, type Apply, gatewayScript, offloadOff, resetGateway } from './helpers/alg-lab.ts'
+import { type Apply, eachWay, gatewayScript, resetGateway } from './helpers/alg-lab.ts'
 import { MASQ_ONLY, type ModulePeer, THROUGH_MODULE } from './helpers/alg-peers/checks.ts'
 import { EXCHANGES, type Exchange, LAN_HOST, type Line, OUTSIDE_PARTICIPANTS, labPair, runPeer, startPeer } from './helpers/alg-peers/run.ts'
 
@@ -206,31 +206,27 @@ const checkRoutedUntouched = async (t: Tap, lab: Lab, apply: Apply): Promise<voi
 
 if (missing) t.fail(missing)
 else
-  for (const [how, apply] of APPLY)
-    t.test(how, async (t) => {
-      await withLab(async (lab) => {
-        offloadOff(lab)
-        lab.exec('wan', ['ip', 'addr', 'add', `${OTHER}/24`, 'dev', 'eth0'])
-        for (const [peer, line, port] of MODULES)
-          await t.test(`${line}${port ? `, server on ${port}` : ''}`, async (t) => {
-            const exchange = async (t: Tap, withModule: boolean) => {
-              resetGateway(lab)
-              apply(t, lab, gatewayScript(tmp, peer, line, withModule))
-              return EXCHANGES[peer](labPair(lab), port)
-            }
-            await t.test('without the module line', async (t) => MASQ_ONLY[peer](t, await exchange(t, false)))
-            await t.test('with it', async (t) => {
-              const x = await exchange(t, true)
-              THROUGH_MODULE[peer](t, x)
-              const hole = HOLES[peer]
-              if (hole) await checkHole(t, lab, hole(x))
-              if (peer === 'quake') await checkInfoQuery(t, lab, port ?? 26000)
-            })
-          })
-        await t.test('a routed lan host is not touched', async (t) => checkRoutedUntouched(t, lab, apply))
-        await t.test(`a vdolive client naming the gateway's ${GATEWAY_SERVICE} does not take it`, async (t) => checkVdoliveService(t, lab, apply))
-        await t.test('a quake hole does not take a port a gateway socket holds', async (t) => checkQuakeService(t, lab, apply))
-        await t.test('two vdolive clients naming the same port share one hole', async (t) => checkSharedPort(t, lab, apply))
-        await t.test(`CU-SeeMe: the client's record the ${RECORDS_IN_1500}th`, async (t) => checkDeepRecord(t, lab, apply))
+  eachWay(t, async (t, lab, apply) => {
+    lab.exec('wan', ['ip', 'addr', 'add', `${OTHER}/24`, 'dev', 'eth0'])
+    for (const [peer, line, port] of MODULES)
+      await t.test(`${line}${port ? `, server on ${port}` : ''}`, async (t) => {
+        const exchange = async (t: Tap, withModule: boolean) => {
+          resetGateway(lab)
+          apply(t, lab, gatewayScript(tmp, peer, line, withModule))
+          return EXCHANGES[peer](labPair(lab), port)
+        }
+        await t.test('without the module line', async (t) => MASQ_ONLY[peer](t, await exchange(t, false)))
+        await t.test('with it', async (t) => {
+          const x = await exchange(t, true)
+          THROUGH_MODULE[peer](t, x)
+          const hole = HOLES[peer]
+          if (hole) await checkHole(t, lab, hole(x))
+          if (peer === 'quake') await checkInfoQuery(t, lab, port ?? 26000)
+        })
       })
-    })
+    await t.test('a routed lan host is not touched', async (t) => checkRoutedUntouched(t, lab, apply))
+    await t.test(`a vdolive client naming the gateway's ${GATEWAY_SERVICE} does not take it`, async (t) => checkVdoliveService(t, lab, apply))
+    await t.test('a quake hole does not take a port a gateway socket holds', async (t) => checkQuakeService(t, lab, apply))
+    await t.test('two vdolive clients naming the same port share one hole', async (t) => checkSharedPort(t, lab, apply))
+    await t.test(`CU-SeeMe: the client's record the ${RECORDS_IN_1500}th`, async (t) => checkDeepRecord(t, lab, apply))
+  })

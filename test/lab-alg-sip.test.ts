@@ -11,9 +11,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { projectPath } from '../src/runtime/project.ts'
-import { GW_WAN, LAN_ADDRS, type Lab, type Place, WAN, withLab } from './helpers/lab.ts'
+import { GW_WAN, LAN_ADDRS, type Lab, type Place, WAN } from './helpers/lab.ts'
 import { requireRootAndNft } from './helpers/netns.ts'
-import { APPLY, gatewayScript, offloadOff, resetGateway } from './helpers/alg-lab.ts'
+import { eachWay, gatewayScript, resetGateway } from './helpers/alg-lab.ts'
 
 const [LAN10] = LAN_ADDRS
 const UAC = projectPath('tools', 'sipp', 'uac-media.xml')
@@ -99,31 +99,27 @@ const MODULE = 'modprobe ip_masq_sip'
 
 if (missing) t.fail(missing)
 else
-  for (const [how, apply] of APPLY)
-    t.test(how, async (t) => {
-      await withLab(async (lab) => {
-        offloadOff(lab)
-        resetGateway(lab)
-        apply(t, lab, gatewayScript(tmp, `sip-${how}`, MODULE, false))
-        const without = await call(lab, `${how}-without`.replace(/\W+/g, '-'))
-        t.match(without.invite, `c=IN IP4 ${LAN10}`, 'without the module the SDP names the internal phone')
-        t.equal(without.phone, 0, 'and no RTP reaches the phone')
+  eachWay(t, async (t, lab, apply, how) => {
+    resetGateway(lab)
+    apply(t, lab, gatewayScript(tmp, `sip-${how}`, MODULE, false))
+    const without = await call(lab, `${how}-without`.replace(/\W+/g, '-'))
+    t.match(without.invite, `c=IN IP4 ${LAN10}`, 'without the module the SDP names the internal phone')
+    t.equal(without.phone, 0, 'and no RTP reaches the phone')
 
-        resetGateway(lab)
-        apply(t, lab, gatewayScript(tmp, `sip-${how}`, MODULE, true))
-        const withHelper = await call(lab, `${how}-with`.replace(/\W+/g, '-'))
-        t.equal(withHelper.uac, 0, 'the call completes')
-        for (const line of [
-          `c=IN IP4 ${GW_WAN}`,
-          `o=user1 53655765 2353687637 IN IP4 ${GW_WAN}`,
-          `Via: SIP/2.0/UDP ${GW_WAN}:`,
-          `Contact: sip:sipp@${GW_WAN}:`,
-        ])
-          t.match(withHelper.invite, line, `the callee saw ${line}`)
-        // The Call-ID is an opaque word: the kernel helper leaves it alone.
-        const addressed = withHelper.invite.split('\n').filter((l) => !l.startsWith('Call-ID:'))
-        t.notMatch(addressed.join('\n'), LAN10 as string, 'and nothing else of the internal address')
-        t.equal(withHelper.phone, RTP_PACKETS, 'every RTP packet of the callee reached the phone')
-        t.equal(withHelper.callee, RTP_PACKETS, 'every RTP packet of the phone reached the callee, masqueraded')
-      })
-    })
+    resetGateway(lab)
+    apply(t, lab, gatewayScript(tmp, `sip-${how}`, MODULE, true))
+    const withHelper = await call(lab, `${how}-with`.replace(/\W+/g, '-'))
+    t.equal(withHelper.uac, 0, 'the call completes')
+    for (const line of [
+      `c=IN IP4 ${GW_WAN}`,
+      `o=user1 53655765 2353687637 IN IP4 ${GW_WAN}`,
+      `Via: SIP/2.0/UDP ${GW_WAN}:`,
+      `Contact: sip:sipp@${GW_WAN}:`,
+    ])
+      t.match(withHelper.invite, line, `the callee saw ${line}`)
+    // The Call-ID is an opaque word: the kernel helper leaves it alone.
+    const addressed = withHelper.invite.split('\n').filter((l) => !l.startsWith('Call-ID:'))
+    t.notMatch(addressed.join('\n'), LAN10 as string, 'and nothing else of the internal address')
+    t.equal(withHelper.phone, RTP_PACKETS, 'every RTP packet of the callee reached the phone')
+    t.equal(withHelper.callee, RTP_PACKETS, 'every RTP packet of the phone reached the callee, masqueraded')
+  })

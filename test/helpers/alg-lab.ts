@@ -9,6 +9,7 @@ import type { Test } from 'tap'
 import { projectPath } from '../../src/runtime/project.ts'
 import type { Lab } from '../../src/runtime/lab.ts'
 import { withoutTapLoader } from './netns.ts'
+import { withLab } from './lab.ts'
 
 const LEGACYFW = projectPath('bin', 'legacyfw')
 
@@ -81,3 +82,14 @@ export const APPLY: readonly (readonly [string, Apply])[] = [
   ['legacyfw run', applyByRun],
   ['legacyfw translate + nft -f', applyByTranslate],
 ]
+
+/** One subtest of `parent` per way of applying the gateway's script, each in a fresh lab with checksum offload off. */
+export const eachWay = (parent: Test, body: (t: Test, lab: Lab, apply: Apply, how: string) => Promise<void>): void => {
+  for (const [how, apply] of APPLY)
+    void parent.test(how, async (t) => {
+      await withLab(async (lab) => {
+        offloadOff(lab)
+        await body(t, lab, apply, how)
+      })
+    })
+}
