@@ -1,11 +1,14 @@
-// ip_masq_raudio, RealAudio PNA, through a gateway (lan 192.168.1.10 --
+// ip_masq_raudio, RealAudio PNA and RTSP, through a gateway (lan 192.168.1.10 --
 // gw -- wan 203.0.113.50) whose script masquerades and loads the module
 // with a modprobe line, applied by `legacyfw run` (modprobe starts the
 // runtime) and by `legacyfw translate` + `nft -f` plus `legacyfw runtime`
 // (as legacyfw-runtime.service runs it). The real PNA peers exchange a hello
 // whose UDP port record is last (records 3, 7, 1): the runtime walks every
 // record, opens a hole per port record and puts the gateway port in it; the
-// server streams to the gateway and the audio reaches the client. Without
+// server streams to the gateway and the audio reaches the client. The real
+// RTSP peers play a stream: the SETUP reaches the server naming gateway
+// ports as wide as the client's (client_port rewritten in place), RTP and
+// RTCP reach the client's ports. Without
 // the module line it fails as issue 10 saw it. The hole lets the server in
 // and no other outside host. Checksum offload is off on the veths.
 import t from 'tap'
@@ -81,6 +84,30 @@ const throughModule = async (t: Tap, lab: Lab, x: Exchange): Promise<void> => {
   }
 }
 
+/** RTSP: the SETUP reached the server naming an even gateway port and the next, as wide as the client's; RTP and RTCP came back. */
+const rtspThroughModule = async (t: Tap, lab: Lab, x: Exchange): Promise<void> => {
+  t.equal(x.client.status, 0, 'RTSP: the client got its stream', { result: x.client.result, stderr: x.client.stderr, server: x.server })
+  t.same([x.client.result['rtp'], x.client.result['rtcp']], [3, 1], '3 RTP packets and the RTCP report came back')
+  const client = x.client.result['clientPorts'] as number[]
+  const seen = (x.server.find((l) => l.ev === 'setup')?.['clientPorts'] as number[] | undefined) ?? []
+  t.ok(
+    seen.length === 2 && seen.every(gatewayPort) && (seen[0] as number) % 2 === 0 && seen[1] === (seen[0] as number) + 1,
+    "the SETUP reached the server naming an even gateway port and the next, not the client's",
+    { seen, client },
+  )
+  t.same(
+    seen.map((p) => String(p).length),
+    client.map((p) => String(p).length),
+    'as wide as the client ports (the segment kept its length)',
+  )
+  const streamed = x.server.filter((l) => l.ev === 'streamed').map((l) => String(l['rtp']))
+  t.ok(streamed.length === 1 && streamed[0]?.startsWith(`${GATEWAY}:`), 'the server streamed to the gateway', { streamed })
+  if (seen[0] && client[0]) {
+    t.notOk(await arrives(lab, OTHER, seen[0], client[0]), 'another outside host cannot use the hole')
+    t.ok(await arrives(lab, WAN, seen[0], client[0]), 'the server still can')
+  }
+}
+
 const FUZZ_SEED = 20000101
 const FUZZ_COUNT = 150
 const SENDERS = [LAN_ADDRS[0], LAN_ADDRS[1]]
@@ -98,20 +125,26 @@ const holes = (lab: Lab): { server: string; client: string }[] => {
   })
 }
 
-/** Valid, hostile, mutated and random PNA hellos from two lan hosts through the runtime: it survives, every hole goes to the host that sent the hello. */
-const hostileHellos = async (t: Tap, lab: Lab): Promise<void> => {
-  const sink = await lab.serve('wan', { tcp: [7070] }, 60)
-  const lines = fuzzPayloads('pna', FUZZ_SEED, FUZZ_COUNT).map((p, i) => `${SENDERS[i % 2]} ${p.bytes.toString('hex')}`)
-  const r = lab.exec('lan', [process.execPath, join(import.meta.dirname, 'helpers', 'send-payloads.mjs'), WAN, '7070'], `${lines.join('\n')}\n`)
+/** Valid, hostile, mutated and random PNA hellos or RTSP SETUPs from two lan hosts through the runtime: it survives, every hole goes to the host that sent it. */
+const hostilePayloads = async (t: Tap, lab: Lab, protocol: 'pna' | 'rtsp'): Promise<void> => {
+  const port = protocol === 'pna' ? 7070 : 554
+  const before = holes(lab).length
+  const sink = await lab.serve('wan', { tcp: [port] }, 60)
+  const lines = fuzzPayloads(protocol, FUZZ_SEED, FUZZ_COUNT).map((p, i) => `${SENDERS[i % 2]} ${p.bytes.toString('hex')}`)
+  const r = lab.exec(
+    'lan',
+    [process.execPath, join(import.meta.dirname, 'helpers', 'send-payloads.mjs'), WAN, String(port)],
+    `${lines.join('\n')}\n`,
+  )
   sink.stop()
   t.match(r.stdout, /"sent":\d+/, 'the payloads were sent', { stderr: r.stderr })
   t.ok(runtimeRunning(lab), 'the runtime still runs')
   const opened = holes(lab)
-  t.ok(opened.length > 0, `the valid hellos opened holes (${opened.length})`)
+  t.ok(opened.length > before, `the valid ones opened holes (${opened.length - before})`)
   t.same(
     opened.filter((h) => h.server !== WAN || !SENDERS.includes(h.client as (typeof SENDERS)[number])),
     [],
-    'every hole is from the server to the lan host that sent the hello',
+    'every hole is from the server to the lan host that sent the payload',
   )
 }
 
@@ -153,7 +186,10 @@ else
           apply(t, lab, gatewayScript(tmp, 'pna', LINE, withModule))
           return EXCHANGES.pna(labPair(lab))
         }
-        await t.test('without the module line', async (t) => MASQ_ONLY.pna(t, await exchange(t, false)))
+        await t.test('without the module line', async (t) => {
+          MASQ_ONLY.pna(t, await exchange(t, false))
+          MASQ_ONLY.rtsp(t, await EXCHANGES.rtsp(labPair(lab)))
+        })
         await t.test('with it', async (t) => {
           resetGateway(lab)
           apply(t, lab, gatewayScript(tmp, 'pna', LINE, true))
@@ -161,8 +197,13 @@ else
           const service = how.startsWith('legacyfw run') ? undefined : lab.background('gw', [projectPath('bin', 'legacyfw'), 'runtime'])
           t.ok(await waitFor(() => queueRules(lab) === 2, 8000), 'the runtime queues the hellos of masqueraded connections (iptables-nft, bypass)')
           await throughModule(t, lab, await EXCHANGES.pna(labPair(lab)))
-          await t.test('hostile hellos', async (t) => hostileHellos(t, lab))
-          await t.test('a hello after them', async (t) => throughModule(t, lab, await EXCHANGES.pna(labPair(lab))))
+          await t.test('RTSP', async (t) => rtspThroughModule(t, lab, await EXCHANGES.rtsp(labPair(lab))))
+          await t.test('hostile hellos', async (t) => hostilePayloads(t, lab, 'pna'))
+          await t.test('hostile SETUPs', async (t) => hostilePayloads(t, lab, 'rtsp'))
+          await t.test('a hello and a SETUP after them', async (t) => {
+            await throughModule(t, lab, await EXCHANGES.pna(labPair(lab)))
+            await rtspThroughModule(t, lab, await EXCHANGES.rtsp(labPair(lab)))
+          })
           if (service) service.kill('SIGTERM')
           else await t.test('without the runtime (bypass), started again, removed', async (t) => lifecycle(t, lab))
         })
