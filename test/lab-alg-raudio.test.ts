@@ -50,6 +50,14 @@ const queueRules = (lab: Lab): number =>
     .stdout.split('\n')
     .filter((l) => l.includes('NFQUEUE') && l.includes('--queue-bypass')).length
 
+/** The nft handles of the queueing rules (a rule replaced gets a new one). */
+const queueRuleHandles = (lab: Lab): string[] =>
+  lab
+    .exec('gw', ['nft', '-a', 'list', 'chain', 'ip', 'mangle', 'FORWARD'])
+    .stdout.split('\n')
+    .filter((l) => l.includes('queue'))
+    .map((l) => /# handle (\d+)/.exec(l)?.[1] ?? '')
+
 const hello = (x: Exchange): { id: number; port?: number }[] =>
   (x.server.find((l) => l.ev === 'hello')?.['records'] as { id: number; port?: number }[] | undefined) ?? []
 
@@ -196,6 +204,10 @@ else
           // translate: the file has the table; the runtime is the service's (run: modprobe started it).
           const service = how.startsWith('legacyfw run') ? undefined : lab.background('gw', [projectPath('bin', 'legacyfw'), 'runtime'])
           t.ok(await waitFor(() => queueRules(lab) === 2, 8000), 'the runtime queues the hellos of masqueraded connections (iptables-nft, bypass)')
+          const handles = queueRuleHandles(lab)
+          await new Promise((r) => setTimeout(r, 4500))
+          const after = queueRuleHandles(lab)
+          t.ok(handles.length === 2 && String(after) === String(handles), "the runtime's looks keep its rules as they are", { handles, after })
           await throughModule(t, lab, await EXCHANGES.pna(labPair(lab)))
           await t.test('RTSP', async (t) => rtspThroughModule(t, lab, await EXCHANGES.rtsp(labPair(lab))))
           await t.test('hostile hellos', async (t) => hostilePayloads(t, lab, 'pna'))

@@ -75,11 +75,19 @@ export const keepQueueRules = (apps: readonly LoadedApp[], listed = iptables(['-
 
 /** The words of a rule as `iptables -S` prints it (quoted values unquoted). */
 const ruleWords = (listed: string): string[] => [...listed.matchAll(/"([^"]*)"|(\S+)/g)].map((m) => m[1] ?? m[2] ?? '')
-/** iptables -S prints the u32 test and the labels in its own spelling: compare the ports, labels and queue. */
+/**
+ * iptables -S prints the u32 test and the labels in its own spelling: compare the ports, labels, queue and
+ * the payload values the u32 test takes (a rule of a runtime queueing PNA only is replaced).
+ */
 const sameRule = (listed: string, wanted: readonly string[]): boolean => {
   const words = ruleWords(listed)
   const value = (ws: readonly string[], option: string): string | undefined => ws[ws.indexOf(option) + 1]
-  return ['--dports', '--label', '--queue-num'].every((o) => value(words, o) === value(wanted, o)) && words.includes('--queue-bypass')
+  const payloads = (ws: readonly string[]): string | undefined => value(ws, '--u32')?.split('=')[1]?.toLowerCase()
+  return (
+    ['--dports', '--label', '--queue-num'].every((o) => value(words, o) === value(wanted, o)) &&
+    payloads(words) === payloads(wanted) &&
+    words.includes('--queue-bypass')
+  )
 }
 
 type Holes = Map<number, number>
