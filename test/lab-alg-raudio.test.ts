@@ -22,7 +22,7 @@ import { APPLY, gatewayScript, offloadOff, resetGateway } from './helpers/alg-la
 import { GATEWAY, MASQ_ONLY } from './helpers/alg-peers/checks.ts'
 import { EXCHANGES, type Exchange, labPair } from './helpers/alg-peers/run.ts'
 import { projectPath } from '../src/runtime/project.ts'
-import { GATEWAY_PORTS, PNA_HOLE_MAP } from '../src/translate/alg/raudio.ts'
+import { GATEWAY_PORTS, PNA_HOLE_MAP, SHORT_GATEWAY_PORTS } from '../src/translate/alg/raudio.ts'
 import { ALG_TABLE } from '../src/translate/alg/apps.ts'
 import { fuzzPayloads } from './helpers/alg-peers/fuzz-payloads.ts'
 
@@ -61,7 +61,8 @@ const queueRuleHandles = (lab: Lab): string[] =>
 const hello = (x: Exchange): { id: number; port?: number }[] =>
   (x.server.find((l) => l.ev === 'hello')?.['records'] as { id: number; port?: number }[] | undefined) ?? []
 
-const gatewayPort = (p: unknown): boolean => Number(p) >= GATEWAY_PORTS.first && Number(p) < GATEWAY_PORTS.first + GATEWAY_PORTS.count
+const within = (p: unknown, range: { first: number; count: number }): boolean => Number(p) >= range.first && Number(p) < range.first + range.count
+const gatewayPort = (p: unknown): boolean => within(p, GATEWAY_PORTS)
 
 /** Whether a datagram from `src` to the gateway's `port` arrives at the client's `client` port in lan. */
 const arrives = async (lab: Lab, src: string, port: number, client: number): Promise<boolean> =>
@@ -99,7 +100,10 @@ const rtspThroughModule = async (t: Tap, lab: Lab, x: Exchange): Promise<void> =
   const client = x.client.result['clientPorts'] as number[]
   const seen = (x.server.find((l) => l.ev === 'setup')?.['clientPorts'] as number[] | undefined) ?? []
   t.ok(
-    seen.length === 2 && seen.every(gatewayPort) && (seen[0] as number) % 2 === 0 && seen[1] === (seen[0] as number) + 1,
+    seen.length === 2 &&
+      seen.every((p) => within(p, String(client[0]).length === 4 ? SHORT_GATEWAY_PORTS : GATEWAY_PORTS)) &&
+      (seen[0] as number) % 2 === 0 &&
+      seen[1] === (seen[0] as number) + 1,
     "the SETUP reached the server naming an even gateway port and the next, not the client's",
     { seen, client },
   )
@@ -210,6 +214,9 @@ else
           t.ok(handles.length === 2 && String(after) === String(handles), "the runtime's looks keep its rules as they are", { handles, after })
           await throughModule(t, lab, await EXCHANGES.pna(labPair(lab)))
           await t.test('RTSP', async (t) => rtspThroughModule(t, lab, await EXCHANGES.rtsp(labPair(lab))))
+          await t.test('RTSP from 4-digit client ports (RealPlayer: 6970)', async (t) =>
+            rtspThroughModule(t, lab, await EXCHANGES.rtsp(labPair(lab), 554, { client: { base: 6970 } })),
+          )
           await t.test('hostile hellos', async (t) => hostilePayloads(t, lab, 'pna'))
           await t.test('hostile SETUPs', async (t) => hostilePayloads(t, lab, 'rtsp'))
           await t.test('a hello and a SETUP after them', async (t) => {
