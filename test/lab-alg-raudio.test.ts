@@ -1,11 +1,14 @@
-// ip_masq_raudio, RealAudio PNA, through a gateway (lan 192.168.1.10 --
+// ip_masq_raudio, RealAudio PNA and RTSP, through a gateway (lan 192.168.1.10 --
 // gw -- wan 203.0.113.50) whose script masquerades and loads the module
 // with a modprobe line, applied by `legacyfw run` (modprobe starts the
 // runtime) and by `legacyfw translate` + `nft -f` plus `legacyfw runtime`
 // (as legacyfw-runtime.service runs it). The real PNA peers exchange a hello
 // whose UDP port record is last (records 3, 7, 1): the runtime walks every
 // record, opens a hole per port record and puts the gateway port in it; the
-// server streams to the gateway and the audio reaches the client. Without
+// server streams to the gateway and the audio reaches the client. The real
+// RTSP peers play a stream: the SETUP reaches the server naming gateway
+// ports as wide as the client's (client_port rewritten in place), RTP and
+// RTCP reach the client's ports. Without
 // the module line it fails as issue 10 saw it. The hole lets the server in
 // and no other outside host. Checksum offload is off on the veths.
 import t from 'tap'
@@ -19,7 +22,7 @@ import { APPLY, gatewayScript, offloadOff, resetGateway } from './helpers/alg-la
 import { GATEWAY, MASQ_ONLY } from './helpers/alg-peers/checks.ts'
 import { EXCHANGES, type Exchange, labPair } from './helpers/alg-peers/run.ts'
 import { projectPath } from '../src/runtime/project.ts'
-import { GATEWAY_PORTS, PNA_HOLE_MAP } from '../src/translate/alg/raudio.ts'
+import { GATEWAY_PORTS, PNA_HOLE_MAP, SHORT_GATEWAY_PORTS } from '../src/translate/alg/raudio.ts'
 import { ALG_TABLE } from '../src/translate/alg/apps.ts'
 import { fuzzPayloads } from './helpers/alg-peers/fuzz-payloads.ts'
 
@@ -47,10 +50,19 @@ const queueRules = (lab: Lab): number =>
     .stdout.split('\n')
     .filter((l) => l.includes('NFQUEUE') && l.includes('--queue-bypass')).length
 
+/** The nft handles of the queueing rules (a rule replaced gets a new one). */
+const queueRuleHandles = (lab: Lab): string[] =>
+  lab
+    .exec('gw', ['nft', '-a', 'list', 'chain', 'ip', 'mangle', 'FORWARD'])
+    .stdout.split('\n')
+    .filter((l) => l.includes('queue'))
+    .map((l) => /# handle (\d+)/.exec(l)?.[1] ?? '')
+
 const hello = (x: Exchange): { id: number; port?: number }[] =>
   (x.server.find((l) => l.ev === 'hello')?.['records'] as { id: number; port?: number }[] | undefined) ?? []
 
-const gatewayPort = (p: unknown): boolean => Number(p) >= GATEWAY_PORTS.first && Number(p) < GATEWAY_PORTS.first + GATEWAY_PORTS.count
+const within = (p: unknown, range: { first: number; count: number }): boolean => Number(p) >= range.first && Number(p) < range.first + range.count
+const gatewayPort = (p: unknown): boolean => within(p, GATEWAY_PORTS)
 
 /** Whether a datagram from `src` to the gateway's `port` arrives at the client's `client` port in lan. */
 const arrives = async (lab: Lab, src: string, port: number, client: number): Promise<boolean> =>
@@ -81,6 +93,33 @@ const throughModule = async (t: Tap, lab: Lab, x: Exchange): Promise<void> => {
   }
 }
 
+/** RTSP: the SETUP reached the server naming an even gateway port and the next, as wide as the client's; RTP and RTCP came back. */
+const rtspThroughModule = async (t: Tap, lab: Lab, x: Exchange): Promise<void> => {
+  t.equal(x.client.status, 0, 'RTSP: the client got its stream', { result: x.client.result, stderr: x.client.stderr, server: x.server })
+  t.same([x.client.result['rtp'], x.client.result['rtcp']], [3, 1], '3 RTP packets and the RTCP report came back')
+  const client = x.client.result['clientPorts'] as number[]
+  const seen = (x.server.find((l) => l.ev === 'setup')?.['clientPorts'] as number[] | undefined) ?? []
+  t.ok(
+    seen.length === 2 &&
+      seen.every((p) => within(p, String(client[0]).length === 4 ? SHORT_GATEWAY_PORTS : GATEWAY_PORTS)) &&
+      (seen[0] as number) % 2 === 0 &&
+      seen[1] === (seen[0] as number) + 1,
+    "the SETUP reached the server naming an even gateway port and the next, not the client's",
+    { seen, client },
+  )
+  t.same(
+    seen.map((p) => String(p).length),
+    client.map((p) => String(p).length),
+    'as wide as the client ports (the segment kept its length)',
+  )
+  const streamed = x.server.filter((l) => l.ev === 'streamed').map((l) => String(l['rtp']))
+  t.ok(streamed.length === 1 && streamed[0]?.startsWith(`${GATEWAY}:`), 'the server streamed to the gateway', { streamed })
+  if (seen[0] && client[0]) {
+    t.notOk(await arrives(lab, OTHER, seen[0], client[0]), 'another outside host cannot use the hole')
+    t.ok(await arrives(lab, WAN, seen[0], client[0]), 'the server still can')
+  }
+}
+
 const FUZZ_SEED = 20000101
 const FUZZ_COUNT = 150
 const SENDERS = [LAN_ADDRS[0], LAN_ADDRS[1]]
@@ -98,20 +137,26 @@ const holes = (lab: Lab): { server: string; client: string }[] => {
   })
 }
 
-/** Valid, hostile, mutated and random PNA hellos from two lan hosts through the runtime: it survives, every hole goes to the host that sent the hello. */
-const hostileHellos = async (t: Tap, lab: Lab): Promise<void> => {
-  const sink = await lab.serve('wan', { tcp: [7070] }, 60)
-  const lines = fuzzPayloads('pna', FUZZ_SEED, FUZZ_COUNT).map((p, i) => `${SENDERS[i % 2]} ${p.bytes.toString('hex')}`)
-  const r = lab.exec('lan', [process.execPath, join(import.meta.dirname, 'helpers', 'send-payloads.mjs'), WAN, '7070'], `${lines.join('\n')}\n`)
+/** Valid, hostile, mutated and random PNA hellos or RTSP SETUPs from two lan hosts through the runtime: it survives, every hole goes to the host that sent it. */
+const hostilePayloads = async (t: Tap, lab: Lab, protocol: 'pna' | 'rtsp'): Promise<void> => {
+  const port = protocol === 'pna' ? 7070 : 554
+  const before = holes(lab).length
+  const sink = await lab.serve('wan', { tcp: [port] }, 60)
+  const lines = fuzzPayloads(protocol, FUZZ_SEED, FUZZ_COUNT).map((p, i) => `${SENDERS[i % 2]} ${p.bytes.toString('hex')}`)
+  const r = lab.exec(
+    'lan',
+    [process.execPath, join(import.meta.dirname, 'helpers', 'send-payloads.mjs'), WAN, String(port)],
+    `${lines.join('\n')}\n`,
+  )
   sink.stop()
   t.match(r.stdout, /"sent":\d+/, 'the payloads were sent', { stderr: r.stderr })
   t.ok(runtimeRunning(lab), 'the runtime still runs')
   const opened = holes(lab)
-  t.ok(opened.length > 0, `the valid hellos opened holes (${opened.length})`)
+  t.ok(opened.length > before, `the valid ones opened holes (${opened.length - before})`)
   t.same(
     opened.filter((h) => h.server !== WAN || !SENDERS.includes(h.client as (typeof SENDERS)[number])),
     [],
-    'every hole is from the server to the lan host that sent the hello',
+    'every hole is from the server to the lan host that sent the payload',
   )
 }
 
@@ -153,16 +198,31 @@ else
           apply(t, lab, gatewayScript(tmp, 'pna', LINE, withModule))
           return EXCHANGES.pna(labPair(lab))
         }
-        await t.test('without the module line', async (t) => MASQ_ONLY.pna(t, await exchange(t, false)))
+        await t.test('without the module line', async (t) => {
+          MASQ_ONLY.pna(t, await exchange(t, false))
+          MASQ_ONLY.rtsp(t, await EXCHANGES.rtsp(labPair(lab)))
+        })
         await t.test('with it', async (t) => {
           resetGateway(lab)
           apply(t, lab, gatewayScript(tmp, 'pna', LINE, true))
           // translate: the file has the table; the runtime is the service's (run: modprobe started it).
           const service = how.startsWith('legacyfw run') ? undefined : lab.background('gw', [projectPath('bin', 'legacyfw'), 'runtime'])
           t.ok(await waitFor(() => queueRules(lab) === 2, 8000), 'the runtime queues the hellos of masqueraded connections (iptables-nft, bypass)')
+          const handles = queueRuleHandles(lab)
+          await new Promise((r) => setTimeout(r, 4500))
+          const after = queueRuleHandles(lab)
+          t.ok(handles.length === 2 && String(after) === String(handles), "the runtime's looks keep its rules as they are", { handles, after })
           await throughModule(t, lab, await EXCHANGES.pna(labPair(lab)))
-          await t.test('hostile hellos', async (t) => hostileHellos(t, lab))
-          await t.test('a hello after them', async (t) => throughModule(t, lab, await EXCHANGES.pna(labPair(lab))))
+          await t.test('RTSP', async (t) => rtspThroughModule(t, lab, await EXCHANGES.rtsp(labPair(lab))))
+          await t.test('RTSP from 4-digit client ports (RealPlayer: 6970)', async (t) =>
+            rtspThroughModule(t, lab, await EXCHANGES.rtsp(labPair(lab), 554, { client: { base: 6970 } })),
+          )
+          await t.test('hostile hellos', async (t) => hostilePayloads(t, lab, 'pna'))
+          await t.test('hostile SETUPs', async (t) => hostilePayloads(t, lab, 'rtsp'))
+          await t.test('a hello and a SETUP after them', async (t) => {
+            await throughModule(t, lab, await EXCHANGES.pna(labPair(lab)))
+            await rtspThroughModule(t, lab, await EXCHANGES.rtsp(labPair(lab)))
+          })
           if (service) service.kill('SIGTERM')
           else await t.test('without the runtime (bypass), started again, removed', async (t) => lifecycle(t, lab))
         })

@@ -1,13 +1,13 @@
-// The runtime's RealAudio PNA consumer (translate/alg/raudio.ts): reads the
-// hellos iptables-nft queues, opens a hole per client UDP port the records
-// name (a map element added over netlink: spawning nft per packet made
+// The runtime's RealAudio consumer (translate/alg/raudio.ts): reads the PNA
+// hellos and RTSP SETUPs iptables-nft queues, opens a hole per client UDP
+// port they name (a map element added over netlink: spawning nft per packet made
 // verdicts slow enough for a retransmission to open a second hole), puts the
-// gateway port in the record and accepts the rewritten packet. Keeps the
+// gateway port in the record (or client_port) and accepts the rewritten packet. Keeps the
 // queueing rules in iptables-nft's mangle table as the loaded modules say.
 import { execFile } from 'node:child_process'
 import { ALG_TABLE } from '../translate/alg/apps.ts'
 import { decodeAlg } from '../translate/alg/state.ts'
-import { GATEWAY_PORTS, PNA_HOLE_MAP, PNA_HOLE_SECONDS, PNA_QUEUE, pnaQueueRules, pnaRequest, pnaRewritten } from '../translate/alg/raudio.ts'
+import { type HoleRequest, PNA_HOLE_MAP, PNA_HOLE_SECONDS, PNA_QUEUE, holeRequest, pnaQueueRules } from '../translate/alg/raudio.ts'
 import type { LoadedApp } from '../translate/alg/model.ts'
 import { NLMSG_ERROR, mapElementBatch, netlinkError, nfqueueAccept, nfqueueBindRequest, queuedPacket } from '../translate/packetlog/netlink.ts'
 import { runRealCommand } from './userland.ts'
@@ -75,11 +75,19 @@ export const keepQueueRules = (apps: readonly LoadedApp[], listed = iptables(['-
 
 /** The words of a rule as `iptables -S` prints it (quoted values unquoted). */
 const ruleWords = (listed: string): string[] => [...listed.matchAll(/"([^"]*)"|(\S+)/g)].map((m) => m[1] ?? m[2] ?? '')
-/** iptables -S prints the u32 test and the labels in its own spelling: compare the ports, labels and queue. */
+/**
+ * iptables -S prints the u32 test and the labels in its own spelling: compare the ports, labels, queue and
+ * the payload values the u32 test takes (a rule of a runtime queueing PNA only is replaced).
+ */
 const sameRule = (listed: string, wanted: readonly string[]): boolean => {
   const words = ruleWords(listed)
   const value = (ws: readonly string[], option: string): string | undefined => ws[ws.indexOf(option) + 1]
-  return ['--dports', '--label', '--queue-num'].every((o) => value(words, o) === value(wanted, o)) && words.includes('--queue-bypass')
+  const payloads = (ws: readonly string[]): string | undefined => value(ws, '--u32')?.split('=')[1]?.toLowerCase()
+  return (
+    ['--dports', '--label', '--queue-num'].every((o) => value(words, o) === value(wanted, o)) &&
+    payloads(words) === payloads(wanted) &&
+    words.includes('--queue-bypass')
+  )
 }
 
 type Holes = Map<number, number>
@@ -102,16 +110,16 @@ export const pnaGateway = (netlink: number): NetlinkConsumer => {
     })
 
   /**
-   * A gateway port for each of the client's `ports`, reserved in the hole
-   * map for `server` only, all in one transaction (its commit is most of a
-   * verdict's time); a port taken means other ports are picked for all.
+   * A gateway port for each of the asked client ports, reserved in the
+   * hole map for its server only, all in one transaction (its commit is most
+   * of a verdict's time); a port taken means other ports are picked for all.
    * None when no free set was found or the map is gone.
    */
-  const holesFor = async (server: string, client: string, ports: readonly number[]): Promise<Holes> => {
+  const holesFor = async (asked: HoleRequest): Promise<Holes> => {
     for (let i = 0; i < PORT_TRIES; i++) {
-      const holes: Holes = new Map(ports.map((port) => [port, GATEWAY_PORTS.first + Math.floor(Math.random() * GATEWAY_PORTS.count)]))
-      if (new Set(holes.values()).size < ports.length) continue
-      const elements = [...holes].map(([port, gateway]) => ({ key: { addr: server, port: gateway }, value: { addr: client, port } }))
+      const holes = asked.gatewayPorts(Math.random)
+      if (new Set(holes.values()).size < asked.ports.length) continue
+      const elements = [...holes].map(([port, gateway]) => ({ key: { addr: asked.server, port: gateway }, value: { addr: asked.client, port } }))
       const errno = await request((s) => mapElementBatch(ALG_TABLE, PNA_HOLE_MAP, elements, PNA_HOLE_SECONDS, s))
       if (errno === 0) return holes
       if (errno !== EEXIST) break
@@ -120,17 +128,17 @@ export const pnaGateway = (netlink: number): NetlinkConsumer => {
   }
 
   const handle = async (queue: number, id: number, packet: Uint8Array): Promise<void> => {
-    const request = pnaRequest(packet)
-    if (!request) return sendNetlink(netlink, nfqueueAccept(queue, id))
-    const { segment } = request
+    const asked = holeRequest(packet)
+    if (!asked) return sendNetlink(netlink, nfqueueAccept(queue, id))
+    const { segment } = asked
     const key = `${segment.saddr}:${segment.sport}>${segment.daddr}:${segment.dport}#${segment.seq}`
     let holes = cache.get(key)
     if (!holes) {
-      holes = holesFor(request.server, request.client, request.ports)
+      holes = holesFor(asked)
       cache.set(key, holes)
       if (cache.size > CACHE_SIZE) cache.delete(cache.keys().next().value as string)
     }
-    sendNetlink(netlink, nfqueueAccept(queue, id, pnaRewritten(packet, request, await holes)))
+    sendNetlink(netlink, nfqueueAccept(queue, id, asked.rewritten(await holes)))
   }
 
   return {

@@ -3,7 +3,7 @@
 // its own: the owned tables say what to do. Each consumer serves one
 // netfilter subsystem on the one netlink socket (runtime/netlink.ts): the
 // packets the logging rules send to NFLOG (runtime/packet-log.ts), the
-// RealAudio PNA hellos ip_masq_raudio queues (runtime/pna.ts).
+// RealAudio PNA hellos and RTSP SETUPs ip_masq_raudio queues (runtime/pna.ts).
 //
 // Started by the tools when a logging rule appears or ip_masq_raudio is
 // loaded (it ends when neither is left), or in the foreground by legacyfw-runtime.service (it serves until

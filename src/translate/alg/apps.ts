@@ -29,7 +29,7 @@ export interface AppRendering {
 }
 
 /**
- * Every helper app, by name. raudio's PNA hellos are parsed by the
+ * Every helper app, by name. raudio's PNA hellos and RTSP SETUPs are parsed by the
  * resident runtime (raudio.ts); its table part is the hole map.
  */
 export const APPS: Readonly<Record<AppName, (app: LoadedApp) => AppRendering>> = {

@@ -17,7 +17,7 @@ const appNotes = (a: LoadedApp): string[] => [
   }),
   ...(a.app === 'raudio'
     ? [
-        `${a.module}: RealAudio PNA needs the resident runtime (legacyfw runtime, legacyfw-runtime.service where this file is loaded); RTSP on 554 is not in effect (${SEE})`,
+        `${a.module}: RealAudio PNA and RTSP need the resident runtime (legacyfw runtime, legacyfw-runtime.service where this file is loaded); RTSP's client_port is rewritten to gateway ports as wide (${SEE})`,
       ]
     : []),
 ]

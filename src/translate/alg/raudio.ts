@@ -9,6 +9,12 @@
 // to the hole map and puts the gateway port in the record. The hole
 // de-masquerades only the server's UDP to that port, to the client that
 // sent the hello (its source address, never the payload's word).
+//
+// RTSP part (§3.2): a SETUP on a bound port names the client's RTP/RTCP
+// ports in `Transport: ... client_port=N[-M];`. 2.2 put its masquerade
+// ports there in decimal (the length changed, sequence deltas followed);
+// here each number is replaced by a gateway port of the same width, so the
+// segment keeps its length and the same queue and hole map serve it.
 import { FORWARDED_LABEL, MASQ_LABELS } from '../nft/labels.ts'
 import type { AppRendering } from './apps.ts'
 import { portSet } from './bind.ts'
@@ -60,8 +66,8 @@ export const pnaQueueRules = (apps: readonly LoadedApp[]): string[][] => {
     '-m',
     'u32',
     '--u32',
-    // The first three bytes after the TCP header (data offset) are "PNA".
-    '0>>22&0x3C@12>>26&0x3C@0>>8=0x504E41',
+    // The first three bytes after the TCP header (data offset) are "PNA" or "SET" (an RTSP SETUP).
+    '0>>22&0x3C@12>>26&0x3C@0>>8=0x504E41,0x534554',
     '-j',
     'NFQUEUE',
     '--queue-num',
@@ -189,4 +195,153 @@ export const pnaRewritten = (packet: Uint8Array, request: PnaRequest, holes: Rea
     return gateway === undefined ? [] : [{ at: request.segment.payload + r.offset, value: gateway }]
   })
   return words.length ? rewriteWords(packet, request.segment.tcp, words) : undefined
+}
+
+/** A client port in an RTSP SETUP: its value, and where its digits are in the payload. */
+export interface RtspPortText {
+  readonly port: number
+  readonly offset: number
+  readonly width: number
+}
+
+const SETUP = 'SETUP '
+const TRANSPORT = 'transport:'
+const CLIENT_PORT = 'client_port'
+
+/**
+ * The client ports of an RTSP SETUP, as 2.2 scanned them: case-insensitive
+ * `transport:`, then `client_port`, `=`, `N` or `N-M` (spaces and tabs
+ * between), then `;`; any other character, or a port 0 or above 65535: none.
+ * Not a SETUP: undefined.
+ */
+export const rtspClientPorts = (payload: Uint8Array): RtspPortText[] | undefined => {
+  let text = ''
+  for (const byte of payload) text += String.fromCharCode(byte)
+  if (!text.startsWith(SETUP)) return undefined
+  const lower = text.toLowerCase()
+  const transport = lower.indexOf(TRANSPORT)
+  const name = transport < 0 ? -1 : lower.indexOf(CLIENT_PORT, transport + TRANSPORT.length)
+  if (name < 0) return []
+  let at = name + CLIENT_PORT.length
+  const blanks = (): void => {
+    while (text[at] === ' ' || text[at] === '\t') at++
+  }
+  const number = (): RtspPortText | undefined => {
+    const digits = /[0-9]+/y
+    digits.lastIndex = at
+    const found = digits.exec(text)?.[0]
+    if (!found) return undefined
+    at += found.length
+    const port = Number(found)
+    return port >= 1 && port <= 65535 ? { port, offset: at - found.length, width: found.length } : undefined
+  }
+  blanks()
+  if (text[at++] !== '=') return []
+  blanks()
+  const first = number()
+  if (!first) return []
+  blanks()
+  const ports = [first]
+  if (text[at] === '-') {
+    at++
+    blanks()
+    const second = number()
+    if (!second) return []
+    ports.push(second)
+    blanks()
+  }
+  return text[at] === ';' ? ports : []
+}
+
+/** Where gateway ports of 4 digits are picked from, for a 4-digit client_port (the top 4096). */
+export const SHORT_GATEWAY_PORTS = { first: 5904, count: 4096 } as const
+
+/** The range a gateway port replacing a number `width` digits wide comes from (shorter ones padded with zeros); none below 4. */
+const rangeFor = (width: number): { first: number; count: number } | undefined =>
+  width >= 5 ? GATEWAY_PORTS : width === 4 ? SHORT_GATEWAY_PORTS : undefined
+
+/**
+ * A gateway port for each client port of a SETUP that can take one (a
+ * number 4 digits wide or more), from `random` (in [0, 1)); an RTP/RTCP
+ * pair N, N+1 gets an even gateway port and the next.
+ */
+export const rtspGatewayPorts = (ports: readonly RtspPortText[], random: () => number): Map<number, number> => {
+  const [rtp, rtcp] = ports
+  const holes = new Map<number, number>()
+  const pick = (r: { first: number; count: number }): number => r.first + Math.floor(random() * r.count)
+  const rtpRange = rtp && rangeFor(rtp.width)
+  if (rtp && rtpRange && rtcp && rtcp.port === rtp.port + 1 && rangeFor(rtcp.width) === rtpRange) {
+    // Both ranges start at an even port.
+    const even = pick({ first: rtpRange.first, count: rtpRange.count - 1 }) & ~1
+    holes.set(rtp.port, even)
+    holes.set(rtcp.port, even + 1)
+    return holes
+  }
+  for (const p of ports) {
+    const range = rangeFor(p.width)
+    if (range && !holes.has(p.port)) holes.set(p.port, pick(range))
+  }
+  return holes
+}
+
+/** What a queued RTSP SETUP asks: holes from `server` to `client` for `ports` (those the SETUP names that can be rewritten). */
+export interface RtspRequest {
+  readonly segment: TcpSegment
+  readonly texts: readonly RtspPortText[]
+  readonly client: string
+  readonly server: string
+  readonly ports: readonly number[]
+}
+
+/** The request a queued IPv4 packet makes as an RTSP SETUP, or undefined (accepted as it is). */
+export const rtspRequest = (packet: Uint8Array): RtspRequest | undefined => {
+  const segment = tcpSegment(packet)
+  const texts = segment && rtspClientPorts(packet.subarray(segment.payload, segment.end))
+  const ports = [...new Set((texts ?? []).filter((p) => rangeFor(p.width)).map((p) => p.port))]
+  if (!segment || !texts || !ports.length) return undefined
+  return { segment, texts, client: segment.saddr, server: segment.daddr, ports }
+}
+
+/** The SETUP with each client port that got a hole naming its gateway port instead, as wide (undefined: nothing to change). */
+export const rtspRewritten = (packet: Uint8Array, request: RtspRequest, holes: ReadonlyMap<number, number>): Uint8Array | undefined => {
+  const words = request.texts.flatMap((p) => {
+    const gateway = holes.get(p.port)
+    if (gateway === undefined) return []
+    const at = request.segment.payload + p.offset
+    const digits = String(gateway).padStart(p.width, '0')
+    // Byte by byte, each as a word with the byte after it as it was.
+    return [...digits].map((d, i) => ({ at: at + i, value: (d.charCodeAt(0) << 8) | (packet[at + i + 1] ?? 0) }))
+  })
+  return words.length ? rewriteWords(packet, request.segment.tcp, words) : undefined
+}
+
+/** What a queued packet (a PNA hello or an RTSP SETUP) asks of the runtime: holes from `server` to `client` for `ports`. */
+export interface HoleRequest {
+  readonly segment: TcpSegment
+  readonly client: string
+  readonly server: string
+  readonly ports: readonly number[]
+  /** A gateway port for each of `ports`, from `random` (in [0, 1)). */
+  readonly gatewayPorts: (random: () => number) => Map<number, number>
+  /** The packet naming the gateway ports of `holes` (undefined: nothing to change). */
+  readonly rewritten: (holes: ReadonlyMap<number, number>) => Uint8Array | undefined
+}
+
+/** The request of a queued IPv4 packet, or undefined (neither asks for a hole: accepted as it is). */
+export const holeRequest = (packet: Uint8Array): HoleRequest | undefined => {
+  const pna = pnaRequest(packet)
+  if (pna)
+    return {
+      ...pna,
+      gatewayPorts: (random) => new Map(pna.ports.map((port) => [port, GATEWAY_PORTS.first + Math.floor(random() * GATEWAY_PORTS.count)])),
+      rewritten: (holes) => pnaRewritten(packet, pna, holes),
+    }
+  const rtsp = rtspRequest(packet)
+  return (
+    rtsp && {
+      ...rtsp,
+      gatewayPorts: (random) => rtspGatewayPorts(rtsp.texts, random),
+      rewritten: (holes) => rtspRewritten(packet, rtsp, holes),
+    }
+  )
 }

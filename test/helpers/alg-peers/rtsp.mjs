@@ -9,8 +9,9 @@
 //       --count RTP packets to N and one RTCP sender report to M. Logs
 //       {"ev":"request","peer","method"}, {"ev":"setup","peer","transport","clientPorts"}
 //       and {"ev":"streamed","rtp","rtcp","count"}.
-//   node rtsp.mjs client --server H [--port 554] [--count 3] [--timeout 2]
-//       Opens two consecutive UDP ports N, N+1 and plays one stream.
+//   node rtsp.mjs client --server H [--port 554] [--count 3] [--timeout 2] [--base 20000]
+//       Opens two consecutive UDP ports N, N+1 (N even, from --base: 20000
+//       picks in 20000-39999, 6970 in 6970-7169 as RealPlayer did) and plays one stream.
 //       Result "streamed" when --count RTP packets came to N and the RTCP
 //       report to N+1, else "no-data" (with how many came).
 import dgram from 'node:dgram'
@@ -24,7 +25,7 @@ const SSRC = 0x1a2b3c4d
 
 const { role, opts } = command('rtsp.mjs server|client [options] (see the file)', {
   server: { port: RTSP_PORT, count: 3, lifetime: 60 },
-  client: { server: null, port: RTSP_PORT, count: 3, timeout: 2 },
+  client: { server: null, port: RTSP_PORT, count: 3, timeout: 2, base: 20000 },
 })
 
 /** The RTSP messages of a TCP stream, as a queue. */
@@ -105,10 +106,11 @@ const server = async () => {
   endAfter(opts.lifetime)
 }
 
-/** Two UDP sockets on consecutive ports N (even, as RTP wants) and N+1. */
+/** Two UDP sockets on consecutive ports N (even, as RTP wants) and N+1, from --base on. */
 const portPair = async () => {
+  const pairs = opts.base >= 20000 ? 10000 : 100
   for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20000 + 2 * Math.floor(Math.random() * 10000)
+    const base = opts.base + 2 * Math.floor(Math.random() * pairs)
     try {
       const a = await boundUdp(dgram, base)
       try {
