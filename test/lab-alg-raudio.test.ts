@@ -16,9 +16,9 @@ import { spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { GW_WAN, LAN_ADDRS, type Lab, WAN, withLab } from './helpers/lab.ts'
+import { GW_WAN, LAN_ADDRS, type Lab, WAN } from './helpers/lab.ts'
 import { requireRootAndNft } from './helpers/netns.ts'
-import { APPLY, gatewayScript, offloadOff, resetGateway } from './helpers/alg-lab.ts'
+import { eachWay, gatewayScript, resetGateway } from './helpers/alg-lab.ts'
 import { GATEWAY, MASQ_ONLY } from './helpers/alg-peers/checks.ts'
 import { EXCHANGES, type Exchange, labPair } from './helpers/alg-peers/run.ts'
 import { projectPath } from '../src/runtime/project.ts'
@@ -188,43 +188,43 @@ const lifecycle = async (t: Tap, lab: Lab): Promise<void> => {
 
 if (missing) t.fail(missing)
 else
-  for (const [how, apply] of APPLY)
-    t.test(how, { timeout: 120_000 }, async (t) => {
-      await withLab(async (lab) => {
-        offloadOff(lab)
-        lab.exec('wan', ['ip', 'addr', 'add', `${OTHER}/24`, 'dev', 'eth0'])
-        const exchange = (t: Tap, withModule: boolean): Promise<Exchange> => {
-          resetGateway(lab)
-          apply(t, lab, gatewayScript(tmp, 'pna', LINE, withModule))
-          return EXCHANGES.pna(labPair(lab))
-        }
-        await t.test('without the module line', async (t) => {
-          MASQ_ONLY.pna(t, await exchange(t, false))
-          MASQ_ONLY.rtsp(t, await EXCHANGES.rtsp(labPair(lab)))
-        })
-        await t.test('with it', async (t) => {
-          resetGateway(lab)
-          apply(t, lab, gatewayScript(tmp, 'pna', LINE, true))
-          // translate: the file has the table; the runtime is the service's (run: modprobe started it).
-          const service = how.startsWith('legacyfw run') ? undefined : lab.background('gw', [projectPath('bin', 'legacyfw'), 'runtime'])
-          t.ok(await waitFor(() => queueRules(lab) === 2, 8000), 'the runtime queues the hellos of masqueraded connections (iptables-nft, bypass)')
-          const handles = queueRuleHandles(lab)
-          await new Promise((r) => setTimeout(r, 4500))
-          const after = queueRuleHandles(lab)
-          t.ok(handles.length === 2 && String(after) === String(handles), "the runtime's looks keep its rules as they are", { handles, after })
-          await throughModule(t, lab, await EXCHANGES.pna(labPair(lab)))
-          await t.test('RTSP', async (t) => rtspThroughModule(t, lab, await EXCHANGES.rtsp(labPair(lab))))
-          await t.test('RTSP from 4-digit client ports (RealPlayer: 6970)', async (t) =>
-            rtspThroughModule(t, lab, await EXCHANGES.rtsp(labPair(lab), 554, { client: { base: 6970 } })),
-          )
-          await t.test('hostile hellos', async (t) => hostilePayloads(t, lab, 'pna'))
-          await t.test('hostile SETUPs', async (t) => hostilePayloads(t, lab, 'rtsp'))
-          await t.test('a hello and a SETUP after them', async (t) => {
-            await throughModule(t, lab, await EXCHANGES.pna(labPair(lab)))
-            await rtspThroughModule(t, lab, await EXCHANGES.rtsp(labPair(lab)))
-          })
-          if (service) service.kill('SIGTERM')
-          else await t.test('without the runtime (bypass), started again, removed', async (t) => lifecycle(t, lab))
-        })
+  eachWay(
+    t,
+    async (t, lab, apply, how) => {
+      lab.exec('wan', ['ip', 'addr', 'add', `${OTHER}/24`, 'dev', 'eth0'])
+      const exchange = (t: Tap, withModule: boolean): Promise<Exchange> => {
+        resetGateway(lab)
+        apply(t, lab, gatewayScript(tmp, 'pna', LINE, withModule))
+        return EXCHANGES.pna(labPair(lab))
+      }
+      await t.test('without the module line', async (t) => {
+        MASQ_ONLY.pna(t, await exchange(t, false))
+        MASQ_ONLY.rtsp(t, await EXCHANGES.rtsp(labPair(lab)))
       })
-    })
+      await t.test('with it', async (t) => {
+        resetGateway(lab)
+        apply(t, lab, gatewayScript(tmp, 'pna', LINE, true))
+        // translate: the file has the table; the runtime is the service's (run: modprobe started it).
+        const service = how.startsWith('legacyfw run') ? undefined : lab.background('gw', [projectPath('bin', 'legacyfw'), 'runtime'])
+        t.ok(await waitFor(() => queueRules(lab) === 2, 8000), 'the runtime queues the hellos of masqueraded connections (iptables-nft, bypass)')
+        const handles = queueRuleHandles(lab)
+        await new Promise((r) => setTimeout(r, 4500))
+        const after = queueRuleHandles(lab)
+        t.ok(handles.length === 2 && String(after) === String(handles), "the runtime's looks keep its rules as they are", { handles, after })
+        await throughModule(t, lab, await EXCHANGES.pna(labPair(lab)))
+        await t.test('RTSP', async (t) => rtspThroughModule(t, lab, await EXCHANGES.rtsp(labPair(lab))))
+        await t.test('RTSP from 4-digit client ports (RealPlayer: 6970)', async (t) =>
+          rtspThroughModule(t, lab, await EXCHANGES.rtsp(labPair(lab), 554, { client: { base: 6970 } })),
+        )
+        await t.test('hostile hellos', async (t) => hostilePayloads(t, lab, 'pna'))
+        await t.test('hostile SETUPs', async (t) => hostilePayloads(t, lab, 'rtsp'))
+        await t.test('a hello and a SETUP after them', async (t) => {
+          await throughModule(t, lab, await EXCHANGES.pna(labPair(lab)))
+          await rtspThroughModule(t, lab, await EXCHANGES.rtsp(labPair(lab)))
+        })
+        if (service) service.kill('SIGTERM')
+        else await t.test('without the runtime (bypass), started again, removed', async (t) => lifecycle(t, lab))
+      })
+    },
+    { timeout: 120_000 },
+  )

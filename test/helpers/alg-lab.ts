@@ -84,9 +84,13 @@ export const APPLY: readonly (readonly [string, Apply])[] = [
 ]
 
 /** One subtest of `parent` per way of applying the gateway's script, each in a fresh lab with checksum offload off. */
-export const eachWay = (parent: Test, body: (t: Test, lab: Lab, apply: Apply, how: string) => Promise<void>): void => {
+export const eachWay = (
+  parent: Test,
+  body: (t: Test, lab: Lab, apply: Apply, how: string) => Promise<void>,
+  options: { readonly timeout?: number } = {},
+): void => {
   for (const [how, apply] of APPLY)
-    void parent.test(how, async (t) => {
+    void parent.test(how, options, async (t) => {
       await withLab(async (lab) => {
         offloadOff(lab)
         await body(t, lab, apply, how)
