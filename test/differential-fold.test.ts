@@ -22,11 +22,8 @@ import { spawnSync } from 'node:child_process'
 import t from 'tap'
 import {
   ALL_FLAGS,
-  ICMP,
   type Packet,
   type Rng,
-  TCP,
-  UDP,
   answered,
   chance,
   describe,
@@ -38,14 +35,12 @@ import {
   missingForDiff,
   mulberry32,
   observed,
-  outIf,
   pick,
-  protoName,
   run,
   runEach,
   sendAndObserve,
   startLab,
-  tcpsyn,
+  checkArgs,
 } from './helpers/difflab.ts'
 
 const IPCHAINS = new URL('../bin/ipchains', import.meta.url).pathname
@@ -111,25 +106,6 @@ const genRuleSet = (r: Rng): string[][] => {
     if (chance(r, 0.6)) commands.push(['-A', pick(r, ['input', 'forward']), '-s', pick(r, SRC_NETS), '-j', pick(r, VERDICTS)])
   }
   return commands
-}
-
-const checkArgs = (chain: 'input' | 'forward', p: Packet): string[] => {
-  const ports = p.proto === TCP || p.proto === UDP ? [String(p.sport), String(p.dport)] : p.proto === ICMP ? [String(p.type), String(p.code)] : []
-  return [
-    '-C',
-    chain,
-    '-p',
-    protoName(p),
-    '-s',
-    p.src,
-    ...ports.slice(0, 1),
-    '-d',
-    p.dst,
-    ...ports.slice(1),
-    '-i',
-    chain === 'input' ? p.inIf : outIf(p.dst),
-    ...(tcpsyn(p) ? ['-y'] : []),
-  ]
 }
 
 // 2.2 (spec/legacy/packet-path.md §2), for the verdicts these rule sets give.

@@ -61,6 +61,7 @@ import {
   startLab,
   tcpsyn,
   weighted,
+  checkArgs,
 } from './helpers/difflab.ts'
 import { checkPacket } from '../src/translate/ipchains/check.ts'
 import { decodeState } from '../src/translate/ipchains/decode.ts'
@@ -392,26 +393,6 @@ const genRuleSet = (r: Rng, profile: Profile): RuleSet => {
 
 // ---------------------------------------------------------------------------
 // -C
-
-/** The -C command for a packet as the given chain sees it. */
-const checkArgs = (chain: Ctx, p: Packet): string[] => {
-  const ports = p.proto === TCP || p.proto === UDP ? [String(p.sport), String(p.dport)] : p.proto === ICMP ? [String(p.type), String(p.code)] : []
-  return [
-    '-C',
-    chain,
-    '-p',
-    protoName(p),
-    '-s',
-    p.src,
-    ...ports.slice(0, 1),
-    '-d',
-    p.dst,
-    ...ports.slice(1),
-    '-i',
-    chain === 'input' ? p.inIf : outIf(p.dst),
-    ...(tcpsyn(p) ? ['-y'] : []),
-  ]
-}
 
 // ---------------------------------------------------------------------------
 // Verdicts -> expected outcomes (2.2, packet-path.md §2)

@@ -504,3 +504,23 @@ export const chooseCandidate = async <C>(draw: () => Promise<{ candidate: C; sho
 /** The tap comment naming the candidate a rule set is, and what it falls short of. */
 export const choiceComment = (name: string, choice: Choice<unknown>): string =>
   `${name}: candidate ${choice.tries}${choice.shortfall.missing ? ` (best found: ${choice.shortfall.where.join(', ')})` : ''}`
+
+/** The ipchains -C command for a packet as the given chain sees it. */
+export const checkArgs = (chain: 'input' | 'forward', p: Packet): string[] => {
+  const ports = p.proto === TCP || p.proto === UDP ? [String(p.sport), String(p.dport)] : p.proto === ICMP ? [String(p.type), String(p.code)] : []
+  return [
+    '-C',
+    chain,
+    '-p',
+    protoName(p),
+    '-s',
+    p.src,
+    ...ports.slice(0, 1),
+    '-d',
+    p.dst,
+    ...ports.slice(1),
+    '-i',
+    chain === 'input' ? p.inIf : outIf(p.dst),
+    ...(tcpsyn(p) ? ['-y'] : []),
+  ]
+}

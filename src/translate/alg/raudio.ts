@@ -168,15 +168,19 @@ export const rewriteWords = (packet: Uint8Array, tcp: number, words: readonly { 
   return out
 }
 
-/** What a queued packet asks of the runtime: holes from `server` to `client` for `ports` (the hello's records). */
-export interface PnaRequest {
+/** What a queued packet asks of the runtime: holes from `server` to `client` for `ports`. */
+interface QueuedRequest {
   readonly segment: TcpSegment
-  readonly records: readonly PnaPortRecord[]
   /** The client is the packet's source and the server its destination, whatever the payload says. */
   readonly client: string
   readonly server: string
-  /** Distinct client ports, at most PNA_MAX_PORTS. */
+  /** Distinct client ports. */
   readonly ports: readonly number[]
+}
+
+/** A PNA hello's request: its records' ports, at most PNA_MAX_PORTS. */
+export interface PnaRequest extends QueuedRequest {
+  readonly records: readonly PnaPortRecord[]
 }
 
 /** The request a queued IPv4 packet makes, or undefined (not a PNA hello naming a port: accepted as it is). */
@@ -284,13 +288,9 @@ export const rtspGatewayPorts = (ports: readonly RtspPortText[], random: () => n
   return holes
 }
 
-/** What a queued RTSP SETUP asks: holes from `server` to `client` for `ports` (those the SETUP names that can be rewritten). */
-export interface RtspRequest {
-  readonly segment: TcpSegment
+/** An RTSP SETUP's request: the ports it names that can be rewritten. */
+export interface RtspRequest extends QueuedRequest {
   readonly texts: readonly RtspPortText[]
-  readonly client: string
-  readonly server: string
-  readonly ports: readonly number[]
 }
 
 /** The request a queued IPv4 packet makes as an RTSP SETUP, or undefined (accepted as it is). */
