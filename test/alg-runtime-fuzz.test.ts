@@ -17,6 +17,7 @@ import {
   GATEWAY_PORTS,
   PNA_MAX_PORTS,
   SHORT_GATEWAY_PORTS,
+  rollingPorts,
   holeRequest,
   pnaPortRecords,
   pnaRequest,
@@ -133,7 +134,7 @@ for (const protocol of ['pna', 'rtsp'] as const)
         if (request && (mutated[9] !== 6 || (mutated[0] ?? 0) >> 4 !== 4)) problems.push(`index ${i}: a request from a packet that is not IPv4/TCP`)
         if (request && request.client !== `${mutated[12]}.${mutated[13]}.${mutated[14]}.${mutated[15]}`)
           problems.push(`index ${i}: the client is not the packet's source`)
-        if (request) request.rewritten(request.gatewayPorts(rng))
+        if (request) request.rewritten(request.gatewayPorts(rollingPorts(rng)))
       } catch (e) {
         problems.push(`index ${i}: threw ${(e as Error).message}`)
       }
@@ -172,7 +173,7 @@ t.test('RTSP SETUPs inside real packets: holes only for the client, from its own
       problems.push(`${where(f)}: asked a hole ${request.server} -> ${request.client}`)
     if (String(request.ports) !== String(wide) || request.ports.some((port) => port < 1 || port > 65535))
       problems.push(`${where(f)}: ports ${request.ports} for a SETUP naming ${wide}`)
-    const holes = request.gatewayPorts(rng)
+    const holes = request.gatewayPorts(rollingPorts(rng))
     for (const x of texts) {
       const gateway = holes.get(x.port)
       const range = rangeOf(x.width)
@@ -221,4 +222,15 @@ t.test('packet log lines of any packet: no throw', async (t) => {
       }
   }
   t.same(problems, [], `${COUNT} packets, both formats`)
+})
+
+t.test('gateway ports are handed out in turn: one comes round again only after the whole range', async (t) => {
+  const pick = rollingPorts(seededRng(streamSeed(SEED, 'rolling')))
+  const singles = Array.from({ length: GATEWAY_PORTS.count }, () => pick(GATEWAY_PORTS))
+  t.equal(new Set(singles).size, GATEWAY_PORTS.count, 'every port of the range once')
+  t.ok(singles.every((p) => p >= GATEWAY_PORTS.first && p < GATEWAY_PORTS.first + GATEWAY_PORTS.count), 'all inside the range')
+  t.equal(pick(GATEWAY_PORTS), singles[0], 'then the first again')
+  const pairs = Array.from({ length: SHORT_GATEWAY_PORTS.count / 2 + 1 }, () => pick(SHORT_GATEWAY_PORTS, true))
+  t.ok(pairs.every((p) => p % 2 === 0 && p + 1 < SHORT_GATEWAY_PORTS.first + SHORT_GATEWAY_PORTS.count), 'pairs start even, both ports inside')
+  t.equal(new Set(pairs).size, SHORT_GATEWAY_PORTS.count / 2, 'every pair once before one comes round')
 })

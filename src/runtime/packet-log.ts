@@ -110,11 +110,14 @@ export const packetLog = (sockets: NetfilterSockets, syslogLost: () => void): Ne
     },
     needed: loggingRulesPresent,
     // Without blocking (queued packets may be waiting on this process): an interface may have come or been renamed.
-    refresh: () => {
-      execFile('ip', LINKS, { encoding: 'utf8' }, (err, stdout) => {
-        if (!err) names = namesOf(stdout)
-      })
-      return loggingRulesPresentAsync()
+    // Only while something logs: each program started holds this process up for a fork.
+    refresh: async () => {
+      const present = await loggingRulesPresentAsync()
+      if (present)
+        execFile('ip', LINKS, { encoding: 'utf8' }, (err, stdout) => {
+          if (!err) names = namesOf(stdout)
+        })
+      return present
     },
   }
 }

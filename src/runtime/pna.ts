@@ -7,7 +7,7 @@
 import { execFile } from 'node:child_process'
 import { ALG_TABLE } from '../translate/alg/apps.ts'
 import { decodeAlg } from '../translate/alg/state.ts'
-import { type HoleRequest, PNA_HOLE_MAP, PNA_HOLE_SECONDS, PNA_QUEUE, holeRequest, pnaQueueRules } from '../translate/alg/raudio.ts'
+import { type HoleRequest, PNA_HOLE_MAP, PNA_HOLE_SECONDS, PNA_QUEUE, holeRequest, pnaQueueRules, rollingPorts } from '../translate/alg/raudio.ts'
 import type { LoadedApp } from '../translate/alg/model.ts'
 import { NLMSG_ERROR, mapElementBatch, netlinkError, nfqueueAccept, nfqueueBindRequest, queuedPacket } from '../translate/packetlog/netlink.ts'
 import { runRealCommand } from './userland.ts'
@@ -98,8 +98,11 @@ export const pnaGateway = (netlink: number): NetlinkConsumer => {
   const waiting = new Map<number, (errno: number) => void>()
   const cache = new Map<string, Promise<Holes>>()
   const bindSeq = seq++
+  const pick = rollingPorts(Math.random)
   sendNetlink(netlink, nfqueueBindRequest(PNA_QUEUE, 0xffff, bindSeq))
   keepQueueRules(loadedApps())
+  // Queueing rules may be in mangle FORWARD (a runtime before this one made them): looked at once.
+  let queueRulesSeen = true
 
   const request = (message: (s: number) => Uint8Array): Promise<number> =>
     new Promise((resolve) => {
@@ -112,12 +115,12 @@ export const pnaGateway = (netlink: number): NetlinkConsumer => {
   /**
    * A gateway port for each of the asked client ports, reserved in the
    * hole map for its server only, all in one transaction (its commit is most
-   * of a verdict's time); a port taken means other ports are picked for all.
+   * of a verdict's time); a port taken means the next ports are picked for all.
    * None when no free set was found or the map is gone.
    */
   const holesFor = async (asked: HoleRequest): Promise<Holes> => {
     for (let i = 0; i < PORT_TRIES; i++) {
-      const holes = asked.gatewayPorts(Math.random)
+      const holes = asked.gatewayPorts(pick)
       if (new Set(holes.values()).size < asked.ports.length) continue
       const elements = [...holes].map(([port, gateway]) => ({ key: { addr: asked.server, port: gateway }, value: { addr: asked.client, port } }))
       const errno = await request((s) => mapElementBatch(ALG_TABLE, PNA_HOLE_MAP, elements, PNA_HOLE_SECONDS, s))
@@ -166,11 +169,17 @@ export const pnaGateway = (netlink: number): NetlinkConsumer => {
       }
     },
     needed: raudioLoaded,
-    // The queueing rules as the loaded modules say (none left: removed).
+    // The queueing rules as the loaded modules say (none left: removed). Mangle FORWARD is listed only
+    // while the runtime queues or last found queueing rules: each program started holds this process up for a fork.
     refresh: async () => {
-      const [apps, listed] = await Promise.all([loadedAppsAsync(), listedAsync()])
-      keepQueueRules(apps, listed)
-      return raudioLoadedIn(apps)
+      const apps = await loadedAppsAsync()
+      const queueing = raudioLoadedIn(apps)
+      if (queueing || queueRulesSeen) {
+        const listed = await listedAsync()
+        keepQueueRules(apps, listed)
+        queueRulesSeen = queueing || listed.status !== 0
+      }
+      return queueing
     },
   }
 }

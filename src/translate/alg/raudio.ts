@@ -33,6 +33,32 @@ export const PNA_MAX_PORTS = 8
 /** Where gateway ports are picked from (2.2's masquerade range). */
 export const GATEWAY_PORTS = { first: 61000, count: 4096 } as const
 
+export interface PortRange {
+  readonly first: number
+  readonly count: number
+}
+
+/** Gives a gateway port from a range; with `pair`, an even one whose next port is free to take too. */
+export type PortPicker = (range: PortRange, pair?: boolean) => number
+
+/**
+ * Hands out each range's ports in turn, as 2.2 masquerading took its ports
+ * from a rolling counter: a port comes round again only after the whole
+ * range, so a new hole seldom finds its port still held (a refused element
+ * aborts its transaction, and an abort waits for an RCU grace period: tens
+ * of milliseconds a verdict waited). `random` places the first port, so a
+ * runtime started again does not begin where the last one did.
+ */
+export const rollingPorts = (random: () => number): PortPicker => {
+  const next = new Map<PortRange, number>()
+  return (range, pair = false) => {
+    const at = next.get(range) ?? Math.floor(random() * range.count)
+    const offset = pair ? (at + (at & 1)) % range.count : at % range.count
+    next.set(range, (offset + (pair ? 2 : 1)) % range.count)
+    return range.first + offset
+  }
+}
+
 export const renderRaudio = (): AppRendering => ({
   maps: [{ name: PNA_HOLE_MAP, key: 'ipv4_addr . inet_service', value: 'ipv4_addr . inet_service', timeoutSeconds: PNA_HOLE_SECONDS }],
   // The audio is de-masqueraded: it skips forward.
@@ -261,22 +287,20 @@ export const rtspClientPorts = (payload: Uint8Array): RtspPortText[] | undefined
 export const SHORT_GATEWAY_PORTS = { first: 5904, count: 4096 } as const
 
 /** The range a gateway port replacing a number `width` digits wide comes from (shorter ones padded with zeros); none below 4. */
-const rangeFor = (width: number): { first: number; count: number } | undefined =>
+const rangeFor = (width: number): PortRange | undefined =>
   width >= 5 ? GATEWAY_PORTS : width === 4 ? SHORT_GATEWAY_PORTS : undefined
 
 /**
  * A gateway port for each client port of a SETUP that can take one (a
- * number 4 digits wide or more), from `random` (in [0, 1)); an RTP/RTCP
- * pair N, N+1 gets an even gateway port and the next.
+ * number 4 digits wide or more), from `pick`; an RTP/RTCP pair N, N+1 gets
+ * an even gateway port and the next.
  */
-export const rtspGatewayPorts = (ports: readonly RtspPortText[], random: () => number): Map<number, number> => {
+export const rtspGatewayPorts = (ports: readonly RtspPortText[], pick: PortPicker): Map<number, number> => {
   const [rtp, rtcp] = ports
   const holes = new Map<number, number>()
-  const pick = (r: { first: number; count: number }): number => r.first + Math.floor(random() * r.count)
   const rtpRange = rtp && rangeFor(rtp.width)
   if (rtp && rtpRange && rtcp && rtcp.port === rtp.port + 1 && rangeFor(rtcp.width) === rtpRange) {
-    // Both ranges start at an even port.
-    const even = pick({ first: rtpRange.first, count: rtpRange.count - 1 }) & ~1
+    const even = pick(rtpRange, true)
     holes.set(rtp.port, even)
     holes.set(rtcp.port, even + 1)
     return holes
@@ -321,8 +345,8 @@ export interface HoleRequest {
   readonly client: string
   readonly server: string
   readonly ports: readonly number[]
-  /** A gateway port for each of `ports`, from `random` (in [0, 1)). */
-  readonly gatewayPorts: (random: () => number) => Map<number, number>
+  /** A gateway port for each of `ports`, from `pick`. */
+  readonly gatewayPorts: (pick: PortPicker) => Map<number, number>
   /** The packet naming the gateway ports of `holes` (undefined: nothing to change). */
   readonly rewritten: (holes: ReadonlyMap<number, number>) => Uint8Array | undefined
 }
@@ -333,14 +357,14 @@ export const holeRequest = (packet: Uint8Array): HoleRequest | undefined => {
   if (pna)
     return {
       ...pna,
-      gatewayPorts: (random) => new Map(pna.ports.map((port) => [port, GATEWAY_PORTS.first + Math.floor(random() * GATEWAY_PORTS.count)])),
+      gatewayPorts: (pick) => new Map(pna.ports.map((port) => [port, pick(GATEWAY_PORTS)])),
       rewritten: (holes) => pnaRewritten(packet, pna, holes),
     }
   const rtsp = rtspRequest(packet)
   return (
     rtsp && {
       ...rtsp,
-      gatewayPorts: (random) => rtspGatewayPorts(rtsp.texts, random),
+      gatewayPorts: (pick) => rtspGatewayPorts(rtsp.texts, pick),
       rewritten: (holes) => rtspRewritten(packet, rtsp, holes),
     }
   )
