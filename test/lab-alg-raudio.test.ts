@@ -184,6 +184,13 @@ const lifecycle = async (t: Tap, lab: Lab): Promise<void> => {
   await throughModule(t, lab, await EXCHANGES.pna(labPair(lab)))
   t.equal(lab.exec('gw', [legacyfw, 'modprobe', '-r', 'ip_masq_raudio']).status, 0, 'modprobe -r')
   t.ok(await waitFor(() => !runtimeRunning(lab) && queueRules(lab) === 0, 10_000), 'the runtime removed its rules and ended')
+  t.equal(lab.exec('gw', [legacyfw, 'modprobe', 'ip_masq_raudio']).status, 0, 'modprobe again')
+  t.ok(await waitFor(() => runtimeRunning(lab) && queueRules(lab) === 2, 8000), 'the runtime serves again')
+  const again = runtimePid(lab)
+  if (again) process.kill(again, 'SIGKILL')
+  t.ok(await waitFor(() => !runtimeRunning(lab), 3000), 'the runtime is gone again')
+  t.equal(lab.exec('gw', [legacyfw, 'modprobe', '-r', 'ip_masq_raudio']).status, 0, 'modprobe -r with no runtime')
+  t.ok(await waitFor(() => !runtimeRunning(lab) && queueRules(lab) === 0, 10_000), 'a runtime started for it removed the queueing rules and ended')
 }
 
 if (missing) t.fail(missing)

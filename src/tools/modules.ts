@@ -55,7 +55,11 @@ const loadHelper = (tool: 'modprobe' | 'insmod', module: string, params: readonl
     }),
   ) || startRuntimeFor(module, world)
 
-/** 0, after starting the runtime when `module` is one it serves. */
+/**
+ * 0, after starting the runtime when `module` is one it serves; after a
+ * removal too: a runtime that was down left its queueing rules, which the
+ * one started removes before it ends (nothing needs it).
+ */
 const startRuntimeFor = (module: string, world: ModuleWorld): 0 => {
   if (helperApp(module) === 'raudio') world.startRuntime?.()
   return 0
@@ -69,7 +73,7 @@ const removeHelper = (tool: ModuleTool, module: string, sys: Sys, world: ModuleW
       if (!isLoaded(apps, module)) return { result: tool === 'rmmod' ? { stdout: '', stderr: notLoaded(module), status: 1 } : ok }
       return { apps: withoutModule(apps, module), result: ok }
     }),
-  )
+  ) || startRuntimeFor(module, world)
 
 const ok = { stdout: '', stderr: '', status: 0 }
 
