@@ -19,13 +19,13 @@ import { chmodSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, trun
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { benchLab } from './lab.mjs'
 
 const HELLOS = Number(process.argv[2] ?? 300)
 const ROUNDS = Number(process.argv[3] ?? 3)
 const legacyfw = fileURLToPath(new URL('../bin/legacyfw', import.meta.url))
 const sender = fileURLToPath(new URL('../test/helpers/send-payloads.mjs', import.meta.url))
-const id = `lfwbench-${process.pid}`
-const NS = { lan: `${id}-lan`, gw: `${id}-gw`, wan: `${id}-wan` }
+const { ns: NS, inNs, up, down: removeLab } = benchLab(`lfwbench-${process.pid}`)
 const tmp = mkdtempSync(join(tmpdir(), 'lfw-bench-alg-'))
 const children = []
 
@@ -38,7 +38,6 @@ const must = (argv, input) => {
   if (r.status !== 0) throw new Error(`${argv.join(' ')}: ${r.stderr}`)
   return r.stdout
 }
-const inNs = (place, argv) => ['ip', 'netns', 'exec', NS[place], ...argv]
 const background = (place, argv) => {
   const child = spawn('ip', ['netns', 'exec', NS[place], ...argv], { stdio: ['ignore', 'pipe', 'pipe'] })
   children.push(child)
@@ -46,27 +45,9 @@ const background = (place, argv) => {
 }
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
 
-const up = () => {
-  for (const ns of Object.values(NS)) must(['ip', 'netns', 'add', ns])
-  must(['ip', '-n', NS.gw, 'link', 'add', 'lan0', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', NS.lan])
-  must(['ip', '-n', NS.gw, 'link', 'add', 'wan0', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', NS.wan])
-  must(['ip', '-n', NS.lan, 'addr', 'add', '192.168.1.10/24', 'dev', 'eth0'])
-  must(['ip', '-n', NS.gw, 'addr', 'add', '192.168.1.1/24', 'dev', 'lan0'])
-  must(['ip', '-n', NS.gw, 'addr', 'add', '203.0.113.1/24', 'dev', 'wan0'])
-  must(['ip', '-n', NS.wan, 'addr', 'add', '203.0.113.50/24', 'dev', 'eth0'])
-  for (const [ns, ifs] of [
-    [NS.lan, ['lo', 'eth0']],
-    [NS.gw, ['lo', 'lan0', 'wan0']],
-    [NS.wan, ['lo', 'eth0']],
-  ])
-    for (const i of ifs) must(['ip', '-n', ns, 'link', 'set', i, 'up'])
-  must(['ip', '-n', NS.lan, 'route', 'add', 'default', 'via', '192.168.1.1'])
-  must(inNs('gw', ['sysctl', '-q', '-w', 'net.ipv4.ip_forward=1']))
-}
-
 const down = () => {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL')
-  for (const ns of Object.values(NS)) sh(['ip', 'netns', 'del', ns])
+  removeLab()
   rmSync(tmp, { recursive: true, force: true })
 }
 

@@ -19,22 +19,17 @@
 //   node bench/autofw-latency.mjs [trials per gateway]   (root)
 import { spawn, spawnSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
+import { GW_WAN, LAN, WAN, benchLab } from './lab.mjs'
 
 const trials = Number(process.argv[2] ?? 10)
 const bin = (name) => fileURLToPath(new URL(`../bin/${name}`, import.meta.url))
-const LAN = '192.168.1.10'
-const GW_LAN = '192.168.1.1'
-const GW_WAN = '203.0.113.1'
-const WAN = '203.0.113.50'
-const id = `${process.pid}`
-const ns = { lan: `lfw-bench-lan-${id}`, gw: `lfw-bench-gw-${id}`, wan: `lfw-bench-wan-${id}` }
+const { ns, inNs, up, down } = benchLab(`lfw-bench-${process.pid}`)
 
 const must = (argv, input) => {
   const r = spawnSync(argv[0], argv.slice(1), { input, encoding: 'utf8' })
   if (r.status !== 0) throw new Error(`${argv.join(' ')}: ${r.stderr}`)
   return r.stdout
 }
-const inNs = (place, argv) => ['ip', 'netns', 'exec', ns[place], ...argv]
 
 // The three roles, one Python program (monotonic nanoseconds).
 const PY = `
@@ -113,31 +108,6 @@ const role = (place, args) => {
     ),
   )
   return { ready, done, go: () => child.stdin.end('go\n') }
-}
-
-const up = () => {
-  for (const n of Object.values(ns)) {
-    must(['ip', 'netns', 'add', n])
-    must(['ip', '-n', n, 'link', 'set', 'lo', 'up'])
-  }
-  must(['ip', '-n', ns.gw, 'link', 'add', 'lan0', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns.lan])
-  must(['ip', '-n', ns.gw, 'link', 'add', 'wan0', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns.wan])
-  must(['ip', '-n', ns.lan, 'addr', 'add', `${LAN}/24`, 'dev', 'eth0'])
-  must(['ip', '-n', ns.gw, 'addr', 'add', `${GW_LAN}/24`, 'dev', 'lan0'])
-  must(['ip', '-n', ns.gw, 'addr', 'add', `${GW_WAN}/24`, 'dev', 'wan0'])
-  must(['ip', '-n', ns.wan, 'addr', 'add', `${WAN}/24`, 'dev', 'eth0'])
-  for (const [n, dev] of [
-    [ns.lan, 'eth0'],
-    [ns.gw, 'lan0'],
-    [ns.gw, 'wan0'],
-    [ns.wan, 'eth0'],
-  ])
-    must(['ip', '-n', n, 'link', 'set', dev, 'up'])
-  must(['ip', '-n', ns.lan, 'route', 'add', 'default', 'via', GW_LAN])
-  must(inNs('gw', ['sysctl', '-q', '-w', 'net.ipv4.ip_forward=1']))
-}
-const down = () => {
-  for (const n of Object.values(ns)) spawnSync('ip', ['netns', 'del', n])
 }
 
 const GATEWAYS = [

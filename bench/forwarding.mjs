@@ -30,25 +30,20 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { WAN, benchLab } from './lab.mjs'
 
 const seconds = Number(process.argv[2] ?? 3)
 const rounds = Number(process.argv[3] ?? 3)
 const SIZES = [0, 100, 1000, 5000]
 const legacyfw = fileURLToPath(new URL('../bin/legacyfw', import.meta.url))
 const baseline = process.env['LEGACYFW_BASELINE'] ? join(process.env['LEGACYFW_BASELINE'], 'bin/legacyfw') : undefined
-const LAN = '192.168.1.10'
-const GW_LAN = '192.168.1.1'
-const GW_WAN = '203.0.113.1'
-const WAN = '203.0.113.50'
-const id = `${process.pid}`
-const ns = { lan: `lfw-fwd-lan-${id}`, gw: `lfw-fwd-gw-${id}`, wan: `lfw-fwd-wan-${id}` }
+const { ns, inNs, up, down } = benchLab(`lfw-fwd-${process.pid}`)
 
 const must = (argv, input) => {
   const r = spawnSync(argv[0], argv.slice(1), { input, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 })
   if (r.status !== 0) throw new Error(`${argv.join(' ')}: exit ${r.status}: ${r.stderr}`)
   return r.stdout
 }
-const inNs = (place, argv) => ['ip', 'netns', 'exec', ns[place], ...argv]
 const timed = (argv, mustSucceed = true) => {
   const start = process.hrtime.bigint()
   const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 })
@@ -56,33 +51,6 @@ const timed = (argv, mustSucceed = true) => {
   return Number(process.hrtime.bigint() - start) / 1e6
 }
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
-
-const up = () => {
-  for (const n of Object.values(ns)) {
-    must(['ip', 'netns', 'add', n])
-    must(['ip', '-n', n, 'link', 'set', 'lo', 'up'])
-  }
-  must(['ip', '-n', ns.gw, 'link', 'add', 'lan0', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns.lan])
-  must(['ip', '-n', ns.gw, 'link', 'add', 'wan0', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns.wan])
-  must(['ip', '-n', ns.lan, 'addr', 'add', `${LAN}/24`, 'dev', 'eth0'])
-  must(['ip', '-n', ns.gw, 'addr', 'add', `${GW_LAN}/24`, 'dev', 'lan0'])
-  must(['ip', '-n', ns.gw, 'addr', 'add', `${GW_WAN}/24`, 'dev', 'wan0'])
-  must(['ip', '-n', ns.wan, 'addr', 'add', `${WAN}/24`, 'dev', 'eth0'])
-  for (const [n, dev] of [
-    [ns.lan, 'eth0'],
-    [ns.gw, 'lan0'],
-    [ns.gw, 'wan0'],
-    [ns.wan, 'eth0'],
-  ])
-    must(['ip', '-n', n, 'link', 'set', dev, 'up'])
-  must(['ip', '-n', ns.lan, 'route', 'add', 'default', 'via', GW_LAN])
-  // Without a firewall nothing masquerades: wan routes the replies back itself.
-  must(['ip', '-n', ns.wan, 'route', 'add', '192.168.1.0/24', 'via', GW_WAN])
-  must(inNs('gw', ['sysctl', '-q', '-w', 'net.ipv4.ip_forward=1']))
-}
-const down = () => {
-  for (const n of Object.values(ns)) spawnSync('ip', ['netns', 'del', n])
-}
 
 // Networks no test packet comes from: 10.0.0.0/24, 10.0.1.0/24, ...
 const nets = (n) => Array.from({ length: n }, (_, i) => `10.${i >> 8}.${i & 255}.0/24`)
@@ -101,7 +69,8 @@ const iptablesRules = (n) =>
     '',
   ].join('\n')
 
-const MASQ_ONLY = 'table ip masq { chain post { type nat hook postrouting priority srcnat; oifname "wan0" ip saddr 192.168.1.0/24 masquerade; }; }\n'
+const MASQ_ONLY =
+  'table ip masq { chain post { type nat hook postrouting priority srcnat; oifname "wan0" ip saddr 192.168.1.0/24 masquerade; }; }\n'
 
 const flush = () => {
   must(inNs('gw', ['nft', 'flush', 'ruleset']))
@@ -131,7 +100,8 @@ const best = (xs) => ({ tcp: Math.max(...xs.map((x) => x.tcp)), udp: Math.max(..
 const dir = mkdtempSync(join(tmpdir(), 'lfw-fwd-'))
 const rows = []
 try {
-  up()
+  // Without a firewall nothing masquerades: wan routes the replies back itself.
+  up({ wanRoutesLan: true })
   const none = []
   const masq = []
   for (const n of SIZES) {

@@ -228,9 +228,15 @@ t.test('gateway ports are handed out in turn: one comes round again only after t
   const pick = rollingPorts(seededRng(streamSeed(SEED, 'rolling')))
   const singles = Array.from({ length: GATEWAY_PORTS.count }, () => pick(GATEWAY_PORTS))
   t.equal(new Set(singles).size, GATEWAY_PORTS.count, 'every port of the range once')
-  t.ok(singles.every((p) => p >= GATEWAY_PORTS.first && p < GATEWAY_PORTS.first + GATEWAY_PORTS.count), 'all inside the range')
+  t.ok(
+    singles.every((p) => p >= GATEWAY_PORTS.first && p < GATEWAY_PORTS.first + GATEWAY_PORTS.count),
+    'all inside the range',
+  )
   t.equal(pick(GATEWAY_PORTS), singles[0], 'then the first again')
   const pairs = Array.from({ length: SHORT_GATEWAY_PORTS.count / 2 + 1 }, () => pick(SHORT_GATEWAY_PORTS, true))
-  t.ok(pairs.every((p) => p % 2 === 0 && p + 1 < SHORT_GATEWAY_PORTS.first + SHORT_GATEWAY_PORTS.count), 'pairs start even, both ports inside')
+  t.ok(
+    pairs.every((p) => p % 2 === 0 && p + 1 < SHORT_GATEWAY_PORTS.first + SHORT_GATEWAY_PORTS.count),
+    'pairs start even, both ports inside',
+  )
   t.equal(new Set(pairs).size, SHORT_GATEWAY_PORTS.count / 2, 'every pair once before one comes round')
 })

@@ -287,8 +287,7 @@ export const rtspClientPorts = (payload: Uint8Array): RtspPortText[] | undefined
 export const SHORT_GATEWAY_PORTS = { first: 5904, count: 4096 } as const
 
 /** The range a gateway port replacing a number `width` digits wide comes from (shorter ones padded with zeros); none below 4. */
-const rangeFor = (width: number): PortRange | undefined =>
-  width >= 5 ? GATEWAY_PORTS : width === 4 ? SHORT_GATEWAY_PORTS : undefined
+const rangeFor = (width: number): PortRange | undefined => (width >= 5 ? GATEWAY_PORTS : width === 4 ? SHORT_GATEWAY_PORTS : undefined)
 
 /**
  * A gateway port for each client port of a SETUP that can take one (a
