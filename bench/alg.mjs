@@ -19,7 +19,8 @@ import { chmodSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, trun
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { benchLab } from './lab.mjs'
+import { WAN, benchLab } from './lab.mjs'
+import { vsftpdConfig } from '../test/helpers/vsftpd.mjs'
 
 const HELLOS = Number(process.argv[2] ?? 300)
 const ROUNDS = Number(process.argv[3] ?? 3)
@@ -179,26 +180,7 @@ const ftp = async () => {
   truncateSync(join(pub, 'big'), SIZE)
   chmodSync(join(pub, 'big'), 0o644)
   const conf = join(tmp, 'vsftpd.conf')
-  writeFileSync(
-    conf,
-    [
-      'listen=YES',
-      'listen_ipv6=NO',
-      'listen_address=203.0.113.50',
-      'background=NO',
-      'anonymous_enable=YES',
-      'no_anon_password=YES',
-      `anon_root=${pub}`,
-      'local_enable=NO',
-      'write_enable=NO',
-      `secure_chroot_dir=${join(tmp, 'empty')}`,
-      'seccomp_sandbox=NO',
-      'isolate=NO',
-      'isolate_network=NO',
-      'connect_from_port_20=YES',
-      '',
-    ].join('\n'),
-  )
+  writeFileSync(conf, vsftpdConfig({ address: WAN, anonRoot: pub, emptyDir: join(tmp, 'empty') }))
   background('wan', ['vsftpd', conf])
   await sleep(800)
   const rows = []

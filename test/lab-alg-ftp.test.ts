@@ -14,6 +14,7 @@
 //   cannot reach).
 // Checksum offload is off on the veths, so a wrong checksum is dropped.
 import t from 'tap'
+import { vsftpdConfig } from './helpers/vsftpd.mjs'
 import { spawnSync } from 'node:child_process'
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -47,31 +48,7 @@ const startVsftpd = async (lab: Lab, place: Place, addr: string, port: number): 
   const conf = join(tmp, `vsftpd-${place}-${port}.conf`)
   const log = join(tmp, `vsftpd-${place}-${port}.log`)
   writeFileSync(log, '')
-  writeFileSync(
-    conf,
-    [
-      'listen=YES',
-      'listen_ipv6=NO',
-      `listen_address=${addr}`,
-      `listen_port=${port}`,
-      'background=NO',
-      'anonymous_enable=YES',
-      'no_anon_password=YES',
-      `anon_root=${join(tmp, 'pub')}`,
-      'local_enable=NO',
-      'write_enable=NO',
-      `secure_chroot_dir=${join(tmp, 'empty')}`,
-      'seccomp_sandbox=NO',
-      'isolate=NO',
-      'isolate_network=NO',
-      'connect_from_port_20=YES',
-      'xferlog_enable=YES',
-      'xferlog_std_format=NO',
-      'log_ftp_protocol=YES',
-      `vsftpd_log_file=${log}`,
-      '',
-    ].join('\n'),
-  )
+  writeFileSync(conf, vsftpdConfig({ address: addr, port, anonRoot: join(tmp, 'pub'), emptyDir: join(tmp, 'empty'), logFile: log }))
   lab.background(place, ['vsftpd', conf])
   for (let i = 0; i < 50; i++) {
     if (lab.exec(place, ['ss', '-Hltn', `sport = :${port}`]).stdout.includes(`${addr}:${port}`)) return log
