@@ -4,10 +4,13 @@
 // Skipped or todo cases count as failed: a check that did not run has not
 // passed. So does a network namespace the tests made and left behind
 // (newNetns logs each one it makes): it is reported, then deleted.
+// The runtimes the tests start log to a private syslog socket of this run
+// (LEGACYFW_SYSLOG, unless set), never to the host's /dev/log or kernel log.
 import { spawn, spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { createServer } from 'node:net'
 import { createInterface } from 'node:readline'
 
 const build = spawnSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' })
@@ -20,9 +23,13 @@ console.log(`# lint (npm run lint): ${linted ? 'ok' : 'not ok'}`)
 const files = process.argv.slice(2)
 const logDir = mkdtempSync(join(tmpdir(), 'lfw-test-'))
 const netnsLog = join(logDir, 'netns')
+// A stream socket, which the runtime connects to as syslog(3) would when a datagram one is refused; lines are dropped.
+const syslogPath = join(logDir, 'syslog')
+const syslog = createServer((connection) => connection.resume())
+await new Promise((resolve, reject) => syslog.once('error', reject).listen(syslogPath, resolve))
 const tap = spawn('node_modules/.bin/tap', ['run', '--reporter=tap', '--no-color', ...files], {
   stdio: ['ignore', 'pipe', 'inherit'],
-  env: { ...process.env, LEGACYFW_NETNS_LOG: netnsLog },
+  env: { ...process.env, LEGACYFW_NETNS_LOG: netnsLog, LEGACYFW_SYSLOG: process.env['LEGACYFW_SYSLOG'] ?? syslogPath },
 })
 
 /** The namespaces this run's tests made that still exist (other runs on the machine have their own log). */
@@ -72,6 +79,7 @@ tap.on('close', (code) => {
     failed++
     left.forEach(deleteNetns)
   }
+  syslog.close()
   rmSync(logDir, { recursive: true, force: true })
   console.log(`${passed} passed, ${failed} failed`)
   process.exit(failed ? 1 : 0)

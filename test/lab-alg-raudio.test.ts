@@ -31,8 +31,6 @@ const missing =
 
 type Tap = Parameters<Parameters<typeof t.test>[0]>[0]
 
-// No logging rule here: the runtime's syslog socket is not needed.
-process.env['LEGACYFW_SYSLOG'] = '/nonexistent/log'
 const tmp = mkdtempSync(join(tmpdir(), 'lfw-alg-raudio-'))
 t.teardown(() => rmSync(tmp, { recursive: true, force: true }))
 
