@@ -55,14 +55,20 @@ const ruleComments = (table: KernelTable): Map<string, string | undefined> => {
   return comments
 }
 
+/** What the session keeps of one owned table. */
+interface TableState {
+  readonly store: MemoryStore
+  readonly origins: Origins
+  /** Every call that changed the table, with the input it read: what a replay runs again. */
+  readonly changes: { req: Request; stdin: string | undefined }[]
+  /** The table as the kernel held it when the session started. */
+  seed?: KernelTable
+}
+
 export class Session {
   readonly calls: CallRecord[] = []
-  private readonly stores = new Map<OwnedTable, MemoryStore>()
-  private readonly origins = new Map<OwnedTable, Origins>()
-  /** The tables as the kernel held them when the session started. */
-  private readonly seeds = new Map<OwnedTable, KernelTable>()
-  /** Every call that changed a table, with the input it read: what a replay runs again. */
-  private readonly changes = new Map<OwnedTable, { req: Request; stdin: string | undefined }[]>()
+  /** Each owned table the script used, in the order it first did. */
+  private readonly tables = new Map<OwnedTable, TableState>()
   /** Called after an ipfwadm commit that leaves -V rules (legacyfw run: the kernel gets them at the end). */
   watchVia: (() => void) | undefined
   /** Called after a commit that leaves logging rules (legacyfw run: the runtime starts once they are applied). */
@@ -71,15 +77,23 @@ export class Session {
   recordedModules: { where: string; argv: readonly string[] }[] | undefined
   private readonly names = realSys('legacyfw').names
 
+  private stateOf(owned: OwnedTable): TableState {
+    let state = this.tables.get(owned)
+    if (!state)
+      this.tables.set(owned, (state = { store: new MemoryStore({ appends: true }), origins: { rules: new Map(), chains: new Map() }, changes: [] }))
+    return state
+  }
+
   /** Starts a table from what the kernel holds (legacyfw run). */
   seed(owned: OwnedTable, table: KernelTable): void {
-    this.storeOf(owned).seed(owned.rendered(table), table)
-    this.seeds.set(owned, table)
+    const state = this.stateOf(owned)
+    state.store.seed(owned.rendered(table), table)
+    state.seed = table
   }
 
   /** The table as the kernel held it when the session started (undefined: there was none). */
   seedOf(owned: OwnedTable): KernelTable | undefined {
-    return this.seeds.get(owned)
+    return this.tables.get(owned)?.seed
   }
 
   /**
@@ -91,7 +105,7 @@ export class Session {
   async replayOn(owned: OwnedTable, current: KernelTable | undefined): Promise<NftTable | undefined> {
     const replay = new Session()
     if (current) replay.seed(owned, current)
-    for (const { req, stdin } of this.changes.get(owned) ?? []) await replay.call(req, stdin ?? '')
+    for (const { req, stdin } of this.tables.get(owned)?.changes ?? []) await replay.call(req, stdin ?? '')
     return replay.tableOf(owned)
   }
 
@@ -105,21 +119,11 @@ export class Session {
   }
 
   storeOf(owned: OwnedTable): MemoryStore {
-    let store = this.stores.get(owned)
-    if (!store) this.stores.set(owned, (store = new MemoryStore({ appends: true })))
-    return store
-  }
-
-  private changesOf(owned: OwnedTable): { req: Request; stdin: string | undefined }[] {
-    let changes = this.changes.get(owned)
-    if (!changes) this.changes.set(owned, (changes = []))
-    return changes
+    return this.stateOf(owned).store
   }
 
   originsOf(owned: OwnedTable): Origins {
-    let origins = this.origins.get(owned)
-    if (!origins) this.origins.set(owned, (origins = { rules: new Map(), chains: new Map() }))
-    return origins
+    return this.stateOf(owned).origins
   }
 
   /**
@@ -129,9 +133,9 @@ export class Session {
    */
   changed(): [OwnedTable, KernelTable][] {
     const holdsEntries = (owned: OwnedTable): number => (owned.initial.records === undefined ? 0 : 1)
-    return [...this.stores]
+    return [...this.tables]
       .sort(([a], [b]) => holdsEntries(a) - holdsEntries(b))
-      .flatMap(([owned, store]) => {
+      .flatMap(([owned, { store }]) => {
         const table = store.changed ? store.read() : undefined
         return table ? [[owned, table] as [OwnedTable, KernelTable]] : []
       })
@@ -158,7 +162,7 @@ export class Session {
     const owned = command.table
     const version = owned && this.storeOf(owned).version
     const status = command.table ? await this.run(command.table, command.main, req, sys) : await command.main(req.args, sys)
-    if (owned && this.storeOf(owned).version !== version) this.changesOf(owned).push({ req, stdin: read })
+    if (owned && this.storeOf(owned).version !== version) this.stateOf(owned).changes.push({ req, stdin: read })
     const reply = { status, stdout, stderr }
     this.calls.push({ ...reply, where: req.where, argv: [req.as, ...req.args], unsupported: false })
     return reply
