@@ -29,3 +29,10 @@ export const hex2 = (n: number): string => n.toString(16).toUpperCase().padStart
 
 /** 0x%02hX: a byte as the tools wrote TOS values. */
 export const hexByte = (n: number): string => `0x${hex2(n)}`
+
+/** %02d. */
+export const dec2 = (n: number): string => String(n).padStart(2, '0')
+
+/** A masquerading entry's expiry, given in hundredths of a second, as both tools printed it: "%02d:%02d.%02d". */
+export const masqExpiry = (centis: number): string =>
+  `${dec2(Math.floor(centis / 6000))}:${dec2(Math.floor(centis / 100) % 60)}.${dec2(centis % 100)}`

@@ -4,7 +4,7 @@
 import { addrToDotted, maskSuffix } from '../common/inet.ts'
 import { type ListNames, anyName } from '../common/listnames.ts'
 import type { MasqEntry } from '../common/masq.ts'
-import { hexByte, pad, roundedCount } from '../common/printf.ts'
+import { hexByte, masqExpiry, pad, roundedCount } from '../common/printf.ts'
 import { icmpNameFor } from './icmp.ts'
 import { type Chain, type Counters, type PortRange, type Rule, type State, F, INV, PROTO, references } from './model.ts'
 import { FLAG_OPTIONS, RULE_FLAG_LETTERS, type RuleFlagLetter, inverseOf } from './parse.ts'
@@ -176,8 +176,6 @@ export const formatListing = (state: State, chains: readonly Chain[], o: ListOpt
 export const listedAddresses = (chains: readonly Chain[]): number[] =>
   chains.flatMap((c) => c.entries.flatMap((e) => [...(e.rule.smsk ? [e.rule.src] : []), ...(e.rule.dmsk ? [e.rule.dst] : [])]))
 
-const two = (n: number): string => String(n).padStart(2, '0')
-
 /** list_masq(): the title, then the table if there are entries. */
 export const formatMasq = (entries: readonly MasqEntry[], numeric: boolean, verbose: boolean, names: ListNames): string => {
   let text = 'IP masquerading entries\n'
@@ -186,8 +184,7 @@ export const formatMasq = (entries: readonly MasqEntry[], numeric: boolean, verb
       text += `prot ${pad('expire', -8)} ${verbose ? `${pad('initseq', 10)} delta prevd ` : ''}`
       text += `${pad('source', -20)} ${pad('destination', -20)} ports\n`
     }
-    const expiry = `${two(Math.floor(m.expires / 6000))}:${two(Math.floor(m.expires / 100) % 60)}.${two(m.expires % 100)}`
-    text += `${pad(m.proto, -5)}${expiry} `
+    text += `${pad(m.proto, -5)}${masqExpiry(m.expires)} `
     if (verbose) text += `${pad(String(m.initseq), 10)} ${pad(String(m.delta), 5)} ${pad(String(m.pdelta), 5)} `
     const addr = (a: number): string => (numeric ? addrToDotted(a) : anyName(names, a))
     text += `${pad(addr(m.src), -20)} ${pad(addr(m.dst), -20)} `

@@ -3,7 +3,7 @@
 import { addrToDotted, maskSuffix } from '../common/inet.ts'
 import { type ListNames, anyName } from '../common/listnames.ts'
 import type { MasqEntry } from '../common/masq.ts'
-import { hexByte, pad, roundedCount } from '../common/printf.ts'
+import { hexByte, masqExpiry, pad, roundedCount } from '../common/printf.ts'
 import { type Category, type Chain, type Counters, FW, KIND, KIND_NAMES, type Rule, kindOf, policyName } from './model.ts'
 import { RULE_FLAG_LETTERS, flagOf } from './parse.ts'
 
@@ -134,8 +134,6 @@ export const formatListing = (category: Category, chain: Chain, o: ListOptions, 
 export const listedAddresses = (chain: Chain): number[] =>
   chain.entries.flatMap((e) => [...(e.rule.smsk ? [e.rule.src] : []), ...(e.rule.dmsk ? [e.rule.dst] : [])])
 
-const two = (n: number): string => String(n).padStart(2, '0')
-
 /** list_masq(): only TCP and UDP lines were understood; undefined when another is present. */
 export const formatMasq = (entries: readonly MasqEntry[], numeric: boolean, deltas: boolean, names: ListNames): string | undefined => {
   if (entries.some((m) => m.proto !== 'TCP' && m.proto !== 'UDP')) return undefined
@@ -146,7 +144,7 @@ export const formatMasq = (entries: readonly MasqEntry[], numeric: boolean, delt
       text += `${pad('source', -20)} ${pad('destination', -20)} ports\n`
     }
     const kind = m.proto === 'TCP' ? KIND.TCP : KIND.UDP
-    text += `${pad(m.proto.toLowerCase(), -5)}${two(Math.floor(m.expires / 6000))}:${two(Math.floor(m.expires / 100) % 60)}.${two(m.expires % 100)} `
+    text += `${pad(m.proto.toLowerCase(), -5)}${masqExpiry(m.expires)} `
     if (deltas) text += `${pad(String(m.initseq), 10)} ${pad(String(m.delta), 5)} ${pad(String(m.pdelta), 5)} `
     const addr = (a: number): string => (numeric ? addrToDotted(a) : anyName(names, a))
     text += `${pad(addr(m.src), -20)} ${pad(addr(m.dst), -20)} `

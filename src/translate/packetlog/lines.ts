@@ -10,6 +10,7 @@
 // integers: the values of an i386 (little-endian) are printed. The fragment
 // word is in network order in both, as the spec's 2.0 example shows
 // (docs/decisions.md).
+import { dec2 } from '../common/printf.ts'
 
 /** NFLOG groups the logging rules send to; the group says which kernel's line to print. */
 export const LOG_GROUP = { ipchains: 22, ipfwadm: 20 } as const
@@ -134,6 +135,5 @@ export interface LocalTime {
  * kern.info (<6>) and tag "kernel", so syslog files it as the kernel's line.
  */
 export const syslogDatagram = (line: string, t: LocalTime): string => {
-  const two = (n: number): string => String(n).padStart(2, '0')
-  return `<6>${MONTHS[t.month] ?? 'Jan'} ${String(t.day).padStart(2, ' ')} ${two(t.hours)}:${two(t.minutes)}:${two(t.seconds)} kernel: ${line}`
+  return `<6>${MONTHS[t.month] ?? 'Jan'} ${String(t.day).padStart(2, ' ')} ${dec2(t.hours)}:${dec2(t.minutes)}:${dec2(t.seconds)} kernel: ${line}`
 }
