@@ -54,7 +54,8 @@ export const interfaceAddresses = (json: string): Interface[] =>
     return info.length ? info.map((a) => ({ name, cidr: `${a.local}/${a.prefixlen}` })) : [{ name, cidr: '' }]
   })
 
-const ipAddrShow = (): string | undefined => {
+/** `ip -j addr show` in this namespace (undefined when it fails): what every reader of addresses parses. */
+export const ipAddrShow = (): string | undefined => {
   const result = spawnSync('ip', ['-j', 'addr', 'show'], { encoding: 'utf8' })
   return result.status === 0 ? result.stdout : undefined
 }

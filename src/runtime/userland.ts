@@ -7,6 +7,7 @@ import { accessSync, closeSync, constants, openSync, readSync } from 'node:fs'
 import { join } from 'node:path'
 import { interfacesFromIp, routesFromIp, statsFromIpLink } from '../translate/era/ip-json.ts'
 import type { EraInterface, EraRoute } from '../translate/era/model.ts'
+import { ipAddrShow } from './interfaces.ts'
 
 export interface IpResult {
   readonly status: number
@@ -26,7 +27,7 @@ const hidden = (name: string): boolean => {
 
 /** The network's interfaces as SIOCGIF* and /proc/net/dev showed them. */
 const readEraInterfaces = (): EraInterface[] =>
-  interfacesFromIp(ip(['-j', 'addr', 'show']).stdout || '[]', statsFromIpLink(ip(['-j', '-s', '-s', 'link', 'show']).stdout || '[]')).filter(
+  interfacesFromIp(ipAddrShow() ?? '[]', statsFromIpLink(ip(['-j', '-s', '-s', 'link', 'show']).stdout || '[]')).filter(
     (iface) => !hidden(iface.name),
   )
 
