@@ -9,7 +9,15 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { inNetns, requireRootAndNft, withNetns, withoutTapLoader } from './helpers/netns.ts'
-import { changedSettings, missingKnobError, missingKnobSed, parseSnapshot, settingLine, sysctlKey } from '../src/translate/era/sysctl.ts'
+import {
+  changedSettings,
+  missingKnobError,
+  missingKnobNote,
+  missingKnobSed,
+  parseSnapshot,
+  settingLine,
+  sysctlKey,
+} from '../src/translate/era/sysctl.ts'
 
 const LEGACYFW = new URL('../bin/legacyfw', import.meta.url).pathname
 
@@ -37,14 +45,20 @@ t.test('pure parts', async (t) => {
   t.equal(missingKnobError('cat: /proc/sys/x: No such file or directory'), undefined)
   const sed = spawnSync('sed', ['-E', missingKnobSed('P: ')], {
     input:
-      '/x/rc: line 7: /proc/sys/net/ipv4/ip_masq_debug: No such file or directory\n/x/rc: line 9: /proc/sys/net/ipv4/nope: No such file or directory\nother\n',
+      '/x/rc: line 7: /proc/sys/net/ipv4/ip_masq_debug: No such file or directory\n/x/rc: line 9: /proc/sys/net/ipv4/nope: No such file or directory\nother\n' +
+      '/x/rc: line 11: /proc/sys/net/ipv4/ip_forward\r: No such file or directory\nother\r\n',
     encoding: 'utf8',
   })
+  const dos =
+    "$'/proc/sys/net/ipv4/ip_forward\\r' does not exist on this kernel (the script has DOS line ends: the name ends in a carriage return); not set"
   t.equal(
     sed.stdout,
     'P: /x/rc:7: divergence: /proc/sys/net/ipv4/ip_masq_debug does not exist on this kernel (masquerading has no debug level now); not set\n' +
-      'P: /x/rc:9: divergence: /proc/sys/net/ipv4/nope does not exist on this kernel; not set\nother\n',
+      'P: /x/rc:9: divergence: /proc/sys/net/ipv4/nope does not exist on this kernel; not set\nother\n' +
+      `P: /x/rc:11: divergence: ${dos}\nother\r\n`,
+    "run: the notes replace bash's lines (a carriage return in the name shown as bash quotes it); other lines are left alone",
   )
+  t.equal(missingKnobNote('/proc/sys/net/ipv4/ip_forward\r'), dos, 'translate: the same note for a name read from a DOS line')
 })
 
 const SCRIPT = `#!/bin/sh

@@ -75,7 +75,11 @@ export const translateScript = async (script: string, options: TranslateOptions 
     report: withReportLines(result.report, settings.report),
     file,
     status: run.status,
-    output,
+    // bash's error for a missing knob is replaced by its divergence note, as in legacyfw run.
+    output: output
+      .split('\n')
+      .filter((line) => !missingKnobError(line))
+      .join('\n'),
     timedOut: run.timedOut,
     sysctl: settings.settings.length ? sysctlFile(basename(script), settings.settings) : '',
   }

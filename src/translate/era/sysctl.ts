@@ -11,8 +11,12 @@ const GONE: Readonly<Record<string, string>> = {
   ip_masq_udp_dloose: 'masqueraded UDP replies must come from the address the request went to',
 }
 
-/** The divergence note of a /proc/sys path this kernel lacks. */
+/** Why a name ending in a carriage return does not exist: bash read it from a line ending in CR LF. */
+const DOS_LINE = 'the script has DOS line ends: the name ends in a carriage return'
+
+/** The divergence note of a /proc/sys path this kernel lacks (a trailing carriage return shown as bash quotes it). */
 export const missingKnobNote = (path: string): string => {
+  if (path.endsWith('\r')) return `$'${path.slice(0, -1)}\\r' does not exist on this kernel (${DOS_LINE}); not set`
   const knob = path.split('/').pop() ?? path
   const why = GONE[knob]
   return `${path} does not exist on this kernel${why === undefined ? '' : ` (${why})`}; not set`
@@ -27,6 +31,7 @@ export const missingKnobSed = (prefix: string): string => {
   const error = (path: string) => `^(.*): line ([0-9]+): (${path}): No such file or directory$`
   const note = (why: string) => `${prefix}\\1:\\2: divergence: \\3 does not exist on this kernel${why}; not set`
   return [
+    `s#^(.*): line ([0-9]+): (/proc/sys/[^:]+)\\r: No such file or directory$#${prefix}\\1:\\2: divergence: $'\\3\\\\r' does not exist on this kernel (${DOS_LINE}); not set#;t`,
     ...Object.entries(GONE).map(([knob, why]) => `s#${error(`/proc/sys/[^:]*/${knob}`)}#${note(` (${why})`)}#;t`),
     `s#${error('/proc/sys/[^:]+')}#${note('')}#`,
   ].join('\n')
