@@ -12,6 +12,8 @@
 // the module line it fails as issue 10 saw it. The hole lets the server in
 // and no other outside host. Checksum offload is off on the veths.
 import t from 'tap'
+import { residentListed } from '../src/runtime/resident.ts'
+import { RUNTIME_SOCKET } from '../src/runtime/runtime.ts'
 import { spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -122,7 +124,7 @@ const FUZZ_SEED = 20000101
 const FUZZ_COUNT = 150
 const SENDERS = [LAN_ADDRS[0], LAN_ADDRS[1]]
 
-const runtimeRunning = (lab: Lab): boolean => /@legacyfw-runtime@*$/m.test(lab.exec('gw', ['cat', '/proc/net/unix']).stdout)
+const runtimeRunning = (lab: Lab): boolean => residentListed(lab.exec('gw', ['cat', '/proc/net/unix']).stdout, RUNTIME_SOCKET)
 
 /** The hole map's elements: key server . gateway port, value client . port. */
 const holes = (lab: Lab): { server: string; client: string }[] => {

@@ -5,6 +5,8 @@
 // where the old hook saw it (input: as it arrived; forward: as it arrived,
 // TTL lowered; output: as it left, masqueraded).
 import t from 'tap'
+import { residentListed } from '../src/runtime/resident.ts'
+import { RUNTIME_SOCKET } from '../src/runtime/runtime.ts'
 import { spawn, spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -43,7 +45,7 @@ const flushAll = (lab: Lab): void => {
   for (const c of ['-I', '-O', '-F', '-A']) lab.ipfwadm(c, '-f')
 }
 
-const runtimeRunning = (lab: Lab): boolean => /@legacyfw-runtime@*$/m.test(lab.exec('gw', ['cat', '/proc/net/unix']).stdout)
+const runtimeRunning = (lab: Lab): boolean => residentListed(lab.exec('gw', ['cat', '/proc/net/unix']).stdout, RUNTIME_SOCKET)
 
 const waitFor = async (what: () => boolean, ms: number): Promise<boolean> => {
   for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 50))) if (what()) return true
@@ -297,7 +299,7 @@ t.test('legacyfw runtime in the foreground (the service) serves until stopped', 
         stdio: 'ignore',
       })
       const exited = new Promise<number | null>((resolve) => service.on('exit', (code) => resolve(code)))
-      const serving = () => /@legacyfw-runtime@*$/m.test(inNetns(ns, ['cat', '/proc/net/unix']).stdout)
+      const serving = () => residentListed(inNetns(ns, ['cat', '/proc/net/unix']).stdout, RUNTIME_SOCKET)
       t.ok(await waitFor(serving, 10_000), 'it serves')
       await new Promise((r) => setTimeout(r, 3000))
       t.equal(service.exitCode, null, 'still serving after 3 s without a logging rule')
@@ -323,7 +325,7 @@ t.test('legacyfw run and ipchains-restore start the runtime for the logging rule
   const log = await syslogSocket(dir)
   const bin = (name: string) => join(import.meta.dirname, '..', 'bin', name)
   const env = ['env', `LEGACYFW_SYSLOG=${log.path}`]
-  const running = (ns: string) => /@legacyfw-runtime@*$/m.test(inNetns(ns, ['cat', '/proc/net/unix']).stdout)
+  const running = (ns: string) => residentListed(inNetns(ns, ['cat', '/proc/net/unix']).stdout, RUNTIME_SOCKET)
   const pingLine = async (ns: string, pattern: RegExp, what: string) => {
     const before = log.datagrams().length
     inNetns(ns, ['ping', '-c', '1', '-W', '1', '127.0.0.1'])

@@ -5,6 +5,8 @@
 // command. Each script runs live (bin/ per command, in the sandbox) in one
 // fresh namespace and through `legacyfw run` in another.
 import t from 'tap'
+import { residentListed } from '../src/runtime/resident.ts'
+import { RUNTIME_SOCKET } from '../src/runtime/runtime.ts'
 import { spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -192,7 +194,7 @@ else {
           if (logs) {
             const runtime = async (): Promise<boolean> => {
               for (let i = 0; i < 30; i++, await new Promise((r) => setTimeout(r, 100)))
-                if (inNetns(runNs, ['grep', '-q', '@legacyfw-runtime', '/proc/net/unix']).status === 0) return true
+                if (residentListed(inNetns(runNs, ['cat', '/proc/net/unix']).stdout, RUNTIME_SOCKET)) return true
               return false
             }
             t.ok(await runtime(), 'the runtime runs, as after live ipchains -l')

@@ -10,11 +10,13 @@ import { createServer } from 'node:net'
 
 export const CHECK_EVERY_MS = 2000
 
+/** Does a namespace's /proc/net/unix list the resident holding `name`? (Node binds the whole sun_path: the name is listed padded with NULs, "@".) */
+export const residentListed = (procNetUnix: string, name: string): boolean => new RegExp(`@${name}@*$`, 'm').test(procNetUnix)
+
 /** Is the resident holding `name` running in this network namespace? (/proc/net/unix is per namespace.) */
 export const residentRunning = (name: string): boolean => {
   try {
-    // Node binds the whole sun_path: the name is listed padded with NULs ("@").
-    return new RegExp(`@${name}@*$`, 'm').test(readFileSync('/proc/net/unix', 'utf8'))
+    return residentListed(readFileSync('/proc/net/unix', 'utf8'), name)
   } catch {
     return false
   }

@@ -16,7 +16,8 @@ import { pnaGateway } from './pna.ts'
 import { projectPath } from './project.ts'
 import { CHECK_EVERY_MS, holdResident, startResident } from './resident.ts'
 
-const SOCKET_NAME = 'legacyfw-runtime'
+/** The abstract socket name the runtime holds in its namespace. */
+export const RUNTIME_SOCKET = 'legacyfw-runtime'
 /** Where the lines go: the syslog socket, unless LEGACYFW_SYSLOG names another (tests). */
 const syslogPath = (): string => process.env['LEGACYFW_SYSLOG'] ?? '/dev/log'
 
@@ -27,7 +28,7 @@ const runtimeArgv = (stay: boolean): string[] =>
 export const STAY = '--stay'
 
 /** Starts the runtime in the background unless one runs in this namespace (after a commit leaving logging rules or ip_masq_raudio). */
-export const startRuntime = (): void => startResident(SOCKET_NAME, runtimeArgv(false))
+export const startRuntime = (): void => startResident(RUNTIME_SOCKET, runtimeArgv(false))
 
 /**
  * `legacyfw runtime`: serves this namespace in the foreground until stopped,
@@ -79,7 +80,7 @@ export const runRuntime = (stay: boolean): void => {
     process.exit(1)
   }
   holdResident(
-    SOCKET_NAME,
+    RUNTIME_SOCKET,
     (namespaceGone, release) => {
       // What to do once the read loop has stopped (undefined: keep reading).
       let then: (() => void) | undefined
